@@ -1,0 +1,172 @@
+"""The `dragoman` command line.  Errors become messages and exit codes here, and only here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.table import Table
+
+from assistant.errors import DragomanError, InputError
+from assistant.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="dragoman",
+    help="Dragoman: an offline-capable briefing assistant for diplomatic analysts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+BackendOpt = Annotated[
+    str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
+]
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def prepare_local_model(settings: Settings, backend: str) -> None:
+    """Assemble the embedded model with a progress bar, on first use only."""
+    from assistant.llm.weights import MODEL_SPECS, assemble, verify_existing
+
+    spec = MODEL_SPECS.get(backend)
+    if spec is None or settings.llm_model_path or verify_existing(spec, settings.models_dir):
+        return
+    columns = (TextColumn("assembling {task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(spec.filename, total=None)
+        assemble(
+            spec,
+            settings.models_dir,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+@app.command("config")
+def config_command(as_json: JsonFlag = False) -> None:
+    """Print the effective settings (secrets masked)."""
+    values = load_settings().masked()
+    if as_json:
+        emit_json(values)
+        return
+    table = Table("setting", "value", title="Effective settings (DRAGOMAN_*)")
+    for key, value in values.items():
+        table.add_row(
+            key, json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+        )
+    out.print(table)
+
+
+@app.command("llm")
+def llm_command(
+    prompt: Annotated[str, typer.Argument(help="The prompt.")],
+    backend: BackendOpt = None,
+    system: Annotated[str | None, typer.Option(help="System prompt.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=1, help="Maximum new tokens.")] = None,
+    schema: Annotated[
+        Path | None, typer.Option(help="JSON schema file: constrain the output to it.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """One-shot generation (a smoke tool for operators)."""
+    from assistant.llm.client import get_llm
+    from prompts import render
+
+    settings = load_settings()
+    spec = backend or settings.llm_backend
+    schema_data = _read_schema(schema) if schema else None
+    prepare_local_model(settings, spec)
+    llm = get_llm(settings, spec)
+    system_prompt = system if system is not None else render("oneshot_system.j2", language=None)
+    if as_json or schema_data is not None:
+        generation = llm.generate(
+            prompt, system=system_prompt, schema=schema_data, max_tokens=max_tokens
+        )
+        if as_json:
+            emit_json(generation.to_dict())
+        else:
+            out.print_json(data=generation.data)
+        return
+    for piece in llm.stream(prompt, system=system_prompt, max_tokens=max_tokens):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read JSON schema {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"JSON schema {path} must be an object")
+    return data
+
+
+@app.command("doctor")
+def doctor_command(as_json: JsonFlag = False) -> None:
+    """Check every component; exit 1 if any is not ok."""
+    from assistant.doctor import run_doctor
+
+    settings = load_settings()
+    prepare_local_model(settings, settings.llm_backend)
+    checks = run_doctor(settings)
+    healthy = all(c.ok for c in checks)
+    if as_json:
+        emit_json({"ok": healthy, "components": [c.to_dict() for c in checks]})
+    else:
+        table = Table("component", "status", "detail", "fix", title="dragoman doctor")
+        for c in checks:
+            status = "[green]ok[/green]" if c.ok else "[red]FAIL[/red]"
+            table.add_row(c.name, status, c.detail, c.fix or "")
+        out.print(table)
+    if not healthy:
+        raise typer.Exit(1)
+
+
+@app.command("backends")
+def backends_command(as_json: JsonFlag = False) -> None:
+    """List the registered LLM backends (built-ins and plugins)."""
+    from assistant.llm.registry import available_backends
+
+    rows = [{"name": b.name, "description": b.description} for b in available_backends()]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("backend", "description")
+    for row in rows:
+        table.add_row(row["name"], row["description"])
+    out.print(table)
+
+
+def _report(exc: DragomanError, as_json: bool) -> int:
+    if as_json:
+        emit_json(exc.to_dict())
+    else:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        if exc.fix:
+            err.print(f"[yellow]fix:[/yellow] {exc.fix}", highlight=False)
+    return exc.exit_code
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, converting DragomanError at the edge.
+
+    Click's standalone mode handles usage errors and exit codes itself; anything
+    else it lets through, so our own errors are reported here.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, prog_name="dragoman")
+    except DragomanError as exc:
+        sys.exit(_report(exc, "--json" in args))

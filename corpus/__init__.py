@@ -1,0 +1,1 @@
+"""Corpus: sources → normalised, deduplicated documents (ETL)."""

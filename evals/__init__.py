@@ -1,0 +1,1 @@
+"""Evals: the factuality harness and its datasets."""

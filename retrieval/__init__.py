@@ -1,0 +1,1 @@
+"""Retrieval: chunking, embeddings, Chroma, hybrid search."""

@@ -1,0 +1,79 @@
+"""`dragoman doctor` on the real components, and its reports when something is wrong."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import cli_env, free_port, run_cli
+
+COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken"}
+
+
+@pytest.mark.model
+def test_doctor_json_all_ok(home: Path, small_model: Path) -> None:
+    result = run_cli("doctor", "--json", env=cli_env(home, DRAGOMAN_LLM_BACKEND="local-small"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    by_name = {c["name"]: c for c in report["components"]}
+    assert set(by_name) == COMPONENTS
+    assert all(c["ok"] for c in by_name.values())
+    assert "verified" in by_name["model"]["detail"]
+    assert "dimension 512" in by_name["embedder"]["detail"]
+    assert (home / "chroma").is_dir()
+
+
+@pytest.mark.model
+def test_doctor_reports_closed_openai_port_within_timeout(home: Path, small_model: Path) -> None:
+    env = cli_env(
+        home,
+        DRAGOMAN_LLM_BACKEND="local-small",
+        DRAGOMAN_OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+        DRAGOMAN_CONNECT_TIMEOUT_S="2",
+    )
+    result = run_cli("doctor", "--json", env=env)
+    assert result.returncode == 1
+    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert by_name["openai"]["ok"] is False
+    assert "unreachable within 2s" in by_name["openai"]["detail"]
+    assert by_name["openai"]["seconds"] <= 2.5
+    assert "DRAGOMAN_OPENAI_BASE_URL" in by_name["openai"]["fix"]
+    assert by_name["backend"]["ok"] is True
+
+
+def test_doctor_reports_silent_openai_backend_within_timeout(home: Path) -> None:
+    """A loopback endpoint that accepts connections but never answers is cut off at the timeout."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections queue in the backlog; nothing ever replies
+        env = cli_env(
+            home,
+            DRAGOMAN_LLM_BACKEND="openai",
+            DRAGOMAN_OPENAI_BASE_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/v1",
+            DRAGOMAN_CONNECT_TIMEOUT_S="1.5",
+        )
+        started = time.monotonic()
+        result = run_cli("doctor", "--json", env=env)
+    assert result.returncode == 1
+    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert by_name["backend"]["ok"] is False
+    assert "unreachable within 1.5s" in by_name["backend"]["detail"]
+    assert 1.4 <= by_name["backend"]["seconds"] < 3
+    assert by_name["model"]["ok"] is True  # not used by this backend
+    assert time.monotonic() - started < 60
+
+
+def test_doctor_reports_corrupt_custom_model(home: Path, tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"not a gguf file at all")
+    env = cli_env(home, DRAGOMAN_LLM_BACKEND="local", DRAGOMAN_LLM_MODEL_PATH=str(bogus))
+    result = run_cli("doctor", "--json", env=env)
+    assert result.returncode == 1
+    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert by_name["backend"]["ok"] is False
+    assert "cannot load" in by_name["backend"]["detail"]

@@ -1,0 +1,90 @@
+"""The embedded backend on the real 0.5B model: generation, streaming, JSON schema, tokens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import LLMOutputError
+from assistant.llm import get_llm
+from assistant.llm.local import ChatLocalLlama
+from assistant.settings import Settings
+from tests.conftest import cli_env, run_cli
+
+pytestmark = pytest.mark.model
+
+CAPITAL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "country": {"type": "string"},
+        "capital": {"type": "string"},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+    "required": ["country", "capital", "confidence"],
+    "additionalProperties": False,
+}
+EXTRACTION_PROMPT = "Text: 'Tokyo is the capital of Japan.' Extract the country and its capital."
+
+
+def test_generates_real_text_offline(settings: Settings) -> None:
+    llm = get_llm(settings)
+    generation = llm.generate("Reply with the word Paris")
+    assert "paris" in generation.text.lower()
+    assert generation.backend == "local-small"
+    assert generation.model.endswith(".gguf")
+    assert generation.input_tokens and generation.input_tokens > 5
+    assert generation.output_tokens and generation.output_tokens >= 1
+
+
+def test_streams_tokens_incrementally(settings: Settings) -> None:
+    llm = get_llm(settings)
+    pieces = list(llm.stream("List the numbers from one to ten, in words, separated by commas."))
+    assert len(pieces) > 5, "streaming must yield the answer in several pieces"
+    text = "".join(pieces).lower()
+    assert "three" in text and "seven" in text
+
+
+def test_honours_json_schema(settings: Settings) -> None:
+    llm = get_llm(settings)
+    generation = llm.generate(EXTRACTION_PROMPT, schema=CAPITAL_SCHEMA)
+    assert set(generation.data) == {"country", "capital", "confidence"}
+    assert "tokyo" in generation.data["capital"].lower()
+    assert json.loads(generation.text) == generation.data
+
+
+def test_schema_output_cut_by_token_limit_is_a_clear_error(settings: Settings) -> None:
+    llm = get_llm(settings)
+    with pytest.raises(LLMOutputError, match="not valid JSON"):
+        llm.generate("Describe Japan at length.", schema=CAPITAL_SCHEMA, max_tokens=3)
+
+
+def test_counts_tokens_with_the_models_own_tokenizer(settings: Settings) -> None:
+    llm = get_llm(settings)
+    assert isinstance(llm.chat_model, ChatLocalLlama)
+    text = "中华人民共和国外交部 — Ministry of Foreign Affairs"
+    expected = len(llm.chat_model.llama.tokenize(text.encode(), add_bos=False, special=True))
+    assert llm.count_tokens(text) == expected > 5
+
+
+def test_cli_llm_json_and_stream(home: Path, small_model: Path) -> None:
+    env = cli_env(home, DRAGOMAN_LLM_BACKEND="local-small")
+    result = run_cli("llm", "Reply with the word Paris", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["backend"] == "local-small"
+    assert "paris" in payload["text"].lower()
+    streamed = run_cli("llm", "Reply with the word Paris", env=env)
+    assert streamed.returncode == 0, streamed.stderr
+    assert "paris" in streamed.stdout.lower()
+
+
+def test_cli_llm_default_backend_answers_in_french(home: Path) -> None:
+    """The README's smoke command, on the default 1.5B model assembled on first use."""
+    result = run_cli("llm", "Say hello in French", "--json", env=cli_env(home))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["backend"] == "local"
+    assert "1.5b" in payload["model"]
+    assert any(word in payload["text"].lower() for word in ("bonjour", "salut"))
