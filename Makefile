@@ -10,7 +10,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint typecheck pytest clean
+.PHONY: install demo test lint typecheck pytest bench clean
 
 install: $(STAMP)
 
@@ -20,7 +20,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[server,dev]'
 	touch $(STAMP)
 
+DEMO := corpus/demo
+
 demo: install
+	$(BIN)/dragoman ingest $(DEMO)/un --kind policy --source "UN General Debate" \
+	  --filename-pattern '(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$$' \
+	  --set 'title={country_name} — UN General Debate, session {session} ({year})' \
+	  --set 'published_at={year}-09-20'
+	$(BIN)/dragoman ingest $(DEMO)/whitehouse --kind news --source "The White House"
+	$(BIN)/dragoman ingest $(DEMO)/prc --kind policy --source "State Council of the PRC" \
+	  --map text=content --set 'published_at={year}-03-05'
+	$(BIN)/dragoman docs list --limit 30
 	$(BIN)/dragoman doctor
 	$(BIN)/dragoman llm "Say hello in French, then name the six official languages of the United Nations."
 
@@ -37,6 +47,9 @@ pytest: install
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python bench/ingest_throughput.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

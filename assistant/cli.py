@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
+from assistant.cli_common import JsonFlag, emit_json, err, out
+from assistant.cli_corpus import docs_app, ingest_command
 from assistant.errors import DragomanError, InputError
 from assistant.settings import Settings, load_settings
 
@@ -22,17 +23,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+app.command("ingest")(ingest_command)
+app.add_typer(docs_app, name="docs")
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
 ]
-
-
-def emit_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 def prepare_local_model(settings: Settings, backend: str) -> None:

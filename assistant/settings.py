@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, description="http://host:port of `chroma run`")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the registry")
 
+    ingest_batch_size: int = Field(default=200, ge=1, description="Documents per transaction")
+
     connect_timeout_s: float = Field(default=5.0, gt=0, description="Reachability checks")
 
     @field_validator("openai_base_url", "chroma_url")

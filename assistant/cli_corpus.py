@@ -1,0 +1,171 @@
+"""`dragoman ingest` and `dragoman docs`: the corpus commands of the CLI."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.cli_common import JsonFlag, emit_json, err, out
+from assistant.errors import InputError
+from assistant.settings import load_settings
+from corpus.connectors import Options, known_formats
+from corpus.document import CLEARANCES, KINDS
+from corpus.registry import DocFilters, Registry
+
+docs_app = typer.Typer(help="List and show stored documents.", no_args_is_help=True)
+
+
+def _pairs(values: list[str], flag: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, target = value.partition("=")
+        if not sep or not key or not target:
+            raise InputError(f"{flag} expects FIELD=VALUE, got {value!r}")
+        pairs[key.strip()] = target.strip()
+    return pairs
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> Any:
+    if value is not None and value not in allowed:
+        raise InputError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def registry() -> Registry:
+    return Registry(load_settings().registry_url)
+
+
+def ingest_command(
+    paths: Annotated[list[str], typer.Argument(help="Files, directories, archives or URLs.")],
+    kind: Annotated[
+        str | None, typer.Option(help="news | social | policy (default by format)")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto or a connector name")] = "auto",
+    mapping: Annotated[list[str], typer.Option("--map", help="FIELD=COLUMN (repeatable)")] = [],  # noqa: B006
+    source: Annotated[str | None, typer.Option(help="Source (outlet, account, ministry)")] = None,
+    clearance: Annotated[str, typer.Option(help="public | internal | restricted")] = "public",
+    lang: Annotated[str | None, typer.Option("--lang", help="Language (skip detection)")] = None,
+    filename_pattern: Annotated[
+        str | None, typer.Option(help="Regex with named groups over each file name")
+    ] = None,
+    assign: Annotated[
+        list[str], typer.Option("--set", help="FIELD=TEMPLATE using filename groups")
+    ] = [],  # noqa: B006
+    line_pattern: Annotated[
+        str | None, typer.Option(help="Regex with named groups: one record per line")
+    ] = None,
+    date_default: Annotated[
+        str | None, typer.Option(help="Fills what dates lack, e.g. the year: 2023-01-01")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="IANA zone of dates without offset")] = "UTC",
+    near_dup_threshold: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.8,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ingest sources into the document registry (idempotent, crash-safe)."""
+    from corpus.ingest import ingest
+
+    if fmt != "auto" and fmt not in known_formats():
+        raise InputError(f"unknown --format {fmt!r}", fix=f"auto or one of {known_formats()}")
+    settings = load_settings()
+    options = Options(
+        format=fmt,
+        kind=_choice(kind, KINDS, "--kind"),
+        mapping=_pairs(mapping, "--map"),
+        source=source,
+        clearance=_choice(clearance, CLEARANCES, "--clearance"),
+        language=lang,
+        filename_pattern=filename_pattern,
+        line_pattern=line_pattern,
+        date_default=date_default,
+        timezone=timezone,
+        near_dup_threshold=near_dup_threshold,
+        batch_size=settings.ingest_batch_size,
+    )
+    store = Registry(settings.registry_url)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def show(files: int, documents: int, name: str) -> None:
+            progress.update(task, description=f"{files} files, {documents} documents — {name}")
+
+        report = ingest(store, paths, options, _pairs(assign, "--set"), show)
+    summary = report.to_dict()
+    if as_json:
+        emit_json(summary)
+        return
+    out.print(
+        f"run {report.run_id}: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.near_duplicates} near-duplicates, "
+        f"{report.exact_duplicates} exact duplicates, {len(report.failed)} failed; "
+        f"{report.documents_total} documents in store ({report.seconds:.1f}s)"
+    )
+    for failure in report.failed:
+        err.print(f"[red]failed[/red] {failure['path']}: {failure['error']}", highlight=False)
+
+
+def _date_flag(value: str | None, flag: str) -> int | None:
+    if value is None:
+        return None
+    from corpus.document import date_fields, parse_date
+
+    return date_fields(parse_date(value))[0]
+
+
+@docs_app.command("list")
+def docs_list(
+    kind: Annotated[str | None, typer.Option()] = None,
+    lang: Annotated[str | None, typer.Option("--lang")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")] = None,
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    source: Annotated[str | None, typer.Option()] = None,
+    duplicates: Annotated[bool, typer.Option(help="Include duplicates")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List documents, newest first."""
+    filters = DocFilters(
+        kind=_choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
+        since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
+        include_duplicates=duplicates,
+    )  # fmt: skip
+    documents = registry().documents(filters, limit=limit)
+    if as_json:
+        emit_json([d.model_dump(mode="json", exclude={"text"}) for d in documents])
+        return
+    table = Table("doc_id", "date", "kind", "lang", "countries", "source", "title")
+    for d in documents:
+        date = d.published_at.date().isoformat() if d.published_at else ""
+        countries = ",".join(d.countries_mentioned[:4])
+        table.add_row(d.doc_id, date, d.kind, d.language, countries, d.source or "", d.title[:60])
+    out.print(table)
+
+
+@docs_app.command("show")
+def docs_show(doc_id: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
+    """Show one document, with the documents that duplicate it ("also reported by")."""
+    store = registry()
+    document = store.get(doc_id)
+    if document is None:
+        raise InputError(f"no document {doc_id!r}", fix="see `dragoman docs list`")
+    also = [
+        {"doc_id": d.doc_id, "source": d.source, "url": d.url, "kind": d.duplicate_kind}
+        for d in store.duplicates_of(doc_id)
+    ]
+    if as_json:
+        emit_json({**document.model_dump(mode="json"), "also_reported_by": also})
+        return
+    out.print(f"[bold]{document.title}[/bold]", highlight=False)
+    meta = f"{document.doc_id} · {document.kind} · {document.language} · {document.published_at}"
+    out.print(f"{meta} · {document.source or ''} · {document.url or ''}", highlight=False)
+    out.print(f"countries: {', '.join(document.countries_mentioned)}", highlight=False)
+    if document.duplicate_of:
+        out.print(f"{document.duplicate_kind} duplicate of {document.duplicate_of}")
+    for item in also:
+        out.print(f"also reported by: {item['doc_id']} {item['source'] or ''} {item['url'] or ''}")
+    out.print()
+    out.print(document.text, highlight=False, markup=False)

@@ -1,0 +1,260 @@
+"""The document registry: every document and every ingest run, in SQL (SQLite by default).
+
+Writes happen in batches, each one transaction, so a crash loses at most the batch
+in flight and a re-run converges; nothing outside the batch is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from assistant.errors import StoreError
+from corpus.document import Document
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    doc_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(300), index=True)
+    author: Mapped[str | None] = mapped_column(String(300))
+    platform: Mapped[str | None] = mapped_column(String(40))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_date: Mapped[int | None] = mapped_column(Integer, index=True)
+    published_ts: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    countries: Mapped[str] = mapped_column(Text, default="")  # "|CHN|USA|" for LIKE filters
+    clearance: Mapped[str] = mapped_column(String(16), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    origin: Mapped[str] = mapped_column(Text)
+    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    duplicate_of: Mapped[str | None] = mapped_column(String(40), index=True)
+    duplicate_kind: Mapped[str | None] = mapped_column(String(8))
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    first_run_id: Mapped[str] = mapped_column(String(40))
+    last_run_id: Mapped[str] = mapped_column(String(40))
+
+
+class RunRow(Base):
+    __tablename__ = "ingest_runs"
+
+    run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # running | completed | interrupted
+    inputs_json: Mapped[str] = mapped_column(Text)
+    options_json: Mapped[str] = mapped_column(Text)
+    counts_json: Mapped[str] = mapped_column(Text, default="{}")
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class FailureRow(Base):
+    __tablename__ = "ingest_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+
+
+_DOC_FIELDS = ("doc_id", "kind", "title", "text", "url", "source", "author", "platform",
+               "published_at", "published_date", "published_ts", "language", "clearance",
+               "content_hash", "origin", "duplicate_of", "duplicate_kind")  # fmt: skip
+
+
+def to_document(row: DocumentRow) -> Document:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _DOC_FIELDS}
+    if values["published_at"] is not None and values["published_at"].tzinfo is None:
+        values["published_at"] = values["published_at"].replace(tzinfo=UTC)
+    values["countries_mentioned"] = [c for c in row.countries.split("|") if c]
+    values["metadata"] = json.loads(row.metadata_json)
+    return Document(**values)
+
+
+def _fill(row: DocumentRow, doc: Document) -> None:
+    for name in _DOC_FIELDS:
+        setattr(row, name, getattr(doc, name))
+    row.countries = "|" + "|".join(doc.countries_mentioned) + "|" if doc.countries_mentioned else ""
+    row.metadata_json = json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass
+class DocFilters:
+    kind: str | None = None
+    language: str | None = None
+    country: str | None = None
+    source: str | None = None
+    since: int | None = None  # YYYYMMDD
+    until: int | None = None
+    include_duplicates: bool = False
+
+
+class Registry:
+    """SQL-backed registry of documents and ingest runs."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+            if url.startswith("sqlite"):
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the document registry {url}: {exc}") from exc
+
+    def start_run(self, inputs: list[str], options: dict[str, Any]) -> str:
+        run_id = f"run_{datetime.now(UTC):%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
+        with Session(self.engine) as session, session.begin():
+            stale = session.scalars(select(RunRow).where(RunRow.status == "running"))
+            for run in stale:  # a run still "running" when a new one starts was killed
+                run.status = "interrupted"
+            session.add(
+                RunRow(
+                    run_id=run_id,
+                    started_at=datetime.now(UTC),
+                    status="running",
+                    inputs_json=json.dumps(inputs, ensure_ascii=False),
+                    options_json=json.dumps(options, ensure_ascii=False, default=str),
+                )
+            )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, counts: dict[str, Any], failures: list[dict[str, str]], seconds: float
+    ) -> None:
+        with Session(self.engine) as session, session.begin():
+            run = session.get(RunRow, run_id)
+            if run is None:
+                raise StoreError(f"ingest run {run_id} vanished from the registry")
+            run.status = "completed"
+            run.finished_at = datetime.now(UTC)
+            run.counts_json = json.dumps(counts)
+            run.seconds = seconds
+            session.add_all(FailureRow(run_id=run_id, **f) for f in failures)
+
+    def existing(self, doc_ids: list[str]) -> dict[str, Document]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(DocumentRow).where(DocumentRow.doc_id.in_(doc_ids)))
+            return {row.doc_id: to_document(row) for row in rows}
+
+    def original_with_hash(self, content_hash: str) -> str | None:
+        with Session(self.engine) as session:
+            return session.scalar(
+                select(DocumentRow.doc_id)
+                .where(DocumentRow.content_hash == content_hash, DocumentRow.duplicate_of.is_(None))
+                .order_by(DocumentRow.doc_id)
+                .limit(1)
+            )
+
+    def write_batch(self, items: list[tuple[Document, bytes | None]], run_id: str) -> None:
+        """Insert or update a batch of documents in one transaction."""
+        with Session(self.engine) as session, session.begin():
+            for doc, signature in items:
+                row = session.get(DocumentRow, doc.doc_id)
+                if row is None:
+                    row = DocumentRow(first_run_id=run_id)
+                    session.add(row)
+                _fill(row, doc)
+                row.minhash = signature
+                row.last_run_id = run_id
+
+    def signatures(self) -> Iterator[tuple[str, bytes]]:
+        """MinHash signatures of original (non-duplicate) documents, in ingest order."""
+        with Session(self.engine) as session:
+            query = select(DocumentRow.doc_id, DocumentRow.minhash).where(
+                DocumentRow.duplicate_of.is_(None), DocumentRow.minhash.is_not(None)
+            )
+            for doc_id, signature in session.execute(query):
+                if signature is not None:
+                    yield doc_id, signature
+
+    def get(self, doc_id: str) -> Document | None:
+        with Session(self.engine) as session:
+            row = session.get(DocumentRow, doc_id)
+            return to_document(row) if row else None
+
+    def duplicates_of(self, doc_id: str) -> list[Document]:
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(DocumentRow)
+                .where(DocumentRow.duplicate_of == doc_id)
+                .order_by(DocumentRow.doc_id)
+            )
+            return [to_document(row) for row in rows]
+
+    def documents(self, filters: DocFilters, limit: int = 50, offset: int = 0) -> list[Document]:
+        query = select(DocumentRow)
+        if not filters.include_duplicates:
+            query = query.where(DocumentRow.duplicate_of.is_(None))
+        if filters.kind:
+            query = query.where(DocumentRow.kind == filters.kind)
+        if filters.language:
+            query = query.where(DocumentRow.language == filters.language)
+        if filters.country:
+            query = query.where(DocumentRow.countries.like(f"%|{filters.country.upper()}|%"))
+        if filters.source:
+            query = query.where(DocumentRow.source == filters.source)
+        if filters.since:
+            query = query.where(DocumentRow.published_date >= filters.since)
+        if filters.until:
+            query = query.where(DocumentRow.published_date <= filters.until)
+        query = query.order_by(DocumentRow.published_date.desc(), DocumentRow.doc_id)
+        with Session(self.engine) as session:
+            rows = session.scalars(query.limit(limit).offset(offset))
+            return [to_document(row) for row in rows]
+
+    def count(self, include_duplicates: bool = True) -> int:
+        query = select(func.count()).select_from(DocumentRow)
+        if not include_duplicates:
+            query = query.where(DocumentRow.duplicate_of.is_(None))
+        with Session(self.engine) as session:
+            return int(session.scalar(query) or 0)
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(RunRow).order_by(RunRow.started_at.desc()).limit(limit))
+            return [
+                {"run_id": r.run_id, "status": r.status, "started_at": r.started_at.isoformat(),
+                 "seconds": r.seconds, **json.loads(r.counts_json or "{}")}
+                for r in rows
+            ]  # fmt: skip
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,102 @@
+"""Malformed inputs: a clear per-file error each, the run goes on, stored documents untouched."""
+
+from __future__ import annotations
+
+import random
+import tarfile
+import zipfile
+from pathlib import Path
+
+from corpus.connectors import Options
+from corpus.ingest import ingest
+from corpus.registry import Registry
+from tests import corpora
+from tests.test_corpus_store import dump
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">]>
+<rss version="2.0"><channel><title>&lol4;</title><item><title>x</title>
+<description>&lol4;</description></item></channel></rss>"""
+
+
+def make_malformed(directory: Path) -> dict[str, str]:
+    """Generate the malformed corpus; returns file name → expected error fragment."""
+    rng = random.Random(7)
+    (directory / "corrupt.pdf").write_bytes(b"%PDF-1.4\n" + rng.randbytes(3000))
+    (directory / "corrupt.docx").write_bytes(b"PK\x03\x04" + rng.randbytes(3000))
+    bomb = zipfile.ZipFile(directory / "bomb.zip", "w", zipfile.ZIP_DEFLATED)
+    with bomb, bomb.open("zeros.txt", "w") as member:
+        for _ in range(200):
+            member.write(b"\0" * 1_000_000)
+    (directory / "laughs.xml").write_text(BILLION_LAUGHS)
+    (directory / "invalid.txt").write_bytes(b"Valid start, then \xff\xfe\xfa bad bytes")
+    (directory / "empty.txt").write_bytes(b"")
+    (directory / "junk.bin").write_bytes(b"\x00\x01" + rng.randbytes(5000))
+    with (directory / "huge_line.txt").open("wb") as handle:
+        for _ in range(100):
+            handle.write(b"a" * 1_000_000)  # 100 MB, one line
+    (directory / "long_line.txt").write_bytes(b"b" * 2_000_000)  # under the file limit
+    (directory / "broken.json").write_text('{"text": "unterminated')
+    with tarfile.open(directory / "truncated.tar.gz", "w:gz") as archive:
+        noise = directory / "noise.txt"
+        noise.write_bytes(rng.randbytes(200_000).hex().encode())
+        archive.add(noise, arcname="noise.txt")  # incompressible: the cut falls inside it
+        noise.unlink()
+    data = (directory / "truncated.tar.gz").read_bytes()
+    (directory / "truncated.tar.gz").write_bytes(data[: len(data) // 2])
+    return {
+        "corrupt.pdf": "corrupt PDF",
+        "corrupt.docx": "corrupt DOCX",
+        "bomb.zip::zeros.txt": "refused",
+        "laughs.xml": "XML entity attack",
+        "invalid.txt": "invalid UTF-8 at byte 18",
+        "empty.txt": "empty file",
+        "junk.bin": "binary content",
+        "huge_line.txt": "over the 64.0 MB limit",
+        "long_line.txt": "exceeds the 1,000,000 limit",
+        "broken.json": "invalid JSON",
+        "truncated.tar.gz": "unreadable archive",
+    }
+
+
+def test_malformed_inputs_fail_alone_and_touch_nothing(tmp_path: Path) -> None:
+    good = tmp_path / "good"
+    good.mkdir()
+    corpora.un_speeches(good, ("KEN", "MEX"))
+    registry = Registry(f"sqlite:///{tmp_path / 'r.db'}")
+    assert ingest(registry, [str(good)], Options(kind="policy")).added == 2
+    before = dump(tmp_path / "r.db")
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    expected = make_malformed(bad)
+    corpora.un_speeches(bad, ("NZL",))  # one readable file among them
+    report = ingest(registry, [str(bad), str(good)], Options(kind="policy"))
+
+    errors = {f["path"].split("/bad/")[-1]: f["error"] for f in report.failed}
+    for name, fragment in expected.items():
+        assert name in errors, f"{name} produced no error: {errors}"
+        assert fragment in errors[name], f"{name}: {errors[name]!r}"
+    assert report.added == 1 and report.unchanged == 2
+    after = dump(tmp_path / "r.db")
+    assert [row for row in after if row in before] == before  # stored documents byte-identical
+    assert len(after) == 3
+
+
+def test_truncated_archive_yields_what_precedes_the_cut(tmp_path: Path) -> None:
+    members = [f"{i}.txt" for i in range(30)]
+    archive_path = tmp_path / "set.tar.gz"
+    with tarfile.open(archive_path, "w:gz") as archive:
+        for i, name in enumerate(members):
+            path = tmp_path / name
+            path.write_text(f"Statement number {i}: " + random.Random(i).randbytes(3000).hex())
+            archive.add(path, arcname=name)
+    data = archive_path.read_bytes()
+    archive_path.write_bytes(data[: len(data) // 2])
+    registry = Registry(f"sqlite:///{tmp_path / 'r.db'}")
+    report = ingest(registry, [str(archive_path)], Options(kind="policy"))
+    assert [f["path"] for f in report.failed] == [str(archive_path)]
+    assert "unreadable archive" in report.failed[0]["error"]
+    assert 5 <= report.added < 30  # the members before the cut are kept
