@@ -13,6 +13,7 @@ from rich.table import Table
 
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
+from assistant.cli_search import reindex_command, search_command
 from assistant.errors import DragomanError, InputError
 from assistant.settings import Settings, load_settings
 
@@ -25,6 +26,8 @@ app = typer.Typer(
 )
 app.command("ingest")(ingest_command)
 app.add_typer(docs_app, name="docs")
+app.command("search")(search_command)
+app.command("reindex")(reindex_command)
 
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")

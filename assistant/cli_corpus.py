@@ -10,7 +10,7 @@ from rich.table import Table
 
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.errors import InputError
-from assistant.settings import load_settings
+from assistant.settings import Settings, load_settings
 from corpus.connectors import Options, known_formats
 from corpus.document import CLEARANCES, KINDS
 from corpus.registry import DocFilters, Registry
@@ -62,9 +62,12 @@ def ingest_command(
     ] = None,
     timezone: Annotated[str, typer.Option(help="IANA zone of dates without offset")] = "UTC",
     near_dup_threshold: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.8,
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Only register; index on a later run")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Ingest sources into the document registry (idempotent, crash-safe)."""
+    """Ingest sources into the registry, then chunk, embed and index them (crash-safe)."""
     from corpus.ingest import ingest
 
     if fmt != "auto" and fmt not in known_formats():
@@ -94,6 +97,8 @@ def ingest_command(
 
         report = ingest(store, paths, options, _pairs(assign, "--set"), show)
     summary = report.to_dict()
+    if not no_index:
+        summary["index"] = run_indexing(settings, store, as_json)
     if as_json:
         emit_json(summary)
         return
@@ -103,8 +108,28 @@ def ingest_command(
         f"{report.exact_duplicates} exact duplicates, {len(report.failed)} failed; "
         f"{report.documents_total} documents in store ({report.seconds:.1f}s)"
     )
+    if "index" in summary:
+        index = summary["index"]
+        out.print(
+            f"indexed {index['documents_indexed']} documents as {index['chunks']} chunks "
+            f"({index['seconds']:.1f}s)"
+        )
     for failure in report.failed:
         err.print(f"[red]failed[/red] {failure['path']}: {failure['error']}", highlight=False)
+
+
+def run_indexing(settings: Settings, store: Registry, quiet: bool) -> dict[str, Any]:
+    """The retrieval stage of ingest, with its own progress line."""
+    from retrieval.indexer import Retrieval, index_pending
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task("indexing", total=None)
+
+        def show(documents: int, chunks: int) -> None:
+            progress.update(task, description=f"indexing: {documents} documents, {chunks} chunks")
+
+        return index_pending(Retrieval(settings), store, show).to_dict()
 
 
 def _date_flag(value: str | None, flag: str) -> int | None:

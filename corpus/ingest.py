@@ -24,6 +24,7 @@ from corpus.connectors.documents import first_line_title
 from corpus.countries import countries_in, country_name
 from corpus.dedup import NearDuplicateIndex, from_bytes, signature, to_bytes
 from corpus.document import (
+    CLEARANCES,
     Document,
     Kind,
     RawRecord,
@@ -115,11 +116,15 @@ class Ingestor:
         self.date_default = parse_date(options.date_default) if options.date_default else None
         if self.date_default is not None:
             self.date_default = self.date_default.replace(tzinfo=None)
-        self.near = NearDuplicateIndex(options.near_dup_threshold)
-        for doc_id, data in registry.signatures():
-            self.near.add(doc_id, from_bytes(data))
+        # Duplicates are linked only within one clearance level: a document must never be
+        # hidden behind an original that some of its readers are not cleared to see.
+        self.near: dict[str, NearDuplicateIndex] = {
+            c: NearDuplicateIndex(options.near_dup_threshold) for c in CLEARANCES
+        }
+        for doc_id, clearance, data in registry.signatures():
+            self.near[clearance].add(doc_id, from_bytes(data))
         self.pending: list[tuple[Document, bytes | None]] = []
-        self.batch_hashes: dict[str, str] = {}
+        self.batch_hashes: dict[tuple[str, str], str] = {}
 
     def run(self, inputs: list[str], progress: ProgressFn | None = None) -> IngestReport:
         check_inputs(inputs)
@@ -227,14 +232,13 @@ class Ingestor:
             report.unchanged += 1
             return
         minhash = signature(doc.text, doc.language)
-        exact = self.batch_hashes.get(doc.content_hash) or self.registry.original_with_hash(
-            doc.content_hash
-        )
+        key = (doc.clearance, doc.content_hash)
+        exact = self.batch_hashes.get(key) or self.registry.original_with_hash(*key)
         if exact and exact != doc.doc_id:
             doc.duplicate_of, doc.duplicate_kind = exact, "exact"
             report.exact_duplicates += 1
         else:
-            near = self.near.original_of(minhash, exclude=doc.doc_id)
+            near = self.near[doc.clearance].original_of(minhash, exclude=doc.doc_id)
             if near:
                 doc.duplicate_of, doc.duplicate_kind = near, "near"
                 report.near_duplicates += 1
@@ -243,8 +247,8 @@ class Ingestor:
         else:
             report.added += 1
         if doc.duplicate_of is None:
-            self.near.add(doc.doc_id, minhash)
-            self.batch_hashes.setdefault(doc.content_hash, doc.doc_id)
+            self.near[doc.clearance].add(doc.doc_id, minhash)
+            self.batch_hashes.setdefault(key, doc.doc_id)
         self.pending.append((doc, to_bytes(minhash) if doc.duplicate_of is None else None))
 
     def _flush(self, report: IngestReport) -> None:

@@ -25,10 +25,13 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.errors import StoreError
@@ -64,6 +67,8 @@ class DocumentRow(Base):
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_run_id: Mapped[str] = mapped_column(String(40))
     last_run_id: Mapped[str] = mapped_column(String(40))
+    # pending → indexed | excluded (duplicates); every write resets it to pending
+    index_state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
 
 
 class RunRow(Base):
@@ -131,8 +136,12 @@ class Registry:
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             Base.metadata.create_all(self.engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the document registry {url}: {exc}") from exc
+            _add_missing_columns(self.engine)
+        except (SQLAlchemyError, ArgumentError, ImportError) as exc:
+            raise StoreError(
+                f"cannot open the document registry: {type(exc).__name__}: {exc}",
+                fix="check DRAGOMAN_DATABASE_URL (an SQLAlchemy URL) and its driver",
+            ) from exc
 
     def start_run(self, inputs: list[str], options: dict[str, Any]) -> str:
         run_id = f"run_{datetime.now(UTC):%Y%m%dT%H%M%SZ}_{secrets.token_hex(3)}"
@@ -169,11 +178,16 @@ class Registry:
             rows = session.scalars(select(DocumentRow).where(DocumentRow.doc_id.in_(doc_ids)))
             return {row.doc_id: to_document(row) for row in rows}
 
-    def original_with_hash(self, content_hash: str) -> str | None:
+    def original_with_hash(self, clearance: str, content_hash: str) -> str | None:
+        """The original with this content at this clearance level, if any."""
         with Session(self.engine) as session:
             return session.scalar(
                 select(DocumentRow.doc_id)
-                .where(DocumentRow.content_hash == content_hash, DocumentRow.duplicate_of.is_(None))
+                .where(
+                    DocumentRow.content_hash == content_hash,
+                    DocumentRow.clearance == clearance,
+                    DocumentRow.duplicate_of.is_(None),
+                )
                 .order_by(DocumentRow.doc_id)
                 .limit(1)
             )
@@ -189,16 +203,45 @@ class Registry:
                 _fill(row, doc)
                 row.minhash = signature
                 row.last_run_id = run_id
+                row.index_state = "pending"
 
-    def signatures(self) -> Iterator[tuple[str, bytes]]:
-        """MinHash signatures of original (non-duplicate) documents, in ingest order."""
+    def signatures(self) -> Iterator[tuple[str, str, bytes]]:
+        """(doc_id, clearance, MinHash signature) of every original (non-duplicate) document."""
         with Session(self.engine) as session:
-            query = select(DocumentRow.doc_id, DocumentRow.minhash).where(
+            query = select(DocumentRow.doc_id, DocumentRow.clearance, DocumentRow.minhash).where(
                 DocumentRow.duplicate_of.is_(None), DocumentRow.minhash.is_not(None)
             )
-            for doc_id, signature in session.execute(query):
+            for doc_id, clearance, signature in session.execute(query):
                 if signature is not None:
-                    yield doc_id, signature
+                    yield doc_id, clearance, signature
+
+    def pending_index(self, limit: int) -> list[Document]:
+        """Documents whose chunks must be (re)built or removed, oldest writes first."""
+        with Session(self.engine) as session:
+            query = select(DocumentRow).where(DocumentRow.index_state == "pending")
+            rows = session.scalars(query.order_by(DocumentRow.doc_id).limit(limit))
+            return [to_document(row) for row in rows]
+
+    def mark_indexed(self, indexed: list[str], excluded: list[str]) -> None:
+        with Session(self.engine) as session, session.begin():
+            for state, ids in (("indexed", indexed), ("excluded", excluded)):
+                if ids:
+                    session.execute(
+                        update(DocumentRow)
+                        .where(DocumentRow.doc_id.in_(ids))
+                        .values(index_state=state)
+                    )
+
+    def reset_index_state(self) -> int:
+        """Mark every document for re-indexing (``dragoman reindex``)."""
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(update(DocumentRow).values(index_state="pending"))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def indexed_languages(self) -> list[str]:
+        with Session(self.engine) as session:
+            query = select(DocumentRow.language).where(DocumentRow.index_state == "indexed")
+            return sorted(set(session.scalars(query.distinct())))
 
     def get(self, doc_id: str) -> Document | None:
         with Session(self.engine) as session:
@@ -250,6 +293,16 @@ class Registry:
                  "seconds": r.seconds, **json.loads(r.counts_json or "{}")}
                 for r in rows
             ]  # fmt: skip
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added after a registry was created (SQLite/Postgres ``ADD COLUMN``)."""
+    with engine.begin() as connection:
+        present = {c["name"] for c in inspect(connection).get_columns("documents")}
+        if "index_state" not in present:
+            connection.execute(
+                text("ALTER TABLE documents ADD COLUMN index_state VARCHAR(12) DEFAULT 'pending'")
+            )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -238,3 +238,59 @@ def test_format_detection_is_by_content() -> None:
     assert fmt(b'{"a": 1}\n{"a": 2}\n') == "jsonl"
     assert fmt(b"plain words", "notes.txt") == "text"
     assert fmt(b"a,b\n1,2\n", "table.csv") == "csv"
+
+
+def test_feed_url_over_a_real_loopback_server(registry: Registry, tmp_path: Path) -> None:
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    texts = corpora.xlmt_texts("spanish", 2)
+    items = "".join(
+        f"<item><title>Nota {i}</title><link>https://example.org/es/{i}</link>"
+        f"<pubDate>Tue, 01 Aug 2023 10:00:00 GMT</pubDate><description>{t}</description></item>"
+        for i, t in enumerate(texts)
+    )
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "feed.xml").write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Agencia</title>{items}</channel></rss>',
+        encoding="utf-8",
+    )
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(site), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        report = ingest(registry, [f"{url}/feed.xml", f"{url}/missing.xml"], Options())
+    finally:
+        server.shutdown()
+    assert report.added == 2
+    assert [f["path"] for f in report.failed] == [f"{url}/missing.xml"]
+    assert "404" in report.failed[0]["error"]
+    docs = only_documents(registry)
+    assert {d.source for d in docs} == {"Agencia"} and {d.language for d in docs} == {"es"}
+
+
+def test_zip_archive_is_walked(registry: Registry, tmp_path: Path) -> None:
+    import zipfile
+
+    speeches = corpora.un_speeches(tmp_path, ("PER", "NGA"), 2016)
+    with zipfile.ZipFile(tmp_path / "speeches.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in speeches:
+            archive.write(path, arcname=f"statements/{path.name}")
+            path.unlink()
+    options = Options(kind="policy", filename_pattern=corpora.UN_PATTERN)
+    report = ingest(registry, [str(tmp_path / "speeches.zip")], options)
+    assert report.added == 2 and not report.failed
+    origins = sorted(d.origin for d in only_documents(registry))
+    assert origins == [
+        "speeches.zip::statements/NGA_71_2016.txt",
+        "speeches.zip::statements/PER_71_2016.txt",
+    ]

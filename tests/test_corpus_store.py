@@ -165,3 +165,21 @@ def test_bad_flags_are_clear_errors(tmp_path: Path, flags: list[str], message: s
     result = run_cli("ingest", str(tmp_path), *flags, "--json", env=cli_env(tmp_path / "home"))
     assert result.returncode == 2
     assert message in json.loads(result.stdout)["message"]
+
+
+def test_duplicates_are_linked_only_within_a_clearance_level(tmp_path: Path) -> None:
+    """A public copy must never be hidden as a duplicate of a restricted original."""
+    data = tmp_path / "in"
+    data.mkdir()
+    [speech] = corpora.un_speeches(data, ("CHL",))
+    registry = Registry(f"sqlite:///{tmp_path / 'r.db'}")
+    restricted = ingest(registry, [str(speech)], Options(kind="policy", clearance="restricted"))
+    public_copy = data / "copy.txt"
+    public_copy.write_bytes(speech.read_bytes())
+    public = ingest(registry, [str(public_copy)], Options(kind="policy", clearance="public"))
+    assert restricted.added == public.added == 1
+    assert public.exact_duplicates == public.near_duplicates == 0
+    second = data / "copy2.txt"
+    second.write_bytes(speech.read_bytes())
+    again = ingest(registry, [str(second)], Options(kind="policy", clearance="public"))
+    assert again.exact_duplicates == 1  # within the same level, still linked

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import cli_env, free_port, run_cli
 
-COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken"}
+COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry"}
 
 
 @pytest.mark.model
@@ -26,6 +26,21 @@ def test_doctor_json_all_ok(home: Path, small_model: Path) -> None:
     assert "verified" in by_name["model"]["detail"]
     assert "dimension 512" in by_name["embedder"]["detail"]
     assert (home / "chroma").is_dir()
+    assert "0 documents" in by_name["registry"]["detail"]
+
+
+def test_doctor_reports_a_bad_registry_url(home: Path) -> None:
+    env = cli_env(
+        home,
+        DRAGOMAN_LLM_BACKEND="openai",
+        DRAGOMAN_OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+        DRAGOMAN_DATABASE_URL="nosuchdialect://x/y",
+        DRAGOMAN_CONNECT_TIMEOUT_S="1",
+    )
+    result = run_cli("doctor", "--json", env=env)
+    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    assert result.returncode == 1 and by_name["registry"]["ok"] is False
+    assert "DRAGOMAN_DATABASE_URL" in by_name["registry"]["fix"]
 
 
 @pytest.mark.model

@@ -1,0 +1,72 @@
+"""`dragoman search` and `dragoman reindex`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli_common import JsonFlag, emit_json, out
+from assistant.cli_corpus import _choice, _date_flag, run_indexing
+from assistant.settings import load_settings
+from corpus.document import CLEARANCES, KINDS
+from corpus.registry import Registry
+
+
+def search_command(
+    query: Annotated[str, typer.Argument(help="The question or keywords, in any language.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=200)] = 10,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only documents in this language")
+    ] = None,
+    kind: Annotated[str | None, typer.Option()] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")] = None,
+    source: Annotated[str | None, typer.Option()] = None,
+    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    clearance: Annotated[str, typer.Option(help="The caller's clearance")] = "public",
+    mode: Annotated[str, typer.Option(help="hybrid | dense | lexical")] = "hybrid",
+    as_json: JsonFlag = False,
+) -> None:
+    """Find passages (cross-lingual hybrid search), within the caller's clearance."""
+    from retrieval.index import Filters
+    from retrieval.indexer import Retrieval
+    from retrieval.search import HybridSearch
+
+    settings = load_settings()
+    filters = Filters(
+        kind=_choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
+        since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
+    )  # fmt: skip
+    searcher = HybridSearch(Retrieval(settings), Registry(settings.registry_url))
+    results = searcher.search(
+        query, clearance=_choice(clearance, CLEARANCES, "--clearance"), k=k, filters=filters,
+        mode=_choice(mode, ("hybrid", "dense", "lexical"), "--mode"),
+    )  # fmt: skip
+    if as_json:
+        emit_json({"query": query, "results": [r.to_dict() for r in results]})
+        return
+    table = Table("#", "score", "lang", "date", "title", "passage")
+    for rank, r in enumerate(results, 1):
+        date = (r.published_at or "")[:10]
+        table.add_row(str(rank), f"{r.score:.4f}", r.language, date, r.title[:40], r.text[:160])
+    out.print(table)
+
+
+def reindex_command(as_json: JsonFlag = False) -> None:
+    """Drop the vector and lexical indexes and rebuild them from the registry."""
+    import shutil
+
+    from retrieval.index import reset_index
+
+    settings = load_settings()
+    store = Registry(settings.registry_url)
+    reset_index(settings)
+    shutil.rmtree(settings.home / "bm25", ignore_errors=True)
+    documents = store.reset_index_state()
+    report = run_indexing(settings, store, as_json)
+    if as_json:
+        emit_json({"documents": documents, "index": report})
+    else:
+        out.print(f"reindexed {report['documents_indexed']} documents as {report['chunks']} chunks")

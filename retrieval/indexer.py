@@ -1,0 +1,100 @@
+"""The indexing stage: registry documents → chunks → embeddings → Chroma + BM25.
+
+Crash-safe by construction: a document is marked ``indexed`` only after its chunks are
+in Chroma, chunk ids are deterministic (upserts), and stale chunks are deleted before
+a document is re-indexed; BM25 indexes are rebuilt from Chroma's own chunk set for
+any language whose count disagrees.  So a re-run after ``kill -9`` converges.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from assistant.settings import Settings
+from corpus.registry import Registry
+from retrieval.chunking import Chunker
+from retrieval.embedders import get_embedder
+from retrieval.index import ChunkIndex, chunk_metadata
+from retrieval.lexical import LexicalIndex
+
+DOCS_PER_BATCH = 32
+IndexProgress = Callable[[int, int], None]  # (documents done, chunks done)
+
+
+@dataclass
+class IndexReport:
+    documents_indexed: int = 0
+    documents_excluded: int = 0
+    chunks: int = 0
+    lexical_rebuilt: list[str] | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["chunks_per_s"] = round(self.chunks / self.seconds, 1) if self.seconds else None
+        return data
+
+
+class Retrieval:
+    """The pieces retrieval needs, opened once: embedder, chunker, dense and lexical indexes."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = get_embedder(settings.embedder, settings.llm_threads)
+        name = getattr(self.embedder, "name", settings.embedder)
+        dimension = getattr(self.embedder, "dimension", None) or len(self.embedder.embed_query("x"))
+        self.index = ChunkIndex(settings, name, dimension)
+        self.chunker = Chunker(settings.home / "tiktoken", max_tokens=settings.chunk_tokens)
+        self.lexical_root = settings.home / "bm25"
+        self._lexical: dict[str, LexicalIndex] = {}
+
+    def lexical(self, language: str) -> LexicalIndex:
+        if language not in self._lexical:
+            self._lexical[language] = LexicalIndex(self.lexical_root, language)
+        return self._lexical[language]
+
+
+def index_pending(
+    retrieval: Retrieval, registry: Registry, progress: IndexProgress | None = None
+) -> IndexReport:
+    """Index every pending document, then bring the BM25 indexes in line with Chroma."""
+    started = time.perf_counter()
+    report = IndexReport()
+    touched: set[str] = set()
+    while batch := registry.pending_index(DOCS_PER_BATCH):
+        retrieval.index.delete_documents(d.doc_id for d in batch)  # stale chunks, if any
+        originals = [d for d in batch if d.duplicate_of is None]
+        items = [
+            (chunk, chunk_metadata(doc, chunk))
+            for doc in originals
+            for chunk in retrieval.chunker.chunk(doc.doc_id, doc.text)
+        ]
+        vectors = retrieval.embedder.embed_documents([chunk.text for chunk, _ in items])
+        retrieval.index.upsert([(c, m, v) for (c, m), v in zip(items, vectors, strict=True)])
+        excluded = [d.doc_id for d in batch if d.duplicate_of is not None]
+        registry.mark_indexed([d.doc_id for d in originals], excluded)
+        touched.update(d.language for d in batch)
+        report.documents_indexed += len(originals)
+        report.documents_excluded += len(excluded)
+        report.chunks += len(items)
+        if progress:
+            progress(report.documents_indexed + report.documents_excluded, report.chunks)
+    report.lexical_rebuilt = sync_lexical(retrieval, registry, touched)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def sync_lexical(retrieval: Retrieval, registry: Registry, touched: set[str]) -> list[str]:
+    """Rebuild the BM25 index of every touched language, and of any that disagrees with Chroma."""
+    rebuilt = []
+    for language in sorted(touched | set(registry.indexed_languages())):
+        lexical = retrieval.lexical(language)
+        if language in touched or set(lexical.ids) != set(
+            retrieval.index.ids_for_language(language)
+        ):
+            lexical.rebuild(*retrieval.index.texts_for_language(language))
+            rebuilt.append(language)
+    return rebuilt

@@ -1,0 +1,112 @@
+"""Hybrid search: dense (Chroma) + lexical (BM25 in the query's language), fused by rank.
+
+The caller's clearance goes into the one ``where`` clause both paths use: dense hits are
+filtered by Chroma, lexical candidates are re-read from Chroma through the same clause,
+so no path can return a chunk above the caller's clearance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from corpus.document import Clearance
+from corpus.language import detect_language
+from corpus.registry import Registry
+from retrieval.index import Filters, Hit, where_clause
+from retrieval.indexer import Retrieval
+
+RRF_K = 60  # reciprocal-rank constant
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+CANDIDATES = 50
+
+
+@dataclass
+class SearchResult:
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str | None
+    published_at: str | None
+    language: str
+    score: float
+    text: str
+    start: int
+    end: int
+    source: str | None = None
+    kind: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fuse(rankings: list[tuple[list[str], float]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion of several ranked id lists."""
+    scores: dict[str, float] = {}
+    for ids, weight in rankings:
+        for rank, chunk_id in enumerate(ids):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank + 1)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+class HybridSearch:
+    """Search over the chunk index for a caller with a given clearance."""
+
+    def __init__(self, retrieval: Retrieval, registry: Registry) -> None:
+        self.retrieval = retrieval
+        self.registry = registry
+
+    def search(
+        self,
+        query: str,
+        *,
+        clearance: Clearance | str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+    ) -> list[SearchResult]:
+        """Top ``k`` chunks for ``query`` that the caller's clearance allows."""
+        filters = filters or Filters()
+        where = where_clause(filters, clearance)
+        pool = max(CANDIDATES, 5 * k)
+        hits: dict[str, Hit] = {}
+        rankings: list[tuple[list[str], float]] = []
+        if mode in ("hybrid", "dense"):
+            vector = self.retrieval.embedder.embed_query(query)
+            dense = self.retrieval.index.query(vector, pool, where)
+            hits.update((h.chunk_id, h) for h in dense)
+            rankings.append(([h.chunk_id for h in dense], DENSE_WEIGHT))
+        if mode in ("hybrid", "lexical"):
+            language = detect_language(query, default="en")
+            candidates = [cid for cid, _ in self.retrieval.lexical(language).search(query, pool)]
+            allowed = self.retrieval.index.get(candidates, where)  # clearance and filters again
+            hits.update(allowed)
+            rankings.append(([cid for cid in candidates if cid in allowed], LEXICAL_WEIGHT))
+        fused = fuse(rankings)[:k]
+        return self._results([(hits[cid], score) for cid, score in fused])
+
+    def _results(self, scored: list[tuple[Hit, float]]) -> list[SearchResult]:
+        documents = self.registry.existing(list({h.metadata["doc_id"] for h, _ in scored}))
+        results = []
+        for hit, score in scored:
+            doc = documents.get(hit.metadata["doc_id"])
+            if doc is None:  # indexed chunk whose document is gone: never shown
+                continue
+            results.append(
+                SearchResult(
+                    chunk_id=hit.chunk_id,
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    url=doc.url,
+                    published_at=doc.published_at.isoformat() if doc.published_at else None,
+                    language=doc.language,
+                    score=round(score, 6),
+                    text=hit.text,
+                    start=int(hit.metadata["start"]),
+                    end=int(hit.metadata["end"]),
+                    source=doc.source,
+                    kind=doc.kind,
+                )
+            )
+        return results
