@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
-	$(BIN)/pip install --quiet -e '.[server,dev]'
+	$(BIN)/pip install --quiet -e '.[server,dev,st]'
 	touch $(STAMP)
 
 DEMO := corpus/demo
@@ -31,6 +31,7 @@ demo: install
 	$(BIN)/dragoman ingest $(DEMO)/prc --kind policy --source "State Council of the PRC" \
 	  --map text=content --set 'published_at={year}-03-05'
 	$(BIN)/dragoman docs list --limit 30
+	$(BIN)/dragoman search "中国对乌克兰危机的立场是什么？" --k 5
 	$(BIN)/dragoman doctor
 	$(BIN)/dragoman llm "Say hello in French, then name the six official languages of the United Nations."
 
@@ -50,6 +51,7 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python bench/ingest_throughput.py
+	$(BIN)/python bench/xquad_retrieval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -61,7 +61,7 @@ def ingest_command(
         str | None, typer.Option(help="Fills what dates lack, e.g. the year: 2023-01-01")
     ] = None,
     timezone: Annotated[str, typer.Option(help="IANA zone of dates without offset")] = "UTC",
-    near_dup_threshold: Annotated[float, typer.Option(min=0.5, max=1.0)] = 0.8,
+    near_dup_threshold: Annotated[float, typer.Option(min=0.3, max=0.95)] = 0.8,
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Only register; index on a later run")
     ] = False,

@@ -121,7 +121,7 @@ def check_openai_endpoint(settings: Settings) -> str:
 def check_embedder(settings: Settings) -> str:
     from retrieval.embedders import get_embedder
 
-    vector = get_embedder(settings.embedder, settings.llm_threads).embed_query("Bonjour, monde")
+    vector = get_embedder(settings.embedder, settings.llm_threads, settings).embed_query("Bonjour")
     return f"{settings.embedder} loaded; dimension {len(vector)}"
 
 

@@ -8,7 +8,10 @@ import unicodedata
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from assistant.errors import InputError
+
 NUM_PERM = 64
+MIN_THRESHOLD, MAX_THRESHOLD = 0.3, 0.95
 SCHEME = "affine32"  # pinned: signatures are stored and must stay comparable
 _CJK_LANGS = {"zh", "ja", "ko", "th"}
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -46,6 +49,11 @@ class NearDuplicateIndex:
     """Originals' signatures in an LSH index; a query returns the best match above threshold."""
 
     def __init__(self, threshold: float) -> None:
+        if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
+            raise InputError(
+                f"near-duplicate threshold {threshold} is outside "
+                f"[{MIN_THRESHOLD}, {MAX_THRESHOLD}] (LSH with {NUM_PERM} permutations)"
+            )
         self.threshold = threshold
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[str, MinHash] = {}

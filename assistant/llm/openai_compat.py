@@ -11,6 +11,7 @@ and project headers.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import httpx
 from langchain_openai import ChatOpenAI
@@ -52,22 +53,29 @@ async def _strip_unconfigured_credentials_async(request: httpx.Request) -> None:
     _strip_unconfigured_credentials(request)
 
 
-def build_chat_openai(settings: Settings, model: str | None = None) -> ChatOpenAI:
+def openai_client_options(settings: Settings) -> dict[str, Any]:
+    """Connection options shared by the chat and embedding clients (credential policy applied)."""
     base_url, api_key = resolve_credentials(settings)
     custom_host = base_url != DEFAULT_OPENAI_BASE_URL
     hooks = {"request": [_strip_unconfigured_credentials]} if custom_host else {}
     async_hooks = {"request": [_strip_unconfigured_credentials_async]} if custom_host else {}
     timeout = httpx.Timeout(settings.llm_timeout_s, connect=settings.connect_timeout_s)
+    return {
+        "base_url": base_url,
+        "api_key": SecretStr(api_key or _NO_KEY),
+        "organization": None,
+        "timeout": timeout,
+        "max_retries": 1,
+        "http_client": httpx.Client(timeout=timeout, event_hooks=hooks),
+        "http_async_client": httpx.AsyncClient(timeout=timeout, event_hooks=async_hooks),
+    }
+
+
+def build_chat_openai(settings: Settings, model: str | None = None) -> ChatOpenAI:
     return ChatOpenAI(
         model=model or settings.openai_model,
-        base_url=base_url,
-        api_key=SecretStr(api_key or _NO_KEY),
-        organization=None,
         temperature=settings.llm_temperature,
         max_completion_tokens=settings.llm_max_tokens,
         seed=settings.llm_seed,
-        timeout=timeout,
-        max_retries=1,
-        http_client=httpx.Client(timeout=timeout, event_hooks=hooks),
-        http_async_client=httpx.AsyncClient(timeout=timeout, event_hooks=async_hooks),
+        **openai_client_options(settings),
     )
