@@ -73,7 +73,9 @@ class SentenceTransformerEmbeddings(Embeddings):
                 fix="use a local directory: DRAGOMAN_EMBEDDER=sentence-transformers:/path/to/model",
             ) from exc
         self.name = f"sentence-transformers:{model}"
-        declared = self._model.get_sentence_embedding_dimension()
+        loaded = self._model  # sentence-transformers 6 renamed the dimension getter
+        getter = getattr(loaded, "get_embedding_dimension", None)
+        declared = getter() if getter else loaded.get_sentence_embedding_dimension()
         self.dimension = int(declared) if declared else len(self.embed_query("dimension probe"))
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -93,6 +93,7 @@ def test_kill_9_at_several_points_converges(tmp_path: Path) -> None:
         "policy",
         "--filename-pattern",
         corpora.UN_PATTERN,
+        "--no-index",
         "--json",
     ]
     clean_home, crash_home = tmp_path / "clean", tmp_path / "crash"
