@@ -115,8 +115,10 @@ def _fill(row: DocumentRow, doc: Document) -> None:
     row.metadata_json = json.dumps(doc.metadata, ensure_ascii=False, sort_keys=True, default=str)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DocFilters:
+    """Document filters, shared by the registry listing and retrieval."""
+
     kind: str | None = None
     language: str | None = None
     country: str | None = None
@@ -124,6 +126,12 @@ class DocFilters:
     since: int | None = None  # YYYYMMDD
     until: int | None = None
     include_duplicates: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not any(
+            (self.kind, self.language, self.country, self.source, self.since, self.until)
+        )
 
 
 class Registry:

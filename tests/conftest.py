@@ -83,6 +83,23 @@ def run_cli(
     )
 
 
+def wait_until_serving(
+    process: subprocess.Popen[bytes], url: str, seconds: float, log: Path | None = None
+) -> None:
+    """Poll ``url`` until it answers 200; fail early if the server process dies."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text()[-2000:] if log else ""
+            raise RuntimeError(f"{process.args!r} exited: {tail}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{process.args!r} did not serve {url} within {seconds:g} s")
+
+
 @pytest.fixture(scope="session")
 def llama_server(small_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real OpenAI-compatible server (llama-cpp-python's) on loopback; yields its /v1 URL."""
@@ -96,18 +113,8 @@ def llama_server(small_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
     log = log_path.open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
     try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base_url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError("llama_cpp.server did not start within 120 s")
+        wait_until_serving(process, f"{base_url}/models", 120, log_path)
         yield base_url
     finally:
         process.terminate()

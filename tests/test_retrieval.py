@@ -26,7 +26,7 @@ from retrieval.indexer import Retrieval, index_pending
 from retrieval.langchain_retriever import DragomanRetriever
 from retrieval.search import HybridSearch
 from tests import corpora
-from tests.conftest import cli_env, free_port, run_cli
+from tests.conftest import cli_env, free_port, run_cli, wait_until_serving
 
 SECRET = "The ambassador's cable says the summit in Reykjavik will be cancelled on 14 March."
 
@@ -242,14 +242,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("chroma run did not start")
+        wait_until_serving(process, f"{url}/api/v2/heartbeat", 60)
         yield url
     finally:
         process.terminate()
