@@ -6,7 +6,6 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
@@ -136,7 +135,3 @@ def _check_zip_container(source: SourceFile, options: Options) -> None:
         raise InputError(f"corrupt DOCX: {exc}") from exc
     if total > max(len(source.data) * options.limits.max_ratio, 1_000_000):
         raise InputError(f"DOCX expands to {total:,} bytes: refused as a decompression bomb")
-
-
-def stem(source: SourceFile) -> str:
-    return PurePosixPath(source.name).stem
