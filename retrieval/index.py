@@ -20,6 +20,7 @@ import httpx
 from assistant.errors import ConfigError, InputError, StoreError
 from assistant.settings import Settings
 from corpus.document import CLEARANCES, Clearance, Document
+from corpus.registry import DocFilters
 from retrieval.chunking import Chunk
 
 COLLECTION_PREFIX = "dragoman_chunks"
@@ -27,20 +28,7 @@ CLEARANCE_LEVEL = {name: level for level, name in enumerate(CLEARANCES)}
 OVERFETCH = 4  # filtered dense queries first over-fetch and filter in Python
 
 
-@dataclass(frozen=True)
-class Filters:
-    kind: str | None = None
-    language: str | None = None
-    country: str | None = None
-    source: str | None = None
-    since: int | None = None  # YYYYMMDD
-    until: int | None = None
-
-    @property
-    def empty(self) -> bool:
-        return not any(
-            (self.kind, self.language, self.country, self.source, self.since, self.until)
-        )
+Filters = DocFilters  # one filter type for listing documents and searching chunks
 
 
 @dataclass(frozen=True)
