@@ -34,6 +34,8 @@ demo: install
 	$(BIN)/dragoman search "中国对乌克兰危机的立场是什么？" --k 5
 	$(BIN)/dragoman doctor
 	$(BIN)/dragoman llm "Say hello in French, then name the six official languages of the United Nations."
+	$(BIN)/dragoman ask "Which city will the presidential delegation visit for the World Expo?"
+	$(BIN)/dragoman ask "2025年政府工作报告提出的经济增长预期目标是多少？"
 
 lint: install
 	$(BIN)/ruff check .
@@ -52,6 +54,8 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python bench/ingest_throughput.py
 	$(BIN)/python bench/xquad_retrieval.py
+	$(BIN)/python bench/tune_fusion.py
+	$(BIN)/python bench/ask_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
+from assistant.cli_ask import ask_command, chat_command
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
 from assistant.cli_search import reindex_command, search_command
@@ -28,6 +29,8 @@ app.command("ingest")(ingest_command)
 app.add_typer(docs_app, name="docs")
 app.command("search")(search_command)
 app.command("reindex")(reindex_command)
+app.command("ask")(ask_command)
+app.command("chat")(chat_command)
 
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")

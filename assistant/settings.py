@@ -66,8 +66,29 @@ class Settings(BaseSettings):
 
     chunk_tokens: int = Field(default=160, ge=16, description="Chunk budget (cl100k tokens)")
     ingest_batch_size: int = Field(default=200, ge=1, description="Documents per transaction")
+    fusion_lexical_weight: float = Field(
+        default=1.0, ge=0.0, description="BM25's weight against dense (1.0) in rank fusion"
+    )
+    fusion_rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant")
 
     connect_timeout_s: float = Field(default=5.0, gt=0, description="Reachability checks")
+
+    ask_k: int = Field(default=6, ge=1, le=50, description="Passages retrieved per question")
+    ask_context_tokens: int = Field(
+        default=200, ge=64, description="Budget for the sources in the prompt (cl100k tokens)"
+    )
+    ask_max_sentences: int = Field(default=4, ge=1, le=12, description="Sentences per answer")
+    ask_output: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: schema-constrained sentences (weak models); text: [n] markers; "
+        "auto: json for the embedded backends, text otherwise",
+    )
+    verify_judge: Literal["auto", "heuristic", "llm"] = Field(
+        default="auto",
+        description="Support judge: heuristic (lexical + embedding + numbers/names), llm "
+        "(entailment by the backend, plus the same hard checks); auto: llm except embedded",
+    )
+    ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
 
     @field_validator("openai_base_url", "chroma_url")
     @classmethod

@@ -23,6 +23,11 @@ def fence_data(text: str) -> str:
     return f"{_FENCE[0]}\n{cleaned}\n{_FENCE[1]}"
 
 
+def squash_whitespace(text: str) -> str:
+    """Runs of whitespace as one space: hard-wrapped sources cost fewer prompt tokens."""
+    return " ".join(text.split())
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -34,6 +39,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["data"] = fence_data
+    env.filters["squash"] = squash_whitespace
     return env
 
 

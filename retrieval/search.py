@@ -16,7 +16,9 @@ from corpus.registry import Registry
 from retrieval.index import Filters, Hit
 from retrieval.indexer import Retrieval
 
-RRF_K = 60  # reciprocal-rank constant
+# Defaults of DRAGOMAN_FUSION_RRF_K / DRAGOMAN_FUSION_LEXICAL_WEIGHT; see bench/RESULTS.md
+# ("Rank fusion") for the dev-split tuning and why equal weights stay the default.
+RRF_K = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
@@ -76,13 +78,15 @@ class HybridSearch:
             dense = self.retrieval.index.query(vector, pool, clearance, filters)
             hits.update((h.chunk_id, h) for h in dense)
             rankings.append(([h.chunk_id for h in dense], DENSE_WEIGHT))
+        settings = self.retrieval.settings
         if mode in ("hybrid", "lexical"):
             language = detect_language(query, default="en")
             candidates = [cid for cid, _ in self.retrieval.lexical(language).search(query, pool)]
             allowed = self.retrieval.index.get(candidates, clearance, filters)
             hits.update(allowed)
-            rankings.append(([cid for cid in candidates if cid in allowed], LEXICAL_WEIGHT))
-        fused = fuse(rankings)[:k]
+            allowed_ids = [cid for cid in candidates if cid in allowed]
+            rankings.append((allowed_ids, settings.fusion_lexical_weight))
+        fused = fuse(rankings, k=settings.fusion_rrf_k)[:k]
         return self._results([(hits[cid], score) for cid, score in fused])
 
     def _results(self, scored: list[tuple[Hit, float]]) -> list[SearchResult]:

@@ -42,6 +42,12 @@ def small_model(models_dir: Path) -> Path:
     return assemble(MODEL_SPECS["local-small"], models_dir)
 
 
+@pytest.fixture(scope="session")
+def default_model(models_dir: Path) -> Path:
+    """The real default 1.5B GGUF (the product's embedded model), assembled and verified."""
+    return assemble(MODEL_SPECS["local"], models_dir)
+
+
 @pytest.fixture
 def home(tmp_path: Path, models_dir: Path) -> Path:
     """A fresh DRAGOMAN_HOME whose models/ links to the session's assembled weights."""

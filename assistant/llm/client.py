@@ -125,9 +125,7 @@ class LLM:
         max_tokens: int | None = None,
     ) -> Generation:
         """Complete ``prompt``; with ``schema`` the output is JSON validated against it."""
-        if schema is not None and not self.supports_native_schema:
-            instruction = "Reply with JSON only, matching this JSON schema:\n" + json.dumps(schema)
-            system = f"{system}\n\n{instruction}" if system else instruction
+        system = self._schema_instruction(system, schema)
         started = time.perf_counter()
         try:
             message = self._bound(schema, max_tokens).invoke(_messages(prompt, system))
@@ -147,12 +145,25 @@ class LLM:
             generation.data = parse_json_output(generation.text, schema)
         return generation
 
+    def _schema_instruction(self, system: str | None, schema: dict[str, Any] | None) -> str | None:
+        """Backends that cannot constrain output natively are asked for the schema in words."""
+        if schema is None or self.supports_native_schema:
+            return system
+        instruction = "Reply with JSON only, matching this JSON schema:\n" + json.dumps(schema)
+        return f"{system}\n\n{instruction}" if system else instruction
+
     def stream(
-        self, prompt: Prompt, *, system: str | None = None, max_tokens: int | None = None
+        self,
+        prompt: Prompt,
+        *,
+        system: str | None = None,
+        schema: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces as the model produces them."""
+        """Yield text pieces as the model produces them (constrained to ``schema`` if given)."""
+        system = self._schema_instruction(system, schema)
         try:
-            for chunk in self._bound(None, max_tokens).stream(_messages(prompt, system)):
+            for chunk in self._bound(schema, max_tokens).stream(_messages(prompt, system)):
                 if chunk.text:
                     yield chunk.text
         except _WIRE_ERRORS as exc:

@@ -1,0 +1,136 @@
+"""Stage 3, context selection: the sentences that matter, within a token budget.
+
+Prefill dominates on the embedded model, so the prompt carries only the retrieved
+sentences most similar to the question (multilingual embeddings, so this works across
+languages), grouped back into their passages in document order.  Sentences that
+address the assistant with instructions are dropped here and recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.answering.injection import looks_like_instruction
+from assistant.answering.stages import Context, Passage
+from retrieval.chunking import sentence_spans
+from retrieval.search import SearchResult
+
+MIN_RELEVANCE = 0.15  # cosine below which a sentence is not worth its tokens
+RANK_PRIOR = 0.05  # nudges ties toward the passages retrieval ranked first
+ELLIPSIS = " … "
+
+
+@dataclass
+class _Unit:
+    result: int
+    start: int  # offsets in the document's text
+    end: int
+    text: str
+    score: float = 0.0
+
+
+def _units(results: list[SearchResult]) -> tuple[list[_Unit], dict[int, list[str]]]:
+    units: list[_Unit] = []
+    dropped: dict[int, list[str]] = {}
+    seen: set[tuple[str, int]] = set()
+    for i, result in enumerate(results):
+        for start, end in sentence_spans(result.text):
+            key = (result.doc_id, result.start + start)
+            if key in seen:  # chunk overlap: the same sentence twice
+                continue
+            seen.add(key)
+            text = result.text[start:end]
+            if looks_like_instruction(text):
+                dropped.setdefault(i, []).append(text)
+                continue
+            units.append(_Unit(i, result.start + start, result.start + end, text))
+    return units, dropped
+
+
+def _similarities(embedder: Embeddings, query: str, texts: list[str]) -> np.ndarray:
+    vectors = np.asarray(embedder.embed_documents([query, *texts]), dtype=np.float32)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    similarities: np.ndarray = vectors[1:] @ vectors[0]
+    return similarities
+
+
+def select_context(
+    results: list[SearchResult],
+    query: str,
+    *,
+    embedder: Embeddings,
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+) -> Context:
+    """Pick the best sentences of ``results`` for ``query`` within ``budget_tokens``."""
+    tokens_before = sum(count_tokens(r.text) for r in results)
+    units, dropped = _units(results)
+    if not units:
+        return Context([], tokens_before, 0, _dropped(results, dropped))
+    similarities = _similarities(embedder, query, [u.text for u in units])
+    for unit, similarity in zip(units, similarities, strict=True):
+        unit.score = float(similarity) + RANK_PRIOR / (unit.result + 1)
+    chosen: list[_Unit] = []
+    used = 0
+    for unit in sorted(units, key=lambda u: -u.score):
+        cost = count_tokens(unit.text) + 2
+        relevant = unit.score >= MIN_RELEVANCE or not chosen
+        if relevant and used + cost <= budget_tokens:
+            chosen.append(unit)
+            used += cost
+    if not chosen:  # even the best sentence is over budget: cut it, never send nothing
+        best = max(units, key=lambda u: u.score)
+        chosen, used = [best], count_tokens(best.text)
+    return Context(
+        _passages(results, chosen, dropped), tokens_before, used, _dropped(results, dropped)
+    )
+
+
+def _dropped(results: list[SearchResult], dropped: dict[int, list[str]]) -> dict[str, list[str]]:
+    return {results[i].chunk_id: texts for i, texts in dropped.items()}
+
+
+def _join(result: SearchResult, units: list[_Unit]) -> str:
+    """The selected sentences verbatim; an ellipsis where sentences were left out."""
+    pieces = [units[0].text]
+    for previous, unit in itertools.pairwise(units):
+        gap = result.text[previous.end - result.start : unit.start - result.start]
+        pieces.append((gap if not gap.strip() else ELLIPSIS) + unit.text)
+    return "".join(pieces)
+
+
+def _passages(
+    results: list[SearchResult], chosen: list[_Unit], dropped: dict[int, list[str]]
+) -> list[Passage]:
+    by_result: dict[int, list[_Unit]] = {}
+    for unit in chosen:
+        by_result.setdefault(unit.result, []).append(unit)
+    passages: list[Passage] = []
+    for i, result in enumerate(results):
+        units = sorted(by_result.get(i, []), key=lambda u: u.start)
+        if not units:
+            continue
+        passages.append(
+            Passage(
+                n=len(passages) + 1,
+                doc_id=result.doc_id,
+                chunk_id=result.chunk_id,
+                title=result.title,
+                url=result.url,
+                published_at=result.published_at,
+                language=result.language,
+                source=result.source,
+                kind=result.kind,
+                retrieval_score=result.score,
+                quote=_join(result, units),
+                spans=[(u.start, u.end) for u in units],
+                chunk_text=result.text,
+                dropped_instructions=dropped.get(i, []),
+            )
+        )
+    return passages

@@ -1,0 +1,224 @@
+"""Stage 4, generation with numbered sources, and stage 5, parsing the citations.
+
+Two output modes: ``json`` constrains weak models to
+``{"answerable", "sentences": [{"text", "citations": [n]}]}`` (a grammar on the embedded
+backend, so every citation is a valid source number by construction); ``text`` lets
+strong models write prose with ``[n]`` markers, parsed here into the same sentences.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from assistant.answering.stages import Context, Draft, DraftSentence, QueryPlan
+from assistant.errors import LLMOutputError
+from assistant.llm.client import LLM, parse_json_output
+from assistant.llm.local import ChatLocalLlama
+from prompts import render
+from retrieval.chunking import sentence_spans
+
+NOT_IN_SOURCES = "NOT_IN_SOURCES"
+_MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "", "b": "", "f": "", "/": "/", "\\": "\\", '"': '"'}
+_TEXT_KEY = re.compile(r'"text"\s*:\s*"')
+
+TokenSink = Callable[[str], None]
+
+
+@lru_cache(maxsize=64)
+def language_name(code: str) -> str:
+    """English name of a language code, for the prompt ("zh" → "Chinese")."""
+    try:
+        return str(Locale.parse(code).get_language_name("en"))
+    except (UnknownLocaleError, ValueError):
+        return code
+
+
+def output_mode(llm: LLM, configured: str) -> str:
+    """``json`` for the embedded backends (weak models), ``text`` for the others."""
+    if configured != "auto":
+        return configured
+    return "json" if isinstance(llm.chat_model, ChatLocalLlama) else "text"
+
+
+def answer_schema(passages: int, max_sentences: int) -> dict[str, Any]:
+    citation = {"type": "integer", "enum": list(range(1, passages + 1))}
+    sentence = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 400},
+            "citations": {"type": "array", "items": citation, "minItems": 1, "maxItems": 3},
+        },
+        "required": ["text", "citations"],
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "sentences": {"type": "array", "items": sentence, "maxItems": max_sentences},
+        },
+        "required": ["sentences"],
+    }
+
+
+def build_prompt(
+    plan: QueryPlan, context: Context, mode: str, max_sentences: int
+) -> tuple[str, str]:
+    """(system, user) messages; the system prompt is constant so its prefill is cached."""
+    if mode == "json":
+        system = render("answer_system.j2")
+    else:
+        system = render("answer_system_text.j2", max_sentences=max_sentences)
+    user = render(
+        "answer_user.j2",
+        passages=context.passages,
+        question=plan.question,
+        language_name=language_name(plan.answer_language),
+        cross_lingual=any(p.language != plan.answer_language for p in context.passages),
+    )
+    return system, user
+
+
+class JsonTextStreamer:
+    """Turns streamed JSON into the text of its ``"text"`` fields, as it arrives."""
+
+    def __init__(self) -> None:
+        self.buffer = ""
+        self.inside = False
+        self.sentences = 0
+
+    def feed(self, piece: str) -> str:
+        self.buffer += piece
+        emitted: list[str] = []
+        while self.buffer:
+            if not self.inside:
+                match = _TEXT_KEY.search(self.buffer)
+                if match is None:
+                    self.buffer = self.buffer[-12:]
+                    break
+                self.buffer = self.buffer[match.end() :]
+                self.inside = True
+                if self.sentences:
+                    emitted.append(" ")
+                self.sentences += 1
+                continue
+            consumed = self._consume_string(emitted)
+            if not consumed:
+                break
+        return "".join(emitted)
+
+    def _consume_string(self, emitted: list[str]) -> bool:
+        """Emit string characters; False when more input is needed."""
+        i = 0
+        while i < len(self.buffer):
+            char = self.buffer[i]
+            if char == '"':
+                self.inside = False
+                self.buffer = self.buffer[i + 1 :]
+                return True
+            if char == "\\":
+                if i + 1 >= len(self.buffer):
+                    break
+                code = self.buffer[i + 1]
+                if code == "u":
+                    if i + 6 > len(self.buffer):
+                        break
+                    emitted.append(chr(int(self.buffer[i + 2 : i + 6], 16)))
+                    i += 6
+                    continue
+                emitted.append(_ESCAPES.get(code, code))
+                i += 2
+                continue
+            emitted.append(char)
+            i += 1
+        self.buffer = self.buffer[i:]
+        return False
+
+
+def parse_text_answer(text: str) -> tuple[bool, list[DraftSentence]]:
+    """Prose with ``[n]`` markers → sentences with their citation numbers."""
+    if text.strip().strip(".").upper() == NOT_IN_SOURCES or not text.strip():
+        return False, []
+    sentences: list[DraftSentence] = []
+    for start, end in sentence_spans(text):
+        raw = text[start:end]
+        numbers = [int(n) for group in _MARKER.findall(raw) for n in re.split(r"[,;]", group)]
+        clean = _MARKER.sub("", raw).strip()
+        if not re.search(r"\w", clean) and sentences:  # a bare "[2]." after a sentence
+            sentences[-1].citations += [n for n in numbers if n not in sentences[-1].citations]
+            continue
+        if NOT_IN_SOURCES in clean:
+            continue
+        sentences.append(DraftSentence(clean, list(dict.fromkeys(numbers))))
+    return bool(sentences), sentences
+
+
+_SENTENCE_OBJECT = re.compile(
+    r'\{\s*"text"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*"citations"\s*:\s*\[([\d,\s]*)\]\s*\}'
+)
+
+
+def parse_json_answer(raw: str, schema: dict[str, Any]) -> tuple[bool, list[DraftSentence], bool]:
+    """(answerable, sentences, truncated); complete sentences of cut-off output are kept."""
+    try:
+        data = parse_json_output(raw, schema)
+    except LLMOutputError:
+        salvaged = [
+            DraftSentence(json.loads(f'"{text}"').strip(), [int(n) for n in re.findall(r"\d+", c)])
+            for text, c in _SENTENCE_OBJECT.findall(raw)
+        ]
+        return bool(salvaged), [s for s in salvaged if s.text], True
+    sentences = [
+        DraftSentence(str(s["text"]).strip(), list(dict.fromkeys(s["citations"])))
+        for s in data["sentences"]
+        if str(s["text"]).strip()
+    ]
+    return bool(sentences), sentences, False
+
+
+def generate_draft(
+    llm: LLM,
+    plan: QueryPlan,
+    context: Context,
+    *,
+    mode: str,
+    max_sentences: int,
+    max_tokens: int,
+    on_token: TokenSink | None = None,
+) -> Draft:
+    """Run the model on the numbered sources, streaming visible text to ``on_token``."""
+    system, user = build_prompt(plan, context, mode, max_sentences)
+    schema = answer_schema(len(context.passages), max_sentences) if mode == "json" else None
+    streamer = JsonTextStreamer() if mode == "json" else None
+    started = time.perf_counter()
+    pieces: list[str] = []
+    for piece in llm.stream(user, system=system, schema=schema, max_tokens=max_tokens):
+        pieces.append(piece)
+        if on_token is not None:
+            visible = streamer.feed(piece) if streamer else piece
+            if visible:
+                on_token(visible)
+    raw = "".join(pieces)
+    truncated = False
+    if schema is not None:
+        answerable, sentences, truncated = parse_json_answer(raw, schema)
+    else:
+        answerable, sentences = parse_text_answer(raw)
+    return Draft(
+        raw=raw,
+        answerable=answerable,
+        sentences=sentences,
+        mode=mode,
+        backend=llm.backend,
+        model=llm.model,
+        prompt_tokens=llm.count_tokens(system + "\n" + user),
+        output_tokens=llm.count_tokens(raw) if raw else 0,
+        seconds=round(time.perf_counter() - started, 3),
+        truncated=truncated,
+    )

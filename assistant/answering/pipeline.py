@@ -1,0 +1,227 @@
+"""The answering pipeline, stage by stage, with every stage's output saved."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from assistant.answering.context import select_context
+from assistant.answering.generation import TokenSink, generate_draft, output_mode
+from assistant.answering.query import plan_query
+from assistant.answering.runs import RunStore, new_run_id
+from assistant.answering.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
+from assistant.answering.verify import (
+    judge_threshold,
+    make_judge,
+    resolve_citations,
+    verify_sentence,
+)
+from assistant.llm.client import LLM, get_llm
+from assistant.llm.local import ChatLocalLlama
+from assistant.settings import Settings
+from assistant.tokens import count_tokens
+from corpus.registry import DocFilters, Registry
+from prompts import render
+from retrieval.indexer import Retrieval
+from retrieval.search import HybridSearch, SearchResult
+
+
+@dataclass
+class AskResult:
+    """The verified answer (`dragoman ask --json`)."""
+
+    run_id: str
+    question: str
+    answer: str
+    language: str
+    refused: bool
+    refusal_reason: str | None
+    sentences: list[dict[str, Any]]
+    citations: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    timings: dict[str, float]
+    backend: str
+    model: str
+    retrieval_query: str
+    tokens: dict[str, int | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class AskEngine:
+    """Answers questions from the corpus for one backend; reuse it across questions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: str | None = None,
+        llm: LLM | None = None,
+        retrieval: Retrieval | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.llm = llm or get_llm(settings, backend)
+        self.retrieval = retrieval or Retrieval(settings)
+        self.registry = registry or Registry(settings.registry_url)
+        self.search = HybridSearch(self.retrieval, self.registry)
+        self.runs = RunStore(settings.home / "runs" / "ask")
+        embedded = isinstance(self.llm.chat_model, ChatLocalLlama)
+        self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
+        self.mode = output_mode(self.llm, settings.ask_output)
+
+    def count(self, text: str) -> int:
+        return count_tokens(text, self.settings.home / "tiktoken")
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: list[Turn] | None = None,
+        language: str | None = None,
+        clearance: str = "public",
+        filters: DocFilters | None = None,
+        k: int | None = None,
+        on_token: TokenSink | None = None,
+    ) -> AskResult:
+        """Run every stage; ``on_token`` receives the answer text as it is generated."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def lap(name: str, since: float) -> float:
+            now = time.perf_counter()
+            timings[name] = round(now - since, 3)
+            return now
+
+        plan = plan_query(
+            question, history=history or [], answer_language=language, clearance=clearance,
+            filters=filters or DocFilters(), llm=self.llm,
+        )  # fmt: skip
+        mark = lap("understand_s", started)
+        results = self.search.search(
+            plan.retrieval_query, clearance=clearance, k=k or self.settings.ask_k,
+            filters=plan.filters,
+        )  # fmt: skip
+        mark = lap("retrieve_s", mark)
+        context = select_context(
+            results, plan.retrieval_query, embedder=self.retrieval.embedder,
+            budget_tokens=self.settings.ask_context_tokens, count_tokens=self.count,
+        )  # fmt: skip
+        mark = lap("context_s", mark)
+        draft = None
+        verdicts: list[Verdict] = []
+        if context.passages:
+            draft = self._generate(plan, context, on_token, started, timings)
+            mark = lap("generate_s", mark)
+            resolve_citations(draft.sentences, context.passages)
+            verdicts = self._verify(plan, draft, context.passages)
+            mark = lap("verify_s", mark)
+        timings["total_s"] = round(time.perf_counter() - started, 3)
+        result = self._result(plan, context, draft, verdicts, timings)
+        if self.settings.ask_save_runs:
+            self._save(result, plan, results, context, draft, verdicts)
+        return result
+
+    def _generate(
+        self,
+        plan: QueryPlan,
+        context: Context,
+        on_token: TokenSink | None,
+        started: float,
+        timings: dict[str, float],
+    ) -> Draft:
+        def sink(text: str) -> None:
+            if "first_token_s" not in timings:
+                timings["first_token_s"] = round(time.perf_counter() - started, 3)
+            if on_token is not None:
+                on_token(text)
+
+        return generate_draft(
+            self.llm, plan, context, mode=self.mode,
+            max_sentences=self.settings.ask_max_sentences,
+            max_tokens=self.settings.llm_max_tokens, on_token=sink,
+        )  # fmt: skip
+
+    def _verify(self, plan: QueryPlan, draft: Draft, passages: list[Passage]) -> list[Verdict]:
+        by_number = {p.n: p for p in passages}
+        threshold = judge_threshold(self.judge)
+        return [
+            verify_sentence(
+                sentence,
+                by_number,
+                language=plan.answer_language,
+                judge=self.judge,
+                threshold=threshold,
+            )
+            for sentence in draft.sentences
+        ]
+
+    def _result(
+        self,
+        plan: QueryPlan,
+        context: Context,
+        draft: Draft | None,
+        verdicts: list[Verdict],
+        timings: dict[str, float],
+    ) -> AskResult:
+        supported = [v for v in verdicts if v.supported]
+        reason = _refusal_reason(context, draft, supported)
+        by_number = {p.n: p for p in context.passages}
+        cited = sorted({n for v in supported for n in v.citations})
+        answer = " ".join(v.text + "".join(f"[{n}]" for n in v.citations) for v in supported)
+        if reason is not None:
+            answer = render("refusal.j2", language=plan.answer_language, part="message")
+        return AskResult(
+            run_id=new_run_id(),
+            question=plan.question,
+            answer=answer,
+            language=plan.answer_language,
+            refused=reason is not None,
+            refusal_reason=reason,
+            sentences=[v.public() for v in verdicts],
+            citations=[by_number[n].citation() for n in cited] if reason is None else [],
+            sources=[p.citation() for p in context.passages],
+            timings=timings,
+            backend=self.llm.backend,
+            model=self.llm.model,
+            retrieval_query=plan.retrieval_query,
+            tokens={
+                "context_before": context.tokens_before,
+                "context_after": context.tokens_after,
+                "prompt": draft.prompt_tokens if draft else None,
+                "output": draft.output_tokens if draft else None,
+            },
+        )
+
+    def _save(
+        self,
+        result: AskResult,
+        plan: QueryPlan,
+        results: list[SearchResult],
+        context: Context,
+        draft: Draft | None,
+        verdicts: list[Verdict],
+    ) -> None:
+        self.runs.save(
+            result.run_id,
+            {
+                "query": plan.to_dict(),
+                "retrieval": [r.to_dict() for r in results],
+                "context": asdict(context),
+                "draft": asdict(draft) if draft else None,
+                "verification": [asdict(v) for v in verdicts],
+                "answer": result.to_dict(),
+            },
+        )
+
+
+def _refusal_reason(context: Context, draft: Draft | None, supported: list[Verdict]) -> str | None:
+    if not context.passages:
+        return "no passage within the caller's clearance and filters matches the question"
+    if draft is None or not draft.answerable:
+        return "the model found no answer in the sources"
+    if not supported:
+        return "no sentence of the draft is supported by the passages it cites"
+    return None

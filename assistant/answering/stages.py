@@ -1,0 +1,122 @@
+"""The data each stage of the answering pipeline hands to the next (all JSON-ready)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from corpus.registry import DocFilters
+
+
+@dataclass
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str
+
+
+@dataclass
+class QueryPlan:
+    """Stage 1: what to search for, in which language to answer, with which filters."""
+
+    question: str
+    retrieval_query: str
+    question_language: str
+    answer_language: str
+    rewritten: bool
+    clearance: str
+    filters: DocFilters
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["filters"] = {k: v for k, v in asdict(self.filters).items() if v not in (None, False)}
+        return data
+
+
+@dataclass
+class Passage:
+    """Stage 3: one numbered source as the model sees it, resolvable to the document.
+
+    ``spans`` are (start, end) offsets of the selected sentences in the document's text,
+    so the exact passage can be highlighted; ``quote`` is those sentences, verbatim.
+    """
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    url: str | None
+    published_at: str | None
+    language: str
+    source: str | None
+    kind: str | None
+    retrieval_score: float
+    quote: str
+    spans: list[tuple[int, int]]
+    chunk_text: str
+    dropped_instructions: list[str] = field(default_factory=list)
+
+    def citation(self) -> dict[str, Any]:
+        """The public citation record (`dragoman ask --json` → ``citations``)."""
+        keys = ("n", "doc_id", "chunk_id", "title", "url", "published_at", "quote", "language")
+        data = {key: getattr(self, key) for key in keys}
+        data["spans"] = [list(span) for span in self.spans]
+        data["source"] = self.source
+        return data
+
+
+@dataclass
+class Context:
+    """Stage 3 output: the passages kept and what compression saved."""
+
+    passages: list[Passage]
+    tokens_before: int
+    tokens_after: int
+    dropped_instructions: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class DraftSentence:
+    """Stage 4/5: one sentence the model wrote, with the source numbers it cited."""
+
+    text: str
+    citations: list[int]
+    invalid_citations: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    """Stage 4 output: the model's raw text and its parsed sentences."""
+
+    raw: str
+    answerable: bool
+    sentences: list[DraftSentence]
+    mode: str
+    backend: str
+    model: str
+    prompt_tokens: int | None
+    output_tokens: int | None
+    seconds: float
+    truncated: bool = False
+
+
+@dataclass
+class Verdict:
+    """Stage 6: whether one sentence is supported by the passages it cites."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    support_score: float
+    reasons: list[str] = field(default_factory=list)
+    judge: str = "heuristic"
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": self.citations,
+            "supported": self.supported,
+            "support_score": round(self.support_score, 3),
+            "reasons": self.reasons,
+        }

@@ -1,0 +1,143 @@
+"""Features of support between a claim and its evidence, and the hard checks.
+
+Shared by the verifier and by its calibration (``evals/calibrate_support.py``), so the
+shipped thresholds are measured on exactly this code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from corpus.countries import countries_in, country_name
+from retrieval.chunking import sentence_spans
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_NAME = re.compile(r"(?<=\s)(?<![.!?:]\s)([A-Z][\w'’-]+)")
+_STOPWORDS_TEXT = """
+the and for that with this from are was were has have had not but its his her their they
+them which who whom what when where why how also been will would could should than then
+there these those into over under about after before said says such other more most
+los las del una con por para que como sus fue han son también entre sobre este esta
+les des une pour dans par sur avec qui est sont ont été aux
+"""
+STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+NAME_STOPWORDS = frozenset({"The", "This", "That", "These", "Those", "It", "In", "On", "At", "A"})
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def content_terms(text: str) -> set[str]:
+    """Terms that carry content: Han bigrams, word stems (6 chars) of 3+ letter words."""
+    folded = _fold(text)
+    terms: set[str] = set()
+    han = "".join(ch if _HAN.match(ch) else " " for ch in folded).split()
+    for run in han:
+        terms.update(run[i : i + 2] for i in range(max(len(run) - 1, 1)))
+    for word in _WORD.findall(folded):
+        if _HAN.search(word) or len(word) < 3 or word in STOPWORDS:
+            continue
+        terms.add(word[:6])
+    return terms
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers, with thousands separators removed ("1,200" and "1200" are equal)."""
+    found = set()
+    for raw in _NUMBER.findall(unicodedata.normalize("NFKC", text)):
+        if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", raw):
+            raw = re.sub(r"[,.]", "", raw)
+        found.add(raw.replace(",", "."))
+    return found
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that are not the first word of a sentence (Latin script)."""
+    return {m for m in _LATIN_NAME.findall(". " + text) if m not in NAME_STOPWORDS and len(m) > 1}
+
+
+def hard_check_failures(claim: str, evidence: str, same_language: bool) -> list[str]:
+    """Reasons the claim cannot be supported whatever the scores: numbers, countries, names."""
+    reasons = []
+    missing_numbers = numbers_in(claim) - numbers_in(evidence)
+    if missing_numbers:
+        reasons.append(f"number not in the cited sources: {', '.join(sorted(missing_numbers))}")
+    missing_countries = set(countries_in(claim)) - set(countries_in(evidence))
+    if missing_countries:
+        names = ", ".join(country_name(c) for c in sorted(missing_countries))
+        reasons.append(f"country not in the cited sources: {names}")
+    if same_language:
+        folded = _fold(evidence)
+        missing = [n for n in sorted(names_in(claim)) if _fold(n)[:5] not in folded]
+        if missing:
+            reasons.append(f"name not in the cited sources: {', '.join(missing)}")
+    return reasons
+
+
+@dataclass(frozen=True)
+class SupportFeatures:
+    """Similarity of a claim to its evidence: best sentence cosine, whole-evidence cosine,
+    share of the claim's content terms found in the evidence."""
+
+    sentence_cosine: float
+    evidence_cosine: float
+    term_coverage: float
+    same_language: bool
+
+    def vector(self) -> list[float]:
+        same = 1.0 if self.same_language else 0.0
+        return [
+            self.sentence_cosine,
+            self.evidence_cosine,
+            self.term_coverage * same,
+            same,
+            1.0,
+        ]
+
+
+def _normalised(vectors: list[list[float]]) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    norms: np.ndarray = np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-9)
+    normalised: np.ndarray = array / norms
+    return normalised
+
+
+_CLAUSE_END = re.compile(r"(?<=[，,；;：:])\s*")
+LONG_SENTENCE_CHARS = 60
+
+
+def evidence_units(evidence: str) -> list[str]:
+    """Sentences, and the clauses of long sentences: a claim often restates one clause."""
+    units = []
+    for start, end in sentence_spans(evidence):
+        sentence = evidence[start:end]
+        units.append(sentence)
+        if len(sentence) > LONG_SENTENCE_CHARS:
+            clauses = [c.strip() for c in _CLAUSE_END.split(sentence)]
+            units += [c for c in clauses if len(c) >= 6 and c != sentence]
+    return units or [evidence]
+
+
+def support_features(
+    claim: str, evidence: str, *, same_language: bool, embedder: Embeddings
+) -> SupportFeatures:
+    """Features of ``claim`` against ``evidence`` (title and cited passages together)."""
+    sentences = evidence_units(evidence)
+    vectors = _normalised(embedder.embed_documents([claim, evidence, *sentences]))
+    claim_vector = vectors[0]
+    terms = content_terms(claim)
+    coverage = len(terms & content_terms(evidence)) / len(terms) if terms else 0.0
+    return SupportFeatures(
+        sentence_cosine=float(np.max(vectors[2:] @ claim_vector)),
+        evidence_cosine=float(vectors[1] @ claim_vector),
+        term_coverage=coverage,
+        same_language=same_language,
+    )

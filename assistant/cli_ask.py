@@ -1,0 +1,170 @@
+"""`dragoman ask` and `dragoman chat`: grounded, verified answers from the corpus."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from assistant.cli_common import JsonFlag, emit_json, err, out
+from assistant.cli_corpus import _choice, _date_flag
+from assistant.settings import load_settings
+from corpus.document import CLEARANCES, KINDS
+from corpus.registry import DocFilters
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine, AskResult
+
+LangOpt = Annotated[
+    str | None, typer.Option("--lang", help="Answer language (default: the question's)")
+]
+KOpt = Annotated[int | None, typer.Option("--k", min=1, max=50, help="Passages to retrieve")]
+KindOpt = Annotated[str | None, typer.Option(help="Only this kind of document")]
+SourceLangOpt = Annotated[
+    str | None, typer.Option("--source-lang", help="Only documents in this language")
+]
+CountryOpt = Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")]
+SourceOpt = Annotated[str | None, typer.Option()]
+SinceOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+UntilOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+ClearanceOpt = Annotated[str, typer.Option(help="The caller's clearance")]
+BackendOpt = Annotated[
+    str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
+]
+
+
+def _filters(
+    kind: str | None, source_lang: str | None, country: str | None, source: str | None,
+    since: str | None, until: str | None,
+) -> DocFilters:  # fmt: skip
+    return DocFilters(
+        kind=_choice(kind, KINDS, "--kind"), language=source_lang, country=country,
+        source=source, since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
+    )  # fmt: skip
+
+
+def _engine(backend: str | None) -> AskEngine:
+    from assistant.answering.pipeline import AskEngine
+    from assistant.cli import prepare_local_model
+
+    settings = load_settings()
+    spec = backend or settings.llm_backend
+    prepare_local_model(settings, spec)
+    return AskEngine(settings, backend=spec)
+
+
+def _stream_draft(text: str) -> None:
+    err.print(escape(text), end="", style="dim", highlight=False)
+
+
+def print_result(result: AskResult) -> None:
+    """Human-readable verified answer: text with [n], flags, then the citations."""
+    err.print()
+    if result.refused:
+        out.print(f"[bold]{escape(result.answer)}[/bold]")
+        out.print(f"[dim]({escape(result.refusal_reason or '')})[/dim]")
+        if result.sources:
+            from prompts import render
+
+            out.print(render("refusal.j2", language=result.language, part="found"))
+            for source in result.sources:
+                out.print(
+                    f"  [{source['n']}] {escape(source['title'])}: {escape(source['quote'][:200])}"
+                )
+        return
+    out.print(escape(result.answer))
+    for sentence in result.sentences:
+        if not sentence["supported"]:
+            reasons = escape("; ".join(sentence["reasons"]))
+            flagged = escape(sentence["text"])
+            out.print(f"[yellow]unverified, not shown:[/yellow] {flagged} ({reasons})")
+    for citation in result.citations:
+        date = (citation["published_at"] or "")[:10]
+        link = f" {citation['url']}" if citation["url"] else ""
+        out.print(
+            f"[cyan][{citation['n']}][/cyan] {escape(citation['title'])} {date}{escape(link)}"
+        )
+        out.print(f"    “{escape(citation['quote'][:300])}”", highlight=False)
+
+
+def ask_command(
+    question: Annotated[str, typer.Argument(help="The question, in any language.")],
+    lang: LangOpt = None,
+    k: KOpt = None,
+    kind: KindOpt = None,
+    source_lang: SourceLangOpt = None,
+    country: CountryOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    clearance: ClearanceOpt = "public",
+    backend: BackendOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer from the corpus with verified citations, or say that the sources do not."""
+    filters = _filters(kind, source_lang, country, source, since, until)
+    engine = _engine(backend)
+    result = engine.ask(
+        question, language=lang, clearance=_choice(clearance, CLEARANCES, "--clearance"),
+        filters=filters, k=k, on_token=None if as_json else _stream_draft,
+    )  # fmt: skip
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        print_result(result)
+
+
+def chat_command(
+    lang: LangOpt = None,
+    k: KOpt = None,
+    kind: KindOpt = None,
+    source_lang: SourceLangOpt = None,
+    country: CountryOpt = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    clearance: ClearanceOpt = "public",
+    backend: BackendOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Conversation in the terminal (follow-up questions understood); /reset, /quit."""
+    from assistant.answering.stages import Turn
+
+    filters = _filters(kind, source_lang, country, source, since, until)
+    level = _choice(clearance, CLEARANCES, "--clearance")
+    engine = _engine(backend)
+    history: list[Turn] = []
+    interactive = sys.stdin.isatty() and not as_json
+    while True:
+        if interactive:
+            err.print("[bold green]?[/bold green] ", end="")
+        line = sys.stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question in ("/quit", "/exit"):
+            break
+        if question == "/reset":
+            history.clear()
+            continue
+        if not question:
+            continue
+        result = engine.ask(
+            question, history=history, language=lang, clearance=level, filters=filters, k=k,
+            on_token=None if as_json else _stream_draft,
+        )  # fmt: skip
+        history.append(Turn(question, result.answer))
+        _emit_chat(result, as_json)
+
+
+def _emit_chat(result: AskResult, as_json: bool) -> None:
+    if as_json:
+        payload: dict[str, Any] = result.to_dict()
+        import json
+
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
+    else:
+        print_result(result)

@@ -1,0 +1,109 @@
+"""Time to first token and total time of `ask` on the embedded models (2 threads).
+
+Ingests the demo corpus (UN, White House, PRC files) into a fresh home, warms each model up
+with one question (not counted: model load, first prefill of the system prompt), then asks
+the questions below and reports p50/p95 of time to first token and of total time, and the
+context tokens before/after compression (cl100k) and the prompt tokens (model tokenizer).
+
+    python bench/ask_latency.py [--backends local,local-small] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answering.pipeline import AskEngine  # noqa: E402
+from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
+from assistant.settings import load_settings  # noqa: E402
+
+DEMO = ROOT / "corpus" / "demo"
+QUESTIONS = [
+    "Which city will the presidential delegation visit for the World Expo?",
+    "What did the United States and China agree in Geneva?",
+    "What target for GDP growth did the Chinese government set for 2025?",
+    "What did Brazil say about climate change at the UN?",
+    "美国和乌克兰会谈达成了什么？",
+    "2024年政府工作报告提出的城镇新增就业目标是多少？",
+    "What critical minerals framework did the United States and Japan sign?",
+    "What is the population of Brazil?",
+    "What did India's Prime Minister and President Trump discuss?",
+    "How does France view reform of the UN Security Council?",
+]
+
+
+def build(home: Path) -> None:
+    def dragoman(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "assistant", *args], check=True,
+                       env={"DRAGOMAN_HOME": str(home), "HF_HUB_OFFLINE": "1",
+                            "PATH": "/usr/bin:/bin"}, capture_output=True)  # fmt: skip
+
+    dragoman("ingest", str(DEMO / "whitehouse"), "--kind", "news", "--source", "The White House")
+    dragoman("ingest", str(DEMO / "prc"), "--kind", "policy", "--map", "text=content",
+             "--set", "published_at={year}-03-05")  # fmt: skip
+    dragoman("ingest", str(DEMO / "un"), "--kind", "policy", "--source", "UN General Debate",
+             "--filename-pattern", r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$",
+             "--set", "title={country_name} — UN General Debate, session {session} ({year})")  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))], 2)
+
+
+def measure(home: Path, backend: str) -> dict[str, Any]:
+    assemble(MODEL_SPECS[backend], home / "models")
+    engine = AskEngine(load_settings(home=home, llm_backend=backend, ask_save_runs=False))
+    engine.ask("Warm-up: what is the World Expo?")
+    rows = []
+    for question in QUESTIONS:
+        result = engine.ask(question)
+        rows.append({"ttft": result.timings.get("first_token_s", result.timings["total_s"]),
+                     "total": result.timings["total_s"], "refused": result.refused,
+                     **{k: v for k, v in result.tokens.items()}})  # fmt: skip
+    return {
+        "backend": backend,
+        "questions": len(rows),
+        "ttft_p50_s": percentile([r["ttft"] for r in rows], 0.5),
+        "ttft_p95_s": percentile([r["ttft"] for r in rows], 0.95),
+        "total_p50_s": percentile([r["total"] for r in rows], 0.5),
+        "total_p95_s": percentile([r["total"] for r in rows], 0.95),
+        "context_tokens_before_median": statistics.median(r["context_before"] for r in rows),
+        "context_tokens_after_median": statistics.median(r["context_after"] for r in rows),
+        "prompt_tokens_median": statistics.median(r["prompt"] or 0 for r in rows),
+        "refused": sum(r["refused"] for r in rows),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backends", default="local,local-small")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        build(home)
+        rows = [measure(home, backend) for backend in args.backends.split(",")]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    print(
+        "| backend | n | TTFT p50 s | TTFT p95 s | total p50 s | total p95 s | context tokens before → after | prompt tokens | refused |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['backend']} | {r['questions']} | {r['ttft_p50_s']} | {r['ttft_p95_s']} | {r['total_p50_s']} | {r['total_p95_s']} "
+              f"| {r['context_tokens_before_median']} → {r['context_tokens_after_median']} | {r['prompt_tokens_median']} | {r['refused']} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
