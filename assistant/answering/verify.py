@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
@@ -156,11 +156,3 @@ def make_judge(kind: str, llm: LLM, embedder: Embeddings, embedded_backend: bool
 
 def judge_threshold(judge: SupportJudge) -> float:
     return 0.5 if judge.name == "llm" else calibration().threshold
-
-
-def verdicts_summary(verdicts: list[Verdict]) -> dict[str, Any]:
-    return {
-        "sentences": len(verdicts),
-        "supported": sum(v.supported for v in verdicts),
-        "judge": verdicts[0].judge if verdicts else None,
-    }
