@@ -10,7 +10,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test lint typecheck pytest eval-gate bench clean
 
 install: $(STAMP)
 
@@ -49,7 +49,13 @@ pytest: install
 	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck pytest
+# The factuality gate: every eval suite on the real 0.5B model against the committed
+# baseline; fails only on a regression beyond the paired-bootstrap interval.
+EVAL_HOME ?= .ci-home
+eval-gate: install
+	DRAGOMAN_HOME=$(EVAL_HOME) $(BIN)/dragoman eval gate --baseline evals/baselines/ci
+
+test: lint typecheck pytest eval-gate
 
 bench: install
 	$(BIN)/python bench/ingest_throughput.py

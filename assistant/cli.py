@@ -14,6 +14,7 @@ from rich.table import Table
 from assistant.cli_ask import ask_command, chat_command
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
+from assistant.cli_eval import eval_app
 from assistant.cli_search import reindex_command, search_command
 from assistant.errors import DragomanError, InputError
 from assistant.settings import Settings, load_settings
@@ -31,6 +32,7 @@ app.command("search")(search_command)
 app.command("reindex")(reindex_command)
 app.command("ask")(ask_command)
 app.command("chat")(chat_command)
+app.add_typer(eval_app, name="eval")
 
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")

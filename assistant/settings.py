@@ -89,6 +89,10 @@ class Settings(BaseSettings):
         "(entailment by the backend, plus the same hard checks); auto: llm except embedded",
     )
     ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
+    corpora_dir: Path | None = Field(
+        default=None, description="Evaluation datasets (default: ../shared/corpora)"
+    )
+    eval_bootstrap: int = Field(default=1000, ge=100, description="Bootstrap resamples")
 
     @field_validator("openai_base_url", "chroma_url")
     @classmethod

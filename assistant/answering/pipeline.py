@@ -50,6 +50,15 @@ class AskResult:
         return asdict(self)
 
 
+@dataclass
+class Trace:
+    """The intermediate stages behind one answer (what the evaluation suites score)."""
+
+    context: Context
+    draft: Draft | None
+    verdicts: list[Verdict]
+
+
 class AskEngine:
     """Answers questions from the corpus for one backend; reuse it across questions."""
 
@@ -88,23 +97,55 @@ class AskEngine:
     ) -> AskResult:
         """Run every stage; ``on_token`` receives the answer text as it is generated."""
         started = time.perf_counter()
-        timings: dict[str, float] = {}
+        plan = plan_query(
+            question, history=history or [], answer_language=language, clearance=clearance,
+            filters=filters or DocFilters(), llm=self.llm,
+        )  # fmt: skip
+        timings = {"understand_s": round(time.perf_counter() - started, 3)}
+        mark = time.perf_counter()
+        results = self.search.search(
+            plan.retrieval_query, clearance=clearance, k=k or self.settings.ask_k,
+            filters=plan.filters,
+        )  # fmt: skip
+        timings["retrieve_s"] = round(time.perf_counter() - mark, 3)
+        return self._answer(plan, results, on_token, started, timings)[0]
 
+    def answer_from(
+        self,
+        question: str,
+        results: list[SearchResult],
+        *,
+        language: str | None = None,
+        on_token: TokenSink | None = None,
+    ) -> tuple[AskResult, Trace]:
+        """Stages 3–6 on passages the caller supplies instead of retrieving them.
+
+        The evaluation suites use this to put a fixed set of passages (gold, noise,
+        counterfactual or planted) in front of the model; the trace carries the
+        intermediate stages they score.
+        """
+        started = time.perf_counter()
+        plan = plan_query(
+            question, history=[], answer_language=language, clearance="public",
+            filters=DocFilters(), llm=None,
+        )  # fmt: skip
+        timings = {"understand_s": round(time.perf_counter() - started, 3), "retrieve_s": 0.0}
+        return self._answer(plan, results, on_token, started, timings)
+
+    def _answer(
+        self,
+        plan: QueryPlan,
+        results: list[SearchResult],
+        on_token: TokenSink | None,
+        started: float,
+        timings: dict[str, float],
+    ) -> tuple[AskResult, Trace]:
         def lap(name: str, since: float) -> float:
             now = time.perf_counter()
             timings[name] = round(now - since, 3)
             return now
 
-        plan = plan_query(
-            question, history=history or [], answer_language=language, clearance=clearance,
-            filters=filters or DocFilters(), llm=self.llm,
-        )  # fmt: skip
-        mark = lap("understand_s", started)
-        results = self.search.search(
-            plan.retrieval_query, clearance=clearance, k=k or self.settings.ask_k,
-            filters=plan.filters,
-        )  # fmt: skip
-        mark = lap("retrieve_s", mark)
+        mark = time.perf_counter()
         context = select_context(
             results, plan.retrieval_query, embedder=self.retrieval.embedder,
             budget_tokens=self.settings.ask_context_tokens, count_tokens=self.count,
@@ -122,7 +163,7 @@ class AskEngine:
         result = self._result(plan, context, draft, verdicts, timings)
         if self.settings.ask_save_runs:
             self._save(result, plan, results, context, draft, verdicts)
-        return result
+        return result, Trace(context, draft, verdicts)
 
     def _generate(
         self,

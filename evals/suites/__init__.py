@@ -1,0 +1,5 @@
+"""The built-in suites; importing this package registers them."""
+
+from evals.suites import citations, injection, judge_meta, qa_rgb, qa_xquad, retrieval_xling
+
+__all__ = ["citations", "injection", "judge_meta", "qa_rgb", "qa_xquad", "retrieval_xling"]
