@@ -171,6 +171,8 @@ def test_eval_cli_on_the_real_small_model(home: Path, small_model: Path) -> None
     assert aggregate(get_suite("qa-rgb"), run.items["qa-rgb"]) == record["metrics"]["qa-rgb"]
     for item in run.items["qa-rgb"]:  # a real answer or a real refusal, with its stages
         assert item["answer"] and (item["refused"] or item["cited"])
-        assert item["timings"]["total_s"] > 0 and len(item["passages"]) == 5
+        assert item["timings"]["total_s"] > 0
+        # RGB's protocol: five passages, fewer when an item has fewer altered ones
+        assert len(item["passages"]) == 5 or item["condition"] == "counterfactual"
     listed = run_cli("eval", "list", "--json", env=env, timeout=120)
     assert record["run_id"] in [r["run_id"] for r in json.loads(listed.stdout)["runs"]]
