@@ -49,11 +49,10 @@ JudgeOpt = Annotated[
 
 
 def _suite_names(names: list[str]) -> list[str]:
-    from evals.harness import SUITES, get_suite
+    from evals.harness import all_suites, get_suite
 
-    get_suite("qa-xquad")  # registers the built-ins
     if names == ["all"]:
-        return list(SUITES)
+        return list(all_suites())
     for name in names:
         get_suite(name)
     return names
@@ -114,10 +113,9 @@ def _print_metrics(metrics: dict[str, dict[str, float | None]]) -> None:
 @eval_app.command("list")
 def list_command(as_json: JsonFlag = False) -> None:
     """The suites and the recorded runs."""
-    from evals.harness import SUITES, list_runs
+    from evals.harness import all_suites, list_runs
 
-    _suite_names(["all"])
-    suites = {name: s.description for name, s in SUITES.items()}
+    suites = {name: s.description for name, s in all_suites().items()}
     runs = list_runs(load_settings())
     if as_json:
         emit_json({"suites": suites, "runs": runs})

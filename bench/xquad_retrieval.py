@@ -6,12 +6,14 @@ the queries are the 1,190 questions in language A; a hit is any returned chunk o
 context.  Prints recall@1, recall@5 and MRR@10 per pair, and the query latency.
 
     python bench/xquad_retrieval.py [--limit N] [--mode hybrid|dense] [--json]
+
+`dragoman eval retrieval-xling` measures the same thing with recorded runs; this script stays
+for the mode comparison (hybrid / dense / lexical) and for bench/tune_fusion.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import statistics
 import sys
@@ -27,6 +29,7 @@ from assistant.settings import load_settings  # noqa: E402
 from corpus.connectors import Options  # noqa: E402
 from corpus.ingest import ingest  # noqa: E402
 from corpus.registry import DocFilters, Registry  # noqa: E402
+from evals.datasets import load_xquad  # noqa: E402
 from retrieval.index import Filters  # noqa: E402
 from retrieval.indexer import Retrieval, index_pending  # noqa: E402
 from retrieval.search import HybridSearch  # noqa: E402
@@ -36,15 +39,10 @@ LANGUAGES = ("en", "zh", "es")
 
 
 def load(language: str) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """(contexts with ids, questions with the id of their context)."""
-    with gzip.open(XQUAD / f"xquad.{language}.json.gz", "rt", encoding="utf-8") as handle:
-        data = json.load(handle)
-    contexts, questions = [], []
-    for a, article in enumerate(data["data"]):
-        for p, paragraph in enumerate(article["paragraphs"]):
-            cid = f"{a}-{p}"
-            contexts.append({"id": cid, "text": paragraph["context"]})
-            questions += [{"context": cid, "question": qa["question"]} for qa in paragraph["qas"]]
+    """(contexts with ids, questions with the id of their context), via the evals adapter."""
+    xquad = load_xquad(XQUAD.parent, language)
+    contexts = [{"id": cid, "text": text} for cid, text in xquad.contexts.items()]
+    questions = [{"context": q.context_id, "question": q.question} for q in xquad.questions]
     return contexts, questions
 
 

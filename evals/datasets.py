@@ -63,12 +63,13 @@ def dataset_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, *, lines: bool = False) -> Any:
+    """A gzipped JSON document, or JSON Lines when ``lines``."""
     try:
         with gzip.open(path, "rt", encoding="utf-8") as handle:
-            if path.name.startswith("xquad") or path.name.startswith("ragchecker"):
-                return json.load(handle)
-            return [json.loads(line) for line in handle if line.strip()]
+            if lines:
+                return [json.loads(line) for line in handle if line.strip()]
+            return json.load(handle)
     except (OSError, ValueError, EOFError) as exc:
         raise InputError(f"{path} is not readable JSON: {exc}", fix="restore the file") from exc
 
@@ -139,7 +140,7 @@ def load_rgb(root: Path, name: str) -> tuple[Path, list[RGBItem]]:
             fake_answers=_answer_elements(row["fakeanswer"]) if "fakeanswer" in row else (),
             counterfactual=tuple(row.get("positive_wrong", ())),
         )
-        for row in _read_json(path)
+        for row in _read_json(path, lines=True)
     ]
     return path, items
 

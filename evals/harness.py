@@ -68,9 +68,6 @@ class Suite(Protocol):
     def group_by(self) -> str | None:
         """The item key whose values get metrics of their own."""
 
-    @property
-    def uses_llm(self) -> bool: ...
-
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:
         """Evaluate and yield one record per item (``id`` and ``score`` required)."""
 
@@ -83,10 +80,15 @@ def register_suite(suite: Suite) -> Suite:
     return suite
 
 
-def get_suite(name: str) -> Suite:
-    from evals import suites  # noqa: F401  (registers the built-in suites)
+def all_suites() -> dict[str, Suite]:
+    """Every registered suite, the built-ins included."""
+    from evals import suites  # noqa: F401  (importing registers the built-in suites)
 
-    if name not in SUITES:
+    return SUITES
+
+
+def get_suite(name: str) -> Suite:
+    if name not in all_suites():
         raise InputError(f"unknown suite {name!r}", fix=f"one of: {', '.join(sorted(SUITES))}")
     return SUITES[name]
 

@@ -131,12 +131,16 @@ def verify_sentence(
     return Verdict(sentence.text, citations, supported, score, reasons, judge.name)
 
 
-def _alone_score(claim: str, passage: Passage, language: str, judge: SupportJudge) -> float:
-    """The passage's own support for the claim; 0 when its hard checks fail."""
-    same = passage.language == language
-    if hard_check_failures(claim, _evidence([passage]), same):
+def support_score(claim: str, evidence: str, same_language: bool, judge: SupportJudge) -> float:
+    """The judge's support for ``claim`` in ``evidence``; 0 when a hard check fails."""
+    if hard_check_failures(claim, evidence, same_language):
         return 0.0
-    return judge.score(claim, _evidence([passage]), same)
+    return judge.score(claim, evidence, same_language)
+
+
+def _alone_score(claim: str, passage: Passage, language: str, judge: SupportJudge) -> float:
+    """The passage's own support for the claim."""
+    return support_score(claim, _evidence([passage]), passage.language == language, judge)
 
 
 def resolve_citations(sentences: list[DraftSentence], passages: list[Passage]) -> None:

@@ -56,7 +56,6 @@ class Citations:
         "question's language), for the model's draft and for the verified answer."
     )
     group_by = "language"
-    uses_llm = True
     metrics = (
         Metric(
             "citation_recall",

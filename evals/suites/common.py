@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.answering.support import content_terms, hard_check_failures
-from assistant.answering.verify import SupportJudge, judge_threshold
+from assistant.answering.support import content_terms
+from assistant.answering.verify import SupportJudge, judge_threshold, support_score
 from retrieval.chunking import sentence_spans
 from retrieval.search import SearchResult
 
@@ -98,6 +98,4 @@ def closest_units(claim: str, units: list[str], embedder: Embeddings, keep: int)
 
 def supported(judge: SupportJudge, claim: str, evidence: str, same_language: bool = True) -> bool:
     """The verification rule: hard checks pass and the judge's score reaches its threshold."""
-    if hard_check_failures(claim, evidence, same_language):
-        return False
-    return judge.score(claim, evidence, same_language) >= judge_threshold(judge)
+    return support_score(claim, evidence, same_language, judge) >= judge_threshold(judge)

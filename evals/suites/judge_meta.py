@@ -135,7 +135,6 @@ class JudgeMeta:
         "questions: claim-level precision (correctness), recall (completeness), F1 (overall)."
     )
     group_by = None
-    uses_llm = False  # True only when the judge is the LLM (recorded in the run's judge)
     metrics = _metrics()
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

@@ -26,7 +26,6 @@ class QARGB:
         "negative (5 negatives: refusal expected), counterfactual (3 altered + 2 negative)."
     )
     group_by = "condition"
-    uses_llm = True
     metrics = (
         Metric("accuracy", "noise: every gold element in the answer", field="correct"),
         Metric(

@@ -19,7 +19,6 @@ class QAXQuAD:
         "answer compared with the gold spans, each citation checked for the gold answer."
     )
     group_by = "language"
-    uses_llm = True
     metrics = (
         Metric("exact_match", "answer equals a gold span (MLQA normalisation)", field="em"),
         Metric("token_f1", "token F1 against the best gold span (characters for zh)", field="f1"),

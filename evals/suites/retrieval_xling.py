@@ -20,7 +20,6 @@ class RetrievalXling:
         "language B through hybrid search; a hit is any chunk of the gold context."
     )
     group_by = "pair"
-    uses_llm = False
     metrics = (
         Metric("recall@1", "gold context ranked first", field="recall@1"),
         Metric("recall@5", "gold context in the top 5", field="recall@5"),
