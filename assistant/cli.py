@@ -16,6 +16,7 @@ from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
 from assistant.cli_eval import eval_app
 from assistant.cli_search import reindex_command, search_command
+from assistant.cli_web import audit_command, serve_command, users_app
 from assistant.errors import DragomanError, InputError
 from assistant.settings import Settings, load_settings
 
@@ -33,6 +34,9 @@ app.command("reindex")(reindex_command)
 app.command("ask")(ask_command)
 app.command("chat")(chat_command)
 app.add_typer(eval_app, name="eval")
+app.command("serve")(serve_command)
+app.add_typer(users_app, name="users")
+app.command("audit")(audit_command)
 
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")

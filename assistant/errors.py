@@ -18,7 +18,14 @@ code never prints or exits.
     ├── TokenizerError         tiktoken files cannot be seeded or loaded
     ├── EmbedderError          embedder cannot load or embed
     ├── StoreError             a storage component (Chroma, registry) failed
-    └── InputError             bad user input (file, flag, request)  (HTTP 400)
+    ├── InputError             bad user input (file, flag, request)  (HTTP 400)
+    │   ├── NotFoundError          no such thing, or not within the caller's clearance (404)
+    │   └── RequestTooLargeError   a request body over its limit (413)
+    ├── AuthError              not signed in, or a bad password / token / CSRF token (401)
+    │   └── PermissionDeniedError  signed in, but the role does not allow it (403)
+    └── BusyError              try again later: Retry-After says when
+        ├── RateLimitedError       this user's request rate is over its limit (429)
+        └── ServerBusyError        the generation queue is full (503)
 """
 
 from __future__ import annotations
@@ -99,3 +106,50 @@ class InputError(DragomanError):
 
     exit_code = 2
     http_status = 400
+
+
+class NotFoundError(InputError):
+    """No such item — or one above the caller's clearance (never told apart)."""
+
+    http_status = 404
+
+
+class RequestTooLargeError(InputError):
+    """A request body is over the configured limit."""
+
+    http_status = 413
+
+
+class AuthError(DragomanError):
+    """Not authenticated: no session, a bad password, token or CSRF token."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDeniedError(AuthError):
+    """Authenticated, but the user's role does not grant the action."""
+
+    http_status = 403
+
+
+class BusyError(DragomanError):
+    """The request was refused for load; ``retry_after_s`` says when to try again."""
+
+    http_status = 503
+
+    def __init__(self, message: str, *, retry_after_s: int, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class RateLimitedError(BusyError):
+    """This user's request rate is over the limit."""
+
+    http_status = 429
+
+
+class ServerBusyError(BusyError):
+    """The embedded model's bounded queue is full (or the wait in it ran out)."""
+
+    http_status = 503

@@ -94,6 +94,25 @@ class Settings(BaseSettings):
     )
     eval_bootstrap: int = Field(default=1000, ge=100, description="Bootstrap resamples")
 
+    web_database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"
+    )
+    session_hours: float = Field(default=12.0, gt=0, description="Web session lifetime")
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies (HTTPS only); default: on in production"
+    )
+    rate_asks_per_minute: int = Field(default=12, ge=1, description="Questions per user")
+    rate_requests_per_minute: int = Field(default=300, ge=1, description="API calls per user")
+    rate_logins_per_minute: int = Field(default=10, ge=1, description="Login attempts per name")
+    generation_queue: int = Field(
+        default=4, ge=0, description="Requests that may wait for the model; more get 503"
+    )
+    generation_queue_timeout_s: float = Field(
+        default=180.0, gt=0, description="Longest wait in the generation queue"
+    )
+    max_request_kb: int = Field(default=256, ge=1, description="Body limit of ordinary requests")
+    max_upload_mb: int = Field(default=50, ge=1, description="Body limit of /api/ingest")
+
     @field_validator("openai_base_url", "chroma_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -118,6 +137,16 @@ class Settings(BaseSettings):
         return self.home / "chroma"
 
     @property
+    def web_url(self) -> str:
+        return self.web_database_url or f"sqlite:///{self.home / 'web.db'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.environment == "production"
+
+    @property
     def registry_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'dragoman.db'}"
 
@@ -129,7 +158,7 @@ class Settings(BaseSettings):
                 out[name] = "**********" if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 out[name] = str(value)
-            elif name in ("database_url", "chroma_url", "openai_base_url") and value:
+            elif name in _URL_SETTINGS and value:
                 out[name] = _mask_url_password(value)
             else:
                 out[name] = value
@@ -137,6 +166,9 @@ class Settings(BaseSettings):
         out["chroma"] = self.chroma_url or str(self.chroma_path)
         out["registry"] = _mask_url_password(self.registry_url)
         return out
+
+
+_URL_SETTINGS = ("database_url", "web_database_url", "chroma_url", "openai_base_url")
 
 
 def _mask_url_password(url: str) -> str:

@@ -76,12 +76,13 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str], timeout: float = 300
+    *args: str, env: dict[str, str], timeout: float = 300, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `dragoman` entry point in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         env=env,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

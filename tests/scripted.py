@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -15,6 +16,7 @@ class ScriptedChatModel(BaseChatModel):
     """Replies with the scripted responses in order and records every prompt it saw."""
 
     responses: list[str]
+    delay_s: float = 0.0  # stands in for generation time (load tests)
     seen: list[list[BaseMessage]] = Field(default_factory=list)
 
     @property
@@ -29,5 +31,7 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         self.seen.append(list(messages))
+        if self.delay_s:
+            time.sleep(self.delay_s)
         reply = self.responses[(len(self.seen) - 1) % len(self.responses)]
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])

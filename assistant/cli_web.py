@@ -1,0 +1,207 @@
+"""`dragoman serve`, `dragoman users …` and `dragoman audit`: the web app from the CLI."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assistant.cli_common import JsonFlag, emit_json, err, out
+from assistant.errors import ConfigError, InputError
+from assistant.settings import PLACEHOLDER_SECRETS, load_settings
+from corpus.document import CLEARANCES
+
+users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
+                        no_args_is_help=True)  # fmt: skip
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    backend: Annotated[
+        str | None, typer.Option("--backend", "-b", help="Backend spec; default the setting")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Serve the analysts' web app and the JSON API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from assistant.cli import prepare_local_model
+    from assistant.web.app import create_app
+
+    settings = load_settings()
+    placeholder = settings.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
+    if placeholder and not _loopback(host):
+        raise ConfigError(
+            f"refusing to serve on {host} with the placeholder DRAGOMAN_SECRET_KEY",
+            fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
+        )
+    spec = backend or settings.llm_backend
+    prepare_local_model(settings, spec)
+    app = create_app(settings, spec)
+    url = f"http://{host}:{port}"
+    if as_json:
+        emit_json({"url": url, "backend": spec, "environment": settings.environment})
+    else:
+        err.print(f"Dragoman on [bold]{url}[/bold] (backend {spec}); API reference at {url}/docs")
+        if placeholder:
+            err.print("[yellow]development secret key: fine on loopback, never in production")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise InputError("no password given", fix="pipe it with --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Again: "):
+        raise InputError("the passwords differ")
+    return first
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="analyst | press_officer | approver | admin")] = (
+        "analyst"
+    ),
+    clearance: Annotated[str, typer.Option(help=" | ".join(CLEARANCES))] = "public",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="Succeed without change if the user exists")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an account (password hashed with argon2id)."""
+    from assistant.web.accounts import Accounts
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    store = WebStore(load_settings().web_url)
+    accounts, audit = Accounts(store), AuditLog(store)
+    if exist_ok and username in {u.username for u in accounts.all_users()}:
+        user = accounts.get(username)
+        status = "exists"
+    else:
+        user = accounts.add(username, _read_password(password_stdin), role, clearance)
+        audit.record(_cli_actor(), "user_add", username, {"role": role, "clearance": clearance})
+        status = "added"
+    if as_json:
+        emit_json({"status": status, **user.to_dict()})
+    else:
+        out.print(f"{status}: {user.username} ({user.role}, clearance {user.clearance})")
+
+
+@users_app.command("list")
+def users_list(as_json: JsonFlag = False) -> None:
+    """Every account with role, clearance and state."""
+    from assistant.web.accounts import Accounts
+    from assistant.web.store import WebStore
+
+    users = Accounts(WebStore(load_settings().web_url)).all_users()
+    if as_json:
+        emit_json({"users": [u.to_dict() for u in users]})
+        return
+    table = Table("user", "role", "clearance", "state")
+    for user in users:
+        table.add_row(
+            user.username, user.role, user.clearance, "disabled" if user.disabled else "active"
+        )
+    out.print(table)
+
+
+def _set_disabled(username: str, disabled: bool, as_json: bool) -> None:
+    from assistant.web.accounts import Accounts
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    store = WebStore(load_settings().web_url)
+    user = Accounts(store).set_disabled(username, disabled)
+    AuditLog(store).record(_cli_actor(), "user_disable" if disabled else "user_enable", username)
+    if as_json:
+        emit_json(user.to_dict())
+    else:
+        out.print(f"{username}: {'disabled (sessions ended)' if disabled else 'enabled'}")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
+    """Disable an account: its sessions end and its API tokens stop working."""
+    _set_disabled(username, True, as_json)
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
+    """Re-enable a disabled account."""
+    _set_disabled(username, False, as_json)
+
+
+@users_app.command("token")
+def users_token(
+    username: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "script",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API token (`Authorization: Bearer …`); it is shown once, stored hashed."""
+    from assistant.web.accounts import Accounts
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    store = WebStore(load_settings().web_url)
+    token = Accounts(store).create_token(username, name)
+    AuditLog(store).record(_cli_actor(), "token_create", username, {"name": name})
+    if as_json:
+        emit_json({"username": username, "name": name, "token": token})
+    else:
+        out.print(token)
+        err.print("[dim]shown once: store it now[/dim]")
+
+
+def audit_command(
+    limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
+    actor: Annotated[str | None, typer.Option(help="Only this user")] = None,
+    action: Annotated[str | None, typer.Option(help="login, ask, search, ingest, export…")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The newest audit-log entries, and a check of the whole hash chain (exit 1 if broken)."""
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    audit = AuditLog(WebStore(load_settings().web_url))
+    entries = audit.entries(limit, actor, action)
+    chain = audit.verify_chain()
+    if as_json:
+        emit_json({"entries": entries, "chain": chain.to_dict()})
+    else:
+        table = Table("id", "at", "actor", "action", "target")
+        for entry in entries:
+            table.add_row(str(entry["id"]), entry["at"], entry["actor"], entry["action"],
+                          entry["target"] or "")  # fmt: skip
+        out.print(table)
+        state = "intact" if chain.intact else f"BROKEN at row {chain.first_bad_id}"
+        out.print(f"{chain.rows} rows; hash chain {state}")
+    if not chain.intact:
+        raise typer.Exit(1)

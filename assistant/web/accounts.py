@@ -1,0 +1,202 @@
+"""Users, roles, clearances, passwords (argon2id), browser sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from assistant.errors import AuthError, InputError, NotFoundError
+from assistant.web.store import SessionRow, TokenRow, UserRow, WebStore, utcnow
+from corpus.document import CLEARANCES
+
+Role = Literal["analyst", "press_officer", "approver", "admin"]
+ROLES: tuple[Role, ...] = ("analyst", "press_officer", "approver", "admin")
+
+# What each role may do.  Every role may ask, search and read within its clearance.
+_READ = frozenset({"ask", "search", "read", "export"})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "analyst": _READ | {"ingest"},
+    "press_officer": _READ | {"draft"},
+    "approver": _READ | {"draft", "approve"},
+    "admin": _READ | {"ingest", "draft", "approve", "manage_users", "audit"},
+}
+USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "dgm_"
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so a login takes as long either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    clearance: str
+    disabled: bool
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "role": self.role,
+            "clearance": self.clearance,
+            "disabled": self.disabled,
+            "permissions": sorted(PERMISSIONS.get(self.role, frozenset())),
+        }
+
+
+@dataclass(frozen=True)
+class WebSession:
+    user: User
+    csrf_token: str
+    expires_at: datetime
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.username, row.role, row.clearance, row.disabled)
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
+class Accounts:
+    """Account operations on the web database."""
+
+    def __init__(self, store: WebStore) -> None:
+        self.store = store
+
+    def add(self, username: str, password: str, role: str, clearance: str) -> User:
+        if not USERNAME.match(username):
+            raise InputError(
+                f"invalid user name {username!r}", fix="2–64 letters, digits, _ . @ or -"
+            )
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r}", fix=f"one of {', '.join(ROLES)}")
+        if clearance not in CLEARANCES:
+            raise InputError(
+                f"unknown clearance {clearance!r}", fix=f"one of {', '.join(CLEARANCES)}"
+            )
+        check_password_strength(password)
+        with self.store.session() as db, db.begin():
+            if db.scalar(select(UserRow).where(UserRow.username == username)) is not None:
+                raise InputError(f"user {username!r} already exists")
+            row = UserRow(
+                username=username, password_hash=_hasher.hash(password), role=role,
+                clearance=clearance, disabled=False, created_at=utcnow(),
+            )  # fmt: skip
+            db.add(row)
+            db.flush()
+            return _user(row)
+
+    def get(self, username: str) -> User:
+        with self.store.session() as db:
+            row = db.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFoundError(f"no user {username!r}")
+            return _user(row)
+
+    def all_users(self) -> list[User]:
+        with self.store.session() as db:
+            return [_user(r) for r in db.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (or re-enable) an account; disabling ends its sessions and tokens' use."""
+        with self.store.session() as db, db.begin():
+            row = db.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFoundError(f"no user {username!r}")
+            row.disabled = disabled
+            if disabled:
+                for session in db.scalars(select(SessionRow).where(SessionRow.user_id == row.id)):
+                    db.delete(session)
+            return _user(row)
+
+    def authenticate(self, username: str, password: str) -> User:
+        """The user, if the password matches and the account is enabled; else AuthError."""
+        with self.store.session() as db, db.begin():
+            row = db.scalar(select(UserRow).where(UserRow.username == username))
+            try:
+                _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+            except (VerificationError, InvalidHashError):
+                row = None
+            if row is None or row.disabled:
+                raise AuthError("wrong user name or password, or the account is disabled")
+            if _hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = _hasher.hash(password)
+            row.last_login_at = utcnow()
+            return _user(row)
+
+    def open_session(self, user: User, hours: float) -> tuple[str, WebSession]:
+        """A new session: (secret id for the cookie, the session)."""
+        session_id = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(hours=hours)
+        with self.store.session() as db, db.begin():
+            db.add(SessionRow(
+                id_hash=sha256(session_id), user_id=user.id, csrf_token=csrf,
+                created_at=utcnow(), expires_at=expires,
+            ))  # fmt: skip
+        return session_id, WebSession(user, csrf, expires)
+
+    def session_user(self, session_id: str) -> WebSession | None:
+        with self.store.session() as db:
+            row = db.get(SessionRow, sha256(session_id))
+            if row is None or _aware(row.expires_at) <= utcnow():
+                return None
+            user = db.get(UserRow, row.user_id)
+            if user is None or user.disabled:
+                return None
+            return WebSession(_user(user), row.csrf_token, _aware(row.expires_at))
+
+    def close_session(self, session_id: str) -> None:
+        with self.store.session() as db, db.begin():
+            row = db.get(SessionRow, sha256(session_id))
+            if row is not None:
+                db.delete(row)
+
+    def create_token(self, username: str, name: str) -> str:
+        """A new API token for the user; returned once, stored only as a hash."""
+        user = self.get(username)
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.store.session() as db, db.begin():
+            db.add(TokenRow(
+                token_hash=sha256(token), user_id=user.id, name=name[:100], created_at=utcnow(),
+            ))  # fmt: skip
+        return token
+
+    def token_user(self, token: str) -> User | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        with self.store.session() as db, db.begin():
+            row = db.scalar(select(TokenRow).where(TokenRow.token_hash == sha256(token)))
+            if row is None or row.revoked or not hmac.compare_digest(row.token_hash, sha256(token)):
+                return None
+            user = db.get(UserRow, row.user_id)
+            if user is None or user.disabled:
+                return None
+            row.last_used_at = utcnow()
+            return _user(user)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; they were stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

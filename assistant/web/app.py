@@ -1,0 +1,138 @@
+"""The web application: FastAPI + Jinja2, server-rendered, a little vanilla JS for streaming.
+
+Errors from the one exception tree become HTTP responses here, and only here:
+``{"error", "message", "fix"}`` with the error's status (plus ``Retry-After`` for 429 and
+503).  A browser page request without a session is sent to the sign-in page instead.
+
+Public without a session: ``/healthz``, the sign-in form and the static assets (CSS, JS;
+no data).  Every other route authenticates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant import __version__
+from assistant.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
+from assistant.settings import Settings, load_settings
+from assistant.web import routes_api, routes_history, routes_pages
+from assistant.web.guards import BodyLimitMiddleware
+from assistant.web.services import Services
+
+HERE = Path(__file__).resolve().parent
+PUBLIC_PATHS = ("/healthz", "/login", "/static/")
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+_CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+
+
+def create_app(settings: Settings | None = None, backend: str | None = None) -> FastAPI:
+    """The app for ``settings`` (default: from the environment) and an LLM backend spec."""
+    settings = settings or load_settings()
+    app = FastAPI(
+        title="Dragoman", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+        description="Cited, verified answers from a multilingual corpus, for diplomatic "
+        "analysts. Authenticate with a session cookie or `Authorization: Bearer <token>`.",
+    )  # fmt: skip
+    app.state.services = Services(settings, backend)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["j2"]),
+        undefined=StrictUndefined,
+    )  # fmt: skip
+    app.state.templates = Jinja2Templates(env=env)
+    app.mount("/static/vendor", StaticFiles(directory=_swagger_assets()), name="vendor")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(routes_pages.router)
+    app.include_router(routes_api.router)
+    app.include_router(routes_history.router)
+    _install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
+    upload_limit = settings.max_upload_mb * 1024 * 1024
+    request_limit = settings.max_request_kb * 1024
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit_for=lambda path: upload_limit if path == "/api/ingest" else request_limit,
+    )
+    return app
+
+
+def _swagger_assets() -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"
+
+
+def _wants_page(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and not request.url.path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def error_response(exc: DragomanError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, BusyError) else None
+    return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DragomanError)
+    async def dragoman_error(request: Request, exc: DragomanError) -> Response:
+        signed_out = isinstance(exc, AuthError) and not isinstance(exc, PermissionDeniedError)
+        if signed_out and _wants_page(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        body = {"error": "InputError", "message": f"invalid request: {problems}", "fix": None}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        name = {404: "NotFoundError", 405: "InputError", 413: "RequestTooLargeError"}
+        body = {"error": name.get(exc.status_code, "HTTPError"), "message": str(exc.detail),
+                "fix": None}  # fmt: skip
+        return JSONResponse(body, status_code=exc.status_code)
+
+
+class SecurityHeaders:
+    """Conservative browser security headers on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        csp = _CSP_DOCS if scope["path"] == "/docs" else _CSP
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,144 @@
+"""Conversation history per user: conversations, their questions and verified answers."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from assistant.answering.stages import Turn
+from assistant.errors import InputError, NotFoundError
+from assistant.web.store import ConversationRow, MessageRow, WebStore, utcnow
+
+MAX_TITLE = 200
+HISTORY_TURNS = 4  # earlier exchanges given to the model for follow-up questions
+
+
+def _title_from(question: str) -> str:
+    title = " ".join(question.split())
+    return title if len(title) <= 60 else title[:59] + "…"
+
+
+def _conversation(row: ConversationRow, messages: int | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": row.id,
+        "title": row.title,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+    if messages is not None:
+        data["messages"] = messages
+    return data
+
+
+class History:
+    """Every read and write is scoped to one user: another user's id is simply not found."""
+
+    def __init__(self, store: WebStore) -> None:
+        self.store = store
+
+    def _owned(self, db: Any, user_id: int, conversation_id: str) -> ConversationRow:
+        row = db.get(ConversationRow, conversation_id)
+        if row is None or row.user_id != user_id:
+            raise NotFoundError(f"no conversation {conversation_id!r}")
+        return row  # type: ignore[no-any-return]
+
+    def conversations(self, user_id: int) -> list[dict[str, Any]]:
+        counts = (
+            select(MessageRow.conversation_id, func.count().label("n"))
+            .group_by(MessageRow.conversation_id)
+            .subquery()
+        )
+        query = (
+            select(ConversationRow, counts.c.n)
+            .outerjoin(counts, counts.c.conversation_id == ConversationRow.id)
+            .where(ConversationRow.user_id == user_id)
+            .order_by(ConversationRow.updated_at.desc())
+        )
+        with self.store.session() as db:
+            return [_conversation(row, n or 0) for row, n in db.execute(query)]
+
+    def create(self, user_id: int, title: str) -> dict[str, Any]:
+        title = " ".join(title.split())[:MAX_TITLE] or "New conversation"
+        row = ConversationRow(
+            id="c_" + secrets.token_hex(8), user_id=user_id, title=title,
+            created_at=utcnow(), updated_at=utcnow(),
+        )  # fmt: skip
+        with self.store.session() as db, db.begin():
+            db.add(row)
+        return _conversation(row, 0)
+
+    def get(self, user_id: int, conversation_id: str) -> dict[str, Any]:
+        with self.store.session() as db:
+            row = self._owned(db, user_id, conversation_id)
+            messages = db.scalars(
+                select(MessageRow)
+                .where(MessageRow.conversation_id == conversation_id)
+                .order_by(MessageRow.id)
+            ).all()
+            data = _conversation(row, len(messages))
+            data["messages"] = [
+                {"id": m.id, "question": m.question, "created_at": m.created_at.isoformat(),
+                 "result": json.loads(m.result_json)}
+                for m in messages
+            ]  # fmt: skip
+            return data
+
+    def rename(self, user_id: int, conversation_id: str, title: str) -> dict[str, Any]:
+        title = " ".join(title.split())
+        if not title or len(title) > MAX_TITLE:
+            raise InputError(f"a title has 1–{MAX_TITLE} characters")
+        with self.store.session() as db, db.begin():
+            row = self._owned(db, user_id, conversation_id)
+            row.title = title
+            row.updated_at = utcnow()
+            return _conversation(row)
+
+    def delete(self, user_id: int, conversation_id: str) -> None:
+        with self.store.session() as db, db.begin():
+            row = self._owned(db, user_id, conversation_id)
+            db.execute(delete(MessageRow).where(MessageRow.conversation_id == conversation_id))
+            db.delete(row)
+
+    def turns(self, user_id: int, conversation_id: str) -> list[Turn]:
+        """The last exchanges, oldest first, for understanding a follow-up question."""
+        with self.store.session() as db:
+            self._owned(db, user_id, conversation_id)
+            rows = db.scalars(
+                select(MessageRow)
+                .where(MessageRow.conversation_id == conversation_id)
+                .order_by(MessageRow.id.desc())
+                .limit(HISTORY_TURNS)
+            ).all()
+        return [Turn(r.question, json.loads(r.result_json)["answer"]) for r in reversed(rows)]
+
+    def ensure(self, user_id: int, conversation_id: str | None, question: str) -> str:
+        """The conversation to append to: the given one (if the user's), else a new one."""
+        if conversation_id:
+            with self.store.session() as db:
+                self._owned(db, user_id, conversation_id)
+            return conversation_id
+        return str(self.create(user_id, _title_from(question))["id"])
+
+    def append(self, user_id: int, conversation_id: str, result: dict[str, Any]) -> int:
+        with self.store.session() as db, db.begin():
+            row = self._owned(db, user_id, conversation_id)
+            message = MessageRow(
+                conversation_id=conversation_id, question=result["question"],
+                result_json=json.dumps(result, ensure_ascii=False, default=str),
+                created_at=utcnow(),
+            )  # fmt: skip
+            db.add(message)
+            row.updated_at = utcnow()
+            db.flush()
+            return message.id
+
+    def message(self, user_id: int, conversation_id: str, message_id: int) -> dict[str, Any]:
+        with self.store.session() as db:
+            self._owned(db, user_id, conversation_id)
+            row = db.get(MessageRow, message_id)
+            if row is None or row.conversation_id != conversation_id:
+                raise NotFoundError(f"no message {message_id} in {conversation_id!r}")
+            return dict(json.loads(row.result_json))

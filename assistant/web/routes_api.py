@@ -1,0 +1,145 @@
+"""The JSON API, mirroring the CLI: ask, search, documents, ingest, audit, users."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from assistant.errors import NotFoundError
+from assistant.web.asking import AskIn, AskJob, FiltersIn
+from assistant.web.auth import (
+    Admin,
+    Asker,
+    Auditor,
+    CurrentUser,
+    Ingester,
+    Reader,
+    Searcher,
+    ServicesDep,
+    client_of,
+)
+from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
+from retrieval.index import clearance_level
+
+router = APIRouter(prefix="/api")
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+@router.get("/me", tags=["accounts"])
+def me(principal: CurrentUser) -> dict[str, Any]:
+    """The signed-in user, with role, clearance and permissions."""
+    data = principal.user.to_dict()
+    data["csrf_token"] = principal.csrf_token
+    return data
+
+
+@router.post("/ask", tags=["answers"], response_model=None)
+async def ask(
+    body: AskIn, request: Request, principal: Asker, services: ServicesDep
+) -> StreamingResponse | dict[str, Any]:
+    """Answer from the corpus within the caller's clearance, with verified citations.
+
+    ``stream: true`` (or ``Accept: text/event-stream``) answers with server-sent events:
+    ``queued``, ``start``, ``token`` (the draft), then ``result`` (verified) or ``error``.
+    A full generation queue answers 503 with Retry-After before anything starts."""
+    user = principal.user
+    services.ask_limit.check(user.username)
+    history = services.history
+    conversation = await run_in_threadpool(
+        history.ensure, user.id, body.conversation_id, body.question
+    )
+    turns = await run_in_threadpool(history.turns, user.id, conversation)
+    ticket = services.gate.admit()
+    services.audit.record(
+        user.username, "ask", conversation,
+        {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
+        client_of(request),
+    )  # fmt: skip
+    job = AskJob(services, user, body, conversation, turns, ticket)
+    if body.stream or "text/event-stream" in request.headers.get("accept", ""):
+        return StreamingResponse(
+            job.start_stream(), media_type="text/event-stream", headers=STREAM_HEADERS
+        )
+    return await run_in_threadpool(job.run_blocking)
+
+
+@router.get("/search", tags=["search"])
+def search(
+    principal: Searcher,
+    services: ServicesDep,
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+    mode: Literal["hybrid", "dense", "lexical"] = "hybrid",
+    kind: Literal["news", "social", "policy"] | None = None,
+    language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
+    source: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[str, Any]:
+    """Hybrid search over the chunks the caller's clearance allows (`dragoman search`)."""
+    filters = FiltersIn(
+        kind=kind, language=language, country=country, source=source, since=since, until=until
+    ).to_filters()
+    user = principal.user
+    results = services.search().search(q, clearance=user.clearance, k=k, filters=filters, mode=mode)
+    services.audit.record(user.username, "search", None, {"query": q}, client_of(request))
+    return {"query": q, "results": [r.to_dict() for r in results]}
+
+
+@router.get("/docs/{doc_id}", tags=["documents"])
+def document(doc_id: str, principal: Reader, services: ServicesDep) -> dict[str, Any]:
+    """One document with its full text — or 404, also when it is above the caller's clearance."""
+    doc = services.registry.get(doc_id)
+    allowed = clearance_level(principal.user.clearance)
+    if doc is None or clearance_level(doc.clearance) > allowed:
+        raise NotFoundError(f"no document {doc_id!r}")
+    return doc.model_dump(mode="json")
+
+
+@router.post("/ingest", tags=["documents"])
+def ingest(
+    principal: Ingester,
+    services: ServicesDep,
+    request: Request,
+    files: Annotated[list[UploadFile], File(description="Files or archives to ingest")],
+    kind: Annotated[Literal["news", "social", "policy"] | None, Form()] = None,
+    source: Annotated[str | None, Form(max_length=300)] = None,
+    clearance: Annotated[Literal["public", "internal", "restricted"], Form()] = "public",
+    lang: Annotated[str | None, Form(pattern=r"^[a-z]{2,3}$")] = None,
+) -> dict[str, Any]:
+    """Upload files into the corpus (as `dragoman ingest`); one result per file."""
+    uploads = [Upload(f.filename or "upload", f.file.read()) for f in files]
+    options = UploadOptions(kind=kind, source=source or None, clearance=clearance, language=lang)
+    report = ingest_uploads(services, principal.user, uploads, options)
+    services.audit.record(
+        principal.user.username, "ingest", None,
+        {"files": report["files"], "clearance": clearance}, client_of(request),
+    )  # fmt: skip
+    return report
+
+
+@router.get("/audit", tags=["admin"])
+def audit(
+    principal: Auditor,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor: str | None = None,
+    action: str | None = None,
+) -> dict[str, Any]:
+    """The newest audit entries, and whether the hash chain is intact."""
+    return {
+        "entries": services.audit.entries(limit, actor, action),
+        "chain": services.audit.verify_chain().to_dict(),
+    }
+
+
+@router.get("/users", tags=["admin"])
+def users(principal: Admin, services: ServicesDep) -> dict[str, Any]:
+    """Every account (`dragoman users list`)."""
+    return {"users": [u.to_dict() for u in services.accounts.all_users()]}

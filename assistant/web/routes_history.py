@@ -1,0 +1,91 @@
+"""Conversation history per user: list, open, rename, delete, export (audited)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from assistant.web.auth import CurrentUser, Exporter, ServicesDep, client_of
+from assistant.web.export import conversation_markdown, message_markdown
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+class TitleIn(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+@router.get("")
+def list_conversations(principal: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """The caller's conversations, newest first."""
+    return {"conversations": services.history.conversations(principal.user.id)}
+
+
+@router.post("", status_code=201)
+def create_conversation(
+    body: TitleIn, principal: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
+    return services.history.create(principal.user.id, body.title)
+
+
+@router.get("/{conversation_id}")
+def get_conversation(
+    conversation_id: str, principal: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
+    """One conversation with every question and verified answer."""
+    return services.history.get(principal.user.id, conversation_id)
+
+
+@router.patch("/{conversation_id}")
+def rename_conversation(
+    conversation_id: str, body: TitleIn, principal: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
+    return services.history.rename(principal.user.id, conversation_id, body.title)
+
+
+@router.delete("/{conversation_id}", status_code=204)
+def delete_conversation(
+    conversation_id: str, principal: CurrentUser, services: ServicesDep
+) -> None:
+    services.history.delete(principal.user.id, conversation_id)
+
+
+@router.get("/{conversation_id}/export", response_model=None)
+def export_conversation(
+    conversation_id: str,
+    principal: Exporter,
+    services: ServicesDep,
+    request: Request,
+    format: Literal["markdown", "json"] = "markdown",
+) -> PlainTextResponse | dict[str, Any]:
+    """The conversation with its citations, as Markdown or JSON (audited as an export)."""
+    conversation = services.history.get(principal.user.id, conversation_id)
+    services.audit.record(
+        principal.user.username, "export", conversation_id, {"format": format},
+        client_of(request),
+    )  # fmt: skip
+    if format == "json":
+        return conversation
+    return PlainTextResponse(
+        conversation_markdown(conversation), media_type="text/markdown; charset=utf-8"
+    )
+
+
+@router.get("/{conversation_id}/messages/{message_id}/export")
+def export_message(
+    conversation_id: str,
+    message_id: int,
+    principal: Exporter,
+    services: ServicesDep,
+    request: Request,
+) -> PlainTextResponse:
+    """One answer with its numbered references ("copy with citations"; audited)."""
+    result = services.history.message(principal.user.id, conversation_id, message_id)
+    services.audit.record(
+        principal.user.username, "export", f"{conversation_id}/{message_id}",
+        {"format": "markdown"}, client_of(request),
+    )  # fmt: skip
+    return PlainTextResponse(message_markdown(result), media_type="text/markdown; charset=utf-8")

@@ -1,0 +1,123 @@
+"""Server-rendered pages: sign-in, the chat, the API reference; and `/healthz`."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from assistant import __version__
+from assistant.errors import AuthError
+from assistant.web.auth import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    ServicesDep,
+    client_of,
+    signer,
+)
+from corpus.document import CLEARANCES, KINDS
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz", include_in_schema=True, tags=["health"])
+def healthz(services: ServicesDep) -> dict[str, Any]:
+    """Liveness and load, without authentication (nothing private)."""
+    return {"status": "ok", "version": __version__, "model_loaded": services.engine_loaded(),
+            "generation": services.gate.stats()}  # fmt: skip
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str | None = None, error: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = request.app.state.templates.TemplateResponse(
+        request, "login.html.j2",
+        {"csrf_token": token, "next": _safe_next(next), "error": error},
+    )  # fmt: skip
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
+        secure=request.app.state.services.settings.secure_cookies,
+    )  # fmt: skip
+    return response  # type: ignore[no-any-return]
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=500)] = "/",
+) -> Response:
+    """Check the password (argon2id); start a session (HttpOnly, SameSite=Lax cookie)."""
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        raise AuthError("the sign-in form expired or was not sent from this site", fix="reload")
+    services.login_limit.check(f"{username}|{client_of(request)}")
+    try:
+        user = await run_in_threadpool(services.accounts.authenticate, username, password)
+    except AuthError:
+        services.audit.record(username, "login_failed", None, {}, client_of(request))
+        return RedirectResponse(f"/login?error=1&next={_safe_next(next)}", status_code=303)
+    session_id, _ = services.accounts.open_session(user, services.settings.session_hours)
+    services.audit.record(user.username, "login", None, {}, client_of(request))
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, signer(services).sign(session_id).decode(), httponly=True,
+        samesite="lax", secure=services.settings.secure_cookies,
+        max_age=int(services.settings.session_hours * 3600),
+    )  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, principal: CurrentUser, services: ServicesDep) -> Response:
+    if principal.session_id:
+        services.accounts.close_session(principal.session_id)
+    services.audit.record(principal.user.username, "logout", None, {}, client_of(request))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def chat_page(request: Request, principal: CurrentUser) -> Response:
+    """The analysts' chat: conversations, filters, streamed answers, the source viewer."""
+    languages = {"": "same as question", "en": "English", "zh": "中文", "es": "Español",
+                 "fr": "Français", "ru": "Русский", "ar": "العربية"}  # fmt: skip
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "chat.html.j2",
+        {"user": principal.user, "csrf_token": principal.csrf_token or "", "kinds": KINDS,
+         "clearances": CLEARANCES, "languages": languages},
+    )  # fmt: skip
+
+
+@router.get("/openapi.json")
+def openapi(request: Request, principal: CurrentUser) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(principal: CurrentUser) -> HTMLResponse:
+    """Swagger UI, served from the package (no CDN: the product runs offline)."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json", title="Dragoman API",
+        swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui.css",
+        swagger_favicon_url="/static/vendor/favicon.png",
+    )  # fmt: skip

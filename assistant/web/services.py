@@ -1,0 +1,78 @@
+"""What the web app's routes share: settings, stores, the answering engine and the guards.
+
+The engine (model, embedder, indexes) opens lazily on first use, once, so the server
+answers ``/healthz`` and the login page at once.  Retrieval is shared between questions,
+searches and uploads, so an ingest through the API is searchable immediately.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.settings import Settings
+from assistant.web.accounts import Accounts
+from assistant.web.audit import AuditLog
+from assistant.web.guards import GenerationGate, RateLimiter
+from assistant.web.history import History
+from assistant.web.store import WebStore
+from corpus.registry import Registry
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine
+    from retrieval.indexer import Retrieval
+    from retrieval.search import HybridSearch
+
+
+class Services:
+    """One per app: created by :func:`assistant.web.app.create_app`."""
+
+    def __init__(self, settings: Settings, backend: str | None = None) -> None:
+        self.settings = settings
+        self.backend = backend or settings.llm_backend
+        self.store = WebStore(settings.web_url)
+        self.accounts = Accounts(self.store)
+        self.audit = AuditLog(self.store)
+        self.history = History(self.store)
+        self.registry = Registry(settings.registry_url)
+        self.gate = GenerationGate(settings.generation_queue, settings.generation_queue_timeout_s)
+        self.ask_limit = RateLimiter(settings.rate_asks_per_minute, "questions")
+        self.request_limit = RateLimiter(settings.rate_requests_per_minute, "requests")
+        self.login_limit = RateLimiter(settings.rate_logins_per_minute, "login attempts")
+        self.ingest_lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._retrieval: Retrieval | None = None
+        self._engine: AskEngine | None = None
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.home / "uploads"
+
+    def retrieval(self) -> Retrieval:
+        with self._open_lock:
+            if self._retrieval is None:
+                from retrieval.indexer import Retrieval
+
+                self._retrieval = Retrieval(self.settings)
+            return self._retrieval
+
+    def search(self) -> HybridSearch:
+        from retrieval.search import HybridSearch
+
+        return HybridSearch(self.retrieval(), self.registry)
+
+    def engine(self) -> AskEngine:
+        retrieval = self.retrieval()
+        with self._open_lock:
+            if self._engine is None:
+                from assistant.answering.pipeline import AskEngine
+
+                self._engine = AskEngine(
+                    self.settings, backend=self.backend, retrieval=retrieval,
+                    registry=self.registry,
+                )  # fmt: skip
+            return self._engine
+
+    def engine_loaded(self) -> bool:
+        return self._engine is not None

@@ -1,0 +1,231 @@
+// Dragoman chat: streamed answers (server-sent events over fetch), citation chips,
+// the source viewer with the cited passage highlighted, conversation history.
+"use strict";
+
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const $ = (id) => document.getElementById(id);
+let conversationId = null;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ "X-CSRF-Token": csrf }, options.headers || {});
+  const response = await fetch(path, Object.assign({}, options, { headers, credentials: "same-origin" }));
+  if (response.status === 401) { window.location = "/login?next=/"; throw new Error("signed out"); }
+  return response;
+}
+
+async function failure(response) {
+  let message = `${response.status}`;
+  try { const body = await response.json(); message = body.message || message; } catch (e) { /* not JSON */ }
+  const retry = response.headers.get("Retry-After");
+  return retry ? `${message} — try again in ${retry} s` : message;
+}
+
+function setStatus(text, kind = "") { const s = $("status"); s.textContent = text; s.className = "status " + kind; }
+
+// ---- conversations --------------------------------------------------------------
+async function loadConversations() {
+  const response = await api("/api/conversations");
+  const { conversations } = await response.json();
+  const list = $("conversations");
+  list.replaceChildren(...conversations.map((c) => el("li", { class: c.id === conversationId ? "current" : "", "data-id": c.id },
+    el("a", { href: "#", class: "open", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, c.title),
+    el("button", { type: "button", class: "icon rename", title: "Rename", onclick: () => renameConversation(c) }, "✎"),
+    el("button", { type: "button", class: "icon delete", title: "Delete", onclick: () => deleteConversation(c) }, "🗑"))));
+}
+
+async function openConversation(id) {
+  const response = await api(`/api/conversations/${encodeURIComponent(id)}`);
+  if (!response.ok) { setStatus(await failure(response), "error"); return; }
+  const conversation = await response.json();
+  conversationId = conversation.id;
+  $("conversation-title").textContent = conversation.title;
+  $("messages").replaceChildren(...conversation.messages.map((m) => {
+    const block = questionBlock(m.question);
+    block.append(renderAnswer(m.result, m.id));
+    return block;
+  }));
+  loadConversations();
+}
+
+async function renameConversation(c) {
+  const title = window.prompt("New title", c.title);
+  if (!title) return;
+  const response = await api(`/api/conversations/${c.id}`, {
+    method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ title }) });
+  if (!response.ok) { setStatus(await failure(response), "error"); return; }
+  if (c.id === conversationId) $("conversation-title").textContent = title;
+  loadConversations();
+}
+
+async function deleteConversation(c) {
+  if (!window.confirm(`Delete “${c.title}”?`)) return;
+  const response = await api(`/api/conversations/${c.id}`, { method: "DELETE" });
+  if (!response.ok) { setStatus(await failure(response), "error"); return; }
+  if (c.id === conversationId) newConversation();
+  loadConversations();
+}
+
+function newConversation() {
+  conversationId = null;
+  $("conversation-title").textContent = "New conversation";
+  $("messages").replaceChildren();
+  loadConversations();
+}
+
+// ---- answers ---------------------------------------------------------------------
+function questionBlock(question) {
+  return el("section", { class: "exchange" }, el("p", { class: "question" }, question));
+}
+
+function chip(n, citation) {
+  return el("button", { type: "button", class: "chip", "data-n": String(n), title: citation ? citation.title : "",
+    onclick: () => citation && openSource(citation) }, String(n));
+}
+
+function renderAnswer(result, messageId) {
+  const byNumber = Object.fromEntries(result.citations.map((c) => [c.n, c]));
+  const box = el("div", { class: "answer" + (result.refused ? " refused" : ""), "data-message-id": String(messageId || "") });
+  if (result.refused) {
+    box.append(el("p", { class: "refusal" }, result.answer), el("p", { class: "reason" }, result.refusal_reason || ""));
+    if (result.sources.length) {
+      box.append(el("p", { class: "found" }, "Closest passages found:"),
+        el("ul", { class: "sources" }, ...result.sources.map((s) => el("li", {}, chip(s.n, s), " ", s.title))));
+    }
+  } else {
+    const text = el("p", { class: "verified" });
+    for (const sentence of result.sentences) {
+      if (sentence.supported) {
+        text.append(el("span", { class: "sentence" }, sentence.text + " "), ...sentence.citations.map((n) => chip(n, byNumber[n])), " ");
+      } else {
+        text.append(el("span", { class: "sentence unsupported", title: "Not supported by its sources: " + sentence.reasons.join("; ") },
+          el("span", { class: "flag" }, "unverified"), " " + sentence.text + " "));
+      }
+    }
+    box.append(text, el("ol", { class: "references" }, ...result.citations.map((c) =>
+      el("li", { value: String(c.n) }, chip(c.n, c), " ", c.title, c.published_at ? ` · ${c.published_at.slice(0, 10)}` : ""))));
+  }
+  const actions = el("div", { class: "actions" });
+  if (messageId && result.conversation_id !== undefined) {
+    actions.append(el("button", { type: "button", class: "copy", onclick: (e) => copyAnswer(result.conversation_id, messageId, e.target) }, "Copy with citations"));
+  }
+  actions.append(el("span", { class: "timing" }, `${result.model} · ${result.timings.total_s}s`));
+  box.append(actions);
+  return box;
+}
+
+async function copyAnswer(conversation, messageId, button) {
+  const response = await api(`/api/conversations/${conversation}/messages/${messageId}/export`);
+  if (!response.ok) { setStatus(await failure(response), "error"); return; }
+  const text = await response.text();
+  try { await navigator.clipboard.writeText(text); button.textContent = "Copied ✓"; }
+  catch (e) { window.prompt("Copy the answer:", text); }
+}
+
+// ---- the source viewer -----------------------------------------------------------
+async function openSource(citation) {
+  const response = await api(`/api/docs/${encodeURIComponent(citation.doc_id)}`);
+  if (!response.ok) { setStatus(await failure(response), "error"); return; }
+  const doc = await response.json();
+  $("viewer-title").textContent = `[${citation.n}] ${doc.title}`;
+  $("viewer-meta").textContent = [doc.source, doc.published_at ? doc.published_at.slice(0, 10) : null,
+    doc.language, doc.kind, doc.clearance].filter(Boolean).join(" · ");
+  const link = $("viewer-link");
+  if (doc.url) { link.href = doc.url; link.hidden = false; } else { link.hidden = true; }
+  // Offsets are code points (Python); Array.from splits the same way.
+  const chars = Array.from(doc.text);
+  const spans = citation.spans.map(([a, b]) => [a, b]).sort((x, y) => x[0] - y[0]);
+  const parts = [];
+  let at = 0;
+  for (const [start, end] of spans) {
+    if (start < at) continue;
+    parts.push(chars.slice(at, start).join(""), el("mark", { class: "cited" }, chars.slice(start, end).join("")));
+    at = end;
+  }
+  parts.push(chars.slice(at).join(""));
+  $("viewer-text").replaceChildren(...parts);
+  $("viewer").hidden = false;
+  const first = $("viewer-text").querySelector("mark");
+  if (first) first.scrollIntoView({ block: "center" });
+}
+
+// ---- asking (server-sent events over a streamed fetch) ---------------------------
+function filters() {
+  const value = (id) => $(id).value.trim() || null;
+  return { kind: value("f-kind"), language: value("f-language"), country: value("f-country"),
+           source: value("f-source"), since: value("f-since"), until: value("f-until") };
+}
+
+function* parseEvents(buffer) {
+  let index;
+  while ((index = buffer.text.indexOf("\n\n")) >= 0) {
+    const raw = buffer.text.slice(0, index);
+    buffer.text = buffer.text.slice(index + 2);
+    let event = "message", data = "";
+    for (const line of raw.split("\n")) {
+      if (line.startsWith("event: ")) event = line.slice(7);
+      else if (line.startsWith("data: ")) data += line.slice(6);
+    }
+    yield [event, data ? JSON.parse(data) : null];
+  }
+}
+
+async function ask(event) {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  if (!question) return;
+  const block = questionBlock(question);
+  const draft = el("p", { class: "draft streaming" });
+  block.append(draft);
+  $("messages").append(block);
+  $("ask-button").disabled = true;
+  setStatus("Searching the sources…");
+  const body = { question, conversation_id: conversationId, stream: true, filters: filters(),
+                 language: $("answer-language").value || null };
+  try {
+    const response = await api("/api/ask", { method: "POST", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" } });
+    if (!response.ok) { draft.remove(); setStatus(await failure(response), "error"); return; }
+    $("question").value = "";
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    const buffer = { text: "" };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer.text += value;
+      for (const [name, data] of parseEvents(buffer)) handleEvent(name, data, block, draft);
+    }
+  } finally {
+    $("ask-button").disabled = false;
+  }
+}
+
+function handleEvent(name, data, block, draft) {
+  if (name === "queued") setStatus(`Waiting for the model (position ${data.position})…`);
+  else if (name === "start") { conversationId = data.conversation_id; setStatus("Writing the draft…"); }
+  else if (name === "token") { draft.textContent += data.text; setStatus("Writing the draft — it is checked against the sources before it is shown…"); }
+  else if (name === "result") {
+    draft.remove();
+    block.append(renderAnswer(data, data.message_id));
+    setStatus(data.refused ? "No supported answer in the sources." : "Verified against the sources.", data.refused ? "warn" : "ok");
+    loadConversations();
+  } else if (name === "error") { draft.remove(); setStatus(data.message, "error"); }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("ask-form").addEventListener("submit", ask);
+  $("question").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("ask-form").requestSubmit(); } });
+  $("new-conversation").addEventListener("click", newConversation);
+  $("viewer-close").addEventListener("click", () => { $("viewer").hidden = true; });
+  loadConversations();
+});

@@ -1,0 +1,116 @@
+"""`/api/ingest`: uploaded files through the same ingest pipeline as `dragoman ingest`.
+
+Each file is ingested on its own (one ingest run each), so every file gets its own
+result; a bad file fails alone and loses nothing already stored.  Indexing follows once
+for the whole upload, on the retrieval the server answers from.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import DragomanError, InputError, PermissionDeniedError
+from assistant.web.accounts import User
+from assistant.web.services import Services
+from corpus.connectors import Options
+from corpus.document import CLEARANCES, KINDS
+from retrieval.index import clearance_level
+
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+MAX_FILES = 50
+
+
+@dataclass
+class Upload:
+    name: str
+    data: bytes
+
+
+@dataclass
+class UploadOptions:
+    kind: str | None = None
+    source: str | None = None
+    clearance: str = "public"
+    language: str | None = None
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def safe_name(name: str) -> str:
+    """The file name without any directory part or unusual character."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE.sub("_", base).strip("._")
+    return cleaned[:120] or "upload"
+
+
+def check_options(user: User, options: UploadOptions, files: int) -> None:
+    if not files:
+        raise InputError("no file uploaded", fix="send one or more `files` parts")
+    if files > MAX_FILES:
+        raise InputError(f"at most {MAX_FILES} files per upload, got {files}")
+    if options.kind is not None and options.kind not in KINDS:
+        raise InputError(f"kind must be one of {', '.join(KINDS)}, got {options.kind!r}")
+    if options.clearance not in CLEARANCES:
+        raise InputError(f"clearance must be one of {', '.join(CLEARANCES)}")
+    if clearance_level(options.clearance) > clearance_level(user.clearance):
+        raise PermissionDeniedError(
+            f"cannot file documents as {options.clearance!r} with {user.clearance!r} clearance"
+        )
+
+
+def ingest_uploads(
+    services: Services, user: User, uploads: list[Upload], options: UploadOptions
+) -> dict[str, Any]:
+    """Store the files, ingest each, index the lot; per-file results and the index report."""
+    from corpus.ingest import ingest
+    from retrieval.indexer import index_pending
+
+    check_options(user, options, len(uploads))
+    folder = services.uploads_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = services.settings
+    ingest_options = Options(
+        kind=options.kind,  # type: ignore[arg-type]
+        source=options.source, clearance=options.clearance,  # type: ignore[arg-type]
+        language=options.language, batch_size=settings.ingest_batch_size,
+    )  # fmt: skip
+    results = []
+    with services.ingest_lock:
+        for upload in uploads:
+            path = _unique(folder, safe_name(upload.name))
+            path.write_bytes(upload.data)
+            results.append(_ingest_one(services, ingest, path, upload.name, ingest_options))
+        index = index_pending(services.retrieval(), services.registry).to_dict()
+    return {"files": results, "index": index}
+
+
+def _unique(folder: Path, name: str) -> Path:
+    path = folder / name
+    counter = 1
+    while path.exists():
+        path = folder / f"{counter}-{name}"
+        counter += 1
+    return path
+
+
+def _ingest_one(
+    services: Services, ingest: Any, path: Path, name: str, options: Options
+) -> dict[str, Any]:
+    try:
+        report = ingest(services.registry, [str(path)], options)
+    except DragomanError as exc:
+        return {"file": name, "status": "failed", **exc.to_dict()}
+    failed = report.failed
+    counts = {
+        key: getattr(report, key)
+        for key in ("added", "updated", "unchanged", "near_duplicates", "exact_duplicates")
+    }
+    status = "failed" if failed and not report.documents_seen else "ok"
+    result: dict[str, Any] = {"file": name, "status": status, "run_id": report.run_id, **counts}
+    if failed:
+        result["errors"] = [f["error"] for f in failed]
+    return result

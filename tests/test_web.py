@@ -1,0 +1,339 @@
+"""The web app's routes through FastAPI's TestClient: real accounts database, real embedder,
+real Chroma and registry on the White House demo files; the model is a scripted chat model
+registered through the real backend registry (the flow around the model is the subject)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from assistant.errors import RateLimitedError, ServerBusyError
+from assistant.llm.registry import register_backend, unregister_backend
+from assistant.settings import Settings, load_settings
+from assistant.web import routes_api, routes_history, routes_pages
+from assistant.web.app import PUBLIC_PATHS, create_app
+from assistant.web.guards import GenerationGate, RateLimiter
+from corpus.registry import DocFilters, Registry
+from tests.scripted import ScriptedChatModel
+from tests.web_support import CABLE, PASSWORD, build_home, parse_sse, sign_in
+
+QUESTION = "Which city will the presidential delegation visit for the World Expo?"
+REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
+BACKEND = "scripted-web"
+
+
+@pytest.fixture(scope="module")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("web") / "home"
+    home.mkdir()
+    build_home(home)
+    return home
+
+
+@pytest.fixture(scope="module", autouse=True)
+def scripted_backend() -> Iterator[None]:
+    @register_backend(BACKEND, "scripted replies for the web tests")
+    def factory(settings: Settings, argument: str) -> BaseChatModel:
+        return ScriptedChatModel(responses=[REPLY])
+
+    yield
+    unregister_backend(BACKEND)
+
+
+def make_settings(home: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"home": home, "llm_backend": BACKEND, "verify_judge": "heuristic",
+                              "ask_k": 3, **overrides}  # fmt: skip
+    return load_settings(**values)
+
+
+@pytest.fixture(scope="module")
+def app_client(web_home: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(web_home))) as client:
+        yield client
+
+
+@pytest.fixture
+def client(app_client: TestClient) -> Iterator[TestClient]:
+    """The module's app, with a fresh cookie jar (signed out) for each test."""
+    app_client.cookies.clear()
+    yield app_client
+    app_client.cookies.clear()
+    app_client.headers.pop("authorization", None)
+
+
+def _ask(client: TestClient, csrf: str, question: str = QUESTION, **extra: Any) -> Any:
+    return client.post(
+        "/api/ask", json={"question": question, **extra}, headers={"X-CSRF-Token": csrf}
+    )
+
+
+def test_every_route_but_the_public_ones_requires_authentication(client: TestClient) -> None:
+    checked = 0
+    routes = [r for m in (routes_api, routes_history, routes_pages) for r in m.router.routes]
+    for route in routes:
+        if not isinstance(route, APIRoute) or route.path.startswith(PUBLIC_PATHS):
+            continue
+        path = route.path.replace("{doc_id}", "doc_x").replace("{conversation_id}", "c_x")
+        path = path.replace("{message_id}", "1")
+        for method in route.methods:
+            response = client.request(method, path, headers={"accept": "application/json"})
+            assert response.status_code == 401, (method, path, response.status_code)
+            assert response.json()["error"] == "AuthError"
+            checked += 1
+    assert checked >= 15
+    page = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_sign_in_sets_a_hardened_session_cookie_and_signs_out(client: TestClient) -> None:
+    token = client.get("/login").cookies.get("dragoman_login_csrf")
+    wrong = client.post("/login", data={"username": "ana", "password": "nope-nope-nope",
+                                        "csrf_token": token}, follow_redirects=False)  # fmt: skip
+    assert wrong.status_code == 303 and "error=1" in wrong.headers["location"]
+    forged = client.post("/login", data={"username": "ana", "password": PASSWORD,
+                                         "csrf_token": "forged"}, follow_redirects=False)  # fmt: skip
+    assert forged.status_code == 401
+    token = client.get("/login").cookies.get("dragoman_login_csrf")
+    good = client.post("/login", data={"username": "ana", "password": PASSWORD,
+                                       "csrf_token": token}, follow_redirects=False)  # fmt: skip
+    cookie = next(h for h in good.headers.get_list("set-cookie") if "dragoman_session=" in h)
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    page = client.get("/")
+    assert page.status_code == 200 and "ana" in page.text and "clearance <b>public" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    csrf = client.get("/api/me").json()["csrf_token"]
+    assert (
+        client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    )
+    assert client.get("/api/me").status_code == 401
+
+
+def test_state_changes_need_the_csrf_token(client: TestClient) -> None:
+    csrf = sign_in(client, "ana")
+    assert client.post("/api/conversations", json={"title": "x"}).status_code == 401
+    bad = client.post("/api/conversations", json={"title": "x"}, headers={"X-CSRF-Token": "no"})
+    assert bad.status_code == 401 and "CSRF" in bad.json()["message"]
+    ok = client.post("/api/conversations", json={"title": "x"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 201
+
+
+def test_api_tokens_for_scripts_and_disabled_accounts(client: TestClient) -> None:
+    services = client.app.state.services  # type: ignore[attr-defined]
+    token = services.accounts.create_token("pat", "test")
+    headers = {"authorization": f"Bearer {token}"}
+    found = client.get("/api/search", params={"q": "World Expo Osaka", "k": 3}, headers=headers)
+    assert found.status_code == 200 and found.json()["results"]
+    posted = client.post("/api/conversations", json={"title": "by script"}, headers=headers)
+    assert posted.status_code == 201  # no ambient credentials, so no CSRF token needed
+    assert client.get("/api/me", headers={"authorization": "Bearer dgm_forged"}).status_code == 401
+    services.accounts.set_disabled("pat", True)
+    try:
+        assert client.get("/api/me", headers=headers).status_code == 401
+    finally:
+        services.accounts.set_disabled("pat", False)
+
+
+def test_roles_limit_what_users_may_do(client: TestClient) -> None:
+    csrf = sign_in(client, "pat")
+    upload = client.post("/api/ingest", files={"files": ("a.txt", b"text")},
+                         headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert upload.status_code == 403 and upload.json()["error"] == "PermissionDeniedError"
+    assert client.get("/api/audit").status_code == 403
+    assert client.get("/api/users").status_code == 403
+    sign_in(client, "root")
+    users = client.get("/api/users").json()["users"]
+    assert {u["username"]: u["role"] for u in users}["pat"] == "press_officer"
+
+
+def _cable_id(home: Path) -> str:
+    registry = Registry(make_settings(home).registry_url)
+    (doc,) = [d for d in registry.documents(DocFilters(), limit=100) if d.text == CABLE]
+    return doc.doc_id
+
+
+def test_clearance_is_enforced_on_search_documents_and_answers(
+    client: TestClient, web_home: Path
+) -> None:
+    cable = _cable_id(web_home)
+    csrf = sign_in(client, "ana")
+    hits = client.get("/api/search", params={"q": "envoy Grand Vizier Samarkand", "k": 10})
+    assert all(r["doc_id"] != cable for r in hits.json()["results"])
+    hidden = client.get(f"/api/docs/{cable}")
+    assert hidden.status_code == 404 and hidden.json()["error"] == "NotFoundError"
+    answer = _ask(client, csrf, "Where will the envoy meet the Grand Vizier?").json()
+    assert all(c["doc_id"] != cable for c in answer["citations"] + answer["sources"])
+    sign_in(client, "root")
+    assert client.get(f"/api/docs/{cable}").json()["text"] == CABLE
+    hits = client.get("/api/search", params={"q": "envoy Grand Vizier Samarkand", "k": 3})
+    assert hits.json()["results"][0]["doc_id"] == cable
+
+
+def test_ask_saves_the_conversation_and_exports_with_citations(client: TestClient) -> None:
+    csrf = sign_in(client, "ana")
+    result = _ask(client, csrf).json()
+    assert not result["refused"] and "Osaka" in result["answer"] and "[1]" in result["answer"]
+    conversation = result["conversation_id"]
+    follow_up = _ask(client, csrf, "And when?", conversation_id=conversation).json()
+    assert follow_up["conversation_id"] == conversation
+    listed = client.get("/api/conversations").json()["conversations"]
+    assert any(c["id"] == conversation and c["messages"] == 2 for c in listed)
+    exported = client.get(
+        f"/api/conversations/{conversation}/messages/{result['message_id']}/export"
+    )
+    assert "Osaka" in exported.text and "[1]" in exported.text and "Sources:" in exported.text
+    renamed = client.patch(f"/api/conversations/{conversation}", json={"title": "Expo"},
+                           headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert renamed.json()["title"] == "Expo"
+    sign_in(client, "pat")  # another user sees nothing of it
+    assert client.get(f"/api/conversations/{conversation}").status_code == 404
+    sign_in(client, "ana")
+    deleted = client.delete(f"/api/conversations/{conversation}", headers={"X-CSRF-Token": csrf})
+    assert deleted.status_code == 401  # the old session's token: signing in again rotated it
+    csrf = client.get("/api/me").json()["csrf_token"]
+    deleted = client.delete(f"/api/conversations/{conversation}", headers={"X-CSRF-Token": csrf})
+    assert deleted.status_code == 204
+    assert client.get(f"/api/conversations/{conversation}").status_code == 404
+
+
+def test_ask_streams_server_sent_events(client: TestClient) -> None:
+    csrf = sign_in(client, "ana")
+    response = _ask(client, csrf, stream=True)
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = parse_sse(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "start" and names[-1] == "result" and "token" in names
+    streamed = "".join(data["text"] for name, data in events if name == "token")
+    assert "Osaka" in streamed
+    result = events[-1][1]
+    assert result["citations"][0]["spans"] and result["message_id"]
+
+
+def test_full_generation_queue_answers_503_with_retry_after(client: TestClient) -> None:
+    services = client.app.state.services  # type: ignore[attr-defined]
+    csrf = sign_in(client, "ana")
+    saved = services.gate
+    services.gate = GenerationGate(queue=0, timeout_s=5)
+    held = services.gate.admit()  # the one generation slot is taken
+    try:
+        busy = _ask(client, csrf)
+        assert busy.status_code == 503 and int(busy.headers["retry-after"]) >= 1
+        assert busy.json()["error"] == "ServerBusyError"
+    finally:
+        held.cancel()
+        services.gate = saved
+    assert _ask(client, csrf).status_code == 200
+
+
+def test_generation_gate_bounds_the_queue() -> None:
+    gate = GenerationGate(queue=1, timeout_s=0.2)
+    first, second = gate.admit(), gate.admit()
+    with pytest.raises(ServerBusyError):
+        gate.admit()
+    assert first.run(lambda: 7) == 7  # runs, releases
+    gate.admit().cancel()
+    second.cancel()
+    assert gate.stats()["admitted"] == 0 and gate.stats()["refused"] == 1
+
+
+def test_rate_limits_per_user(web_home: Path) -> None:
+    limiter = RateLimiter(2, "questions")
+    limiter.check("a")
+    limiter.check("a")
+    limiter.check("b")
+    with pytest.raises(RateLimitedError, match="too many questions") as caught:
+        limiter.check("a")
+    assert caught.value.retry_after_s >= 1
+    settings = make_settings(web_home, rate_asks_per_minute=1)
+    with TestClient(create_app(settings)) as client:
+        csrf = sign_in(client, "ana")
+        assert _ask(client, csrf).status_code == 200
+        limited = _ask(client, csrf)
+        assert limited.status_code == 429 and "retry-after" in limited.headers
+
+
+def test_request_size_limits(web_home: Path) -> None:
+    settings = make_settings(web_home, max_request_kb=4, max_upload_mb=1)
+    with TestClient(create_app(settings)) as client:
+        csrf = sign_in(client, "ana")
+        big = client.post("/api/conversations", content=b"{" + b" " * 8000 + b"}",
+                          headers={"X-CSRF-Token": csrf, "content-type": "application/json"})  # fmt: skip
+        assert big.status_code == 413 and big.json()["error"] == "RequestTooLargeError"
+        huge = client.post("/api/ingest", files={"files": ("big.txt", b"a " * 700_000)},
+                           headers={"X-CSRF-Token": csrf})  # fmt: skip
+        assert huge.status_code == 413
+
+
+def test_upload_ingests_each_file_and_is_searchable(client: TestClient) -> None:
+    csrf = sign_in(client, "ana")
+    files = [
+        ("files", ("brief.txt", b"The consulate in Mombasa reopens on 3 May after renovation.")),
+        ("files", ("broken.pdf", b"%PDF-1.4 this is not really a pdf")),
+    ]
+    response = client.post("/api/ingest", files=files, data={"kind": "policy"},
+                           headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert response.status_code == 200, response.text
+    results = {r["file"]: r for r in response.json()["files"]}
+    assert results["brief.txt"]["status"] == "ok" and results["brief.txt"]["added"] == 1
+    assert results["broken.pdf"]["status"] == "failed"
+    hits = client.get("/api/search", params={"q": "consulate Mombasa reopens", "k": 3}).json()
+    assert "Mombasa" in hits["results"][0]["text"]
+    above = client.post("/api/ingest", files=files[:1], data={"clearance": "restricted"},
+                        headers={"X-CSRF-Token": csrf})  # fmt: skip
+    assert above.status_code == 403
+
+
+def test_audit_log_is_append_only_and_hash_chained(client: TestClient, web_home: Path) -> None:
+    sign_in(client, "root")
+    audit = client.get("/api/audit", params={"limit": 1000}).json()
+    actions = {e["action"] for e in audit["entries"]}
+    assert {"login", "user_add"} <= actions and audit["chain"]["intact"]
+    database = sqlite3.connect(web_home / "web.db")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        database.execute("UPDATE audit_log SET actor = 'mallory' WHERE id = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        database.execute("DELETE FROM audit_log WHERE id = 1")
+    database.close()
+
+
+def test_tampering_outside_the_app_breaks_the_chain(tmp_path: Path) -> None:
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    store = WebStore(f"sqlite:///{tmp_path / 'web.db'}")
+    log = AuditLog(store)
+    for action in ("login", "ask", "export"):
+        log.record("ana", action, None, {"n": 1})
+    assert log.verify_chain().intact
+    database = sqlite3.connect(tmp_path / "web.db")
+    database.execute("DROP TRIGGER audit_log_no_update")
+    database.execute("UPDATE audit_log SET actor = 'mallory' WHERE action = 'ask'")
+    database.commit()
+    database.close()
+    check = log.verify_chain()
+    assert not check.intact and check.first_bad_id == 2
+
+
+def test_openapi_reference_is_served_offline_behind_sign_in(client: TestClient) -> None:
+    sign_in(client, "ana")
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/vendor/swagger-ui-bundle.js" in docs.text
+    assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/search", "/api/docs/{doc_id}", "/api/ingest"} <= set(paths)
+
+
+def test_invalid_requests_get_specific_errors(client: TestClient) -> None:
+    csrf = sign_in(client, "ana")
+    empty = _ask(client, csrf, "")
+    assert empty.status_code == 422 and "question" in empty.json()["message"]
+    bad_filter = _ask(client, csrf, filters={"country": "Narnia"})
+    assert bad_filter.status_code == 422 and "country" in bad_filter.json()["message"]
+    assert _ask(client, csrf, conversation_id="c_nobody").status_code == 404

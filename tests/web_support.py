@@ -1,0 +1,73 @@
+"""Helpers for the web tests: a corpus home with users, sign-in, SSE parsing."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import REPO, cli_env, run_cli
+
+DEMO = REPO / "corpus" / "demo"
+CABLE = "Restricted cable: the envoy will meet the Grand Vizier in Samarkand on 9 October."
+INTERNAL = "Internal note: the embassy in Lima expects the trade talks to resume in spring."
+PASSWORD = "correct horse battery staple"
+USERS = {  # name: (role, clearance)
+    "ana": ("analyst", "public"),
+    "pat": ("press_officer", "internal"),
+    "root": ("admin", "restricted"),
+}
+
+
+def ingest(env: dict[str, str], *args: str) -> None:
+    result = run_cli("ingest", *args, "--json", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def build_home(home: Path) -> None:
+    """The White House demo files, one internal and one restricted document, three users."""
+    env = cli_env(home)
+    ingest(env, str(DEMO / "whitehouse"), "--kind", "news", "--source", "The White House")
+    for name, text, clearance in (("cable.txt", CABLE, "restricted"),
+                                  ("note.txt", INTERNAL, "internal")):  # fmt: skip
+        path = home.parent / name
+        path.write_text(text, encoding="utf-8")
+        ingest(env, str(path), "--kind", "policy", "--clearance", clearance)
+    for name, (role, clearance) in USERS.items():
+        added = run_cli(
+            "users", "add", name, "--role", role, "--clearance", clearance, "--password-stdin",
+            "--json", env=env, stdin=PASSWORD + "\n",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+
+
+def login_form_token(client: httpx.Client | Any) -> str:
+    page = client.get("/login")
+    assert page.status_code == 200
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+def sign_in(client: Any, username: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; returns the session's CSRF token (for X-CSRF-Token)."""
+    token = login_form_token(client)
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303 and response.headers["location"] == "/", response.text
+    me = client.get("/api/me")
+    assert me.status_code == 200
+    return str(me.json()["csrf_token"])
+
+
+def parse_sse(text: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line)
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
