@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 DEMO := corpus/demo
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_USER ?= analyst
+DEMO_PASSWORD ?= dragoman-demo
 
 demo: install
 	$(BIN)/dragoman ingest $(DEMO)/un --kind policy --source "UN General Debate" \
@@ -33,9 +37,10 @@ demo: install
 	$(BIN)/dragoman docs list --limit 30
 	$(BIN)/dragoman search "中国对乌克兰危机的立场是什么？" --k 5
 	$(BIN)/dragoman doctor
-	$(BIN)/dragoman llm "Say hello in French, then name the six official languages of the United Nations."
-	$(BIN)/dragoman ask "Which city will the presidential delegation visit for the World Expo?"
-	$(BIN)/dragoman ask "2025年政府工作报告提出的经济增长预期目标是多少？"
+	@echo "$(DEMO_PASSWORD)" | $(BIN)/dragoman users add $(DEMO_USER) --role analyst \
+	  --clearance internal --password-stdin --exist-ok
+	@echo "Open http://$(HOST):$(PORT) and sign in as $(DEMO_USER) / $(DEMO_PASSWORD) (Ctrl-C stops)"
+	$(BIN)/dragoman serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

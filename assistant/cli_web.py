@@ -58,7 +58,7 @@ def serve_command(
         )
     spec = backend or settings.llm_backend
     prepare_local_model(settings, spec)
-    app = create_app(settings, spec)
+    app = create_app(settings, spec, warm_up=True)
     url = f"http://{host}:{port}"
     if as_json:
         emit_json({"url": url, "backend": spec, "environment": settings.environment})

@@ -110,6 +110,7 @@ class Settings(BaseSettings):
     generation_queue_timeout_s: float = Field(
         default=180.0, gt=0, description="Longest wait in the generation queue"
     )
+    search_concurrency: int = Field(default=2, ge=1, description="Searches run at once")
     max_request_kb: int = Field(default=256, ge=1, description="Body limit of ordinary requests")
     max_upload_mb: int = Field(default=50, ge=1, description="Body limit of /api/ingest")
 

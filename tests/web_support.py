@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.conftest import REPO, cli_env, run_cli
+from tests.conftest import REPO, cli_env, free_port, run_cli, wait_until_serving
 
 DEMO = REPO / "corpus" / "demo"
 CABLE = "Restricted cable: the envoy will meet the Grand Vizier in Samarkand on 9 October."
 INTERNAL = "Internal note: the embassy in Lima expects the trade talks to resume in spring."
 PASSWORD = "correct horse battery staple"
+SCRIPTED = "langchain:tests.scripted:ScriptedChatModel"
 USERS = {  # name: (role, clearance)
     "ana": ("analyst", "public"),
     "pat": ("press_officer", "internal"),
@@ -71,3 +77,40 @@ def parse_sse(text: str) -> list[tuple[str, Any]]:
         fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line)
         events.append((fields["event"], json.loads(fields["data"])))
     return events
+
+
+def scripted_env(
+    home: Path, replies: list[str], delay_s: float = 0.0, **extra: str
+) -> dict[str, str]:
+    """Environment for a server whose model is the scripted chat model (via `langchain:`)."""
+    return cli_env(
+        home, PYTHONPATH=str(REPO), DRAGOMAN_LLM_BACKEND=SCRIPTED,
+        DRAGOMAN_LANGCHAIN_KWARGS=json.dumps({"responses": replies, "delay_s": delay_s}),
+        DRAGOMAN_VERIFY_JUDGE="heuristic", **extra,
+    )  # fmt: skip
+
+
+@contextmanager
+def serving(home: Path, env: dict[str, str]) -> Iterator[str]:
+    """The real `dragoman serve` on a free loopback port, warmed up; yields its URL."""
+    port = free_port()
+    log_path = home.parent / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_serving(process, f"{url}/healthz", 120, log_path)
+            deadline = time.monotonic() + 180  # `serve` warms the engine up in the background
+            while not httpx.get(f"{url}/healthz").json()["model_loaded"]:
+                assert process.poll() is None, log_path.read_text()[-2000:]
+                assert time.monotonic() < deadline, "the engine did not warm up"
+                time.sleep(0.5)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    log_text = log_path.read_text(errors="replace")
+    assert "Traceback" not in log_text, log_text[-3000:]

@@ -10,6 +10,9 @@ no data).  Every other route authenticates.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -37,15 +40,29 @@ _CSP = (
 _CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
 
-def create_app(settings: Settings | None = None, backend: str | None = None) -> FastAPI:
-    """The app for ``settings`` (default: from the environment) and an LLM backend spec."""
+def create_app(
+    settings: Settings | None = None, backend: str | None = None, *, warm_up: bool = False
+) -> FastAPI:
+    """The app for ``settings`` (default: from the environment) and an LLM backend spec.
+
+    ``warm_up`` opens the embedder, indexes and model in the background at start-up, so
+    the first question does not pay for it (`dragoman serve` does)."""
     settings = settings or load_settings()
+    services = Services(settings, backend)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm_up:
+            threading.Thread(target=services.warm_up, name="dragoman-warm-up", daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Dragoman", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
         description="Cited, verified answers from a multilingual corpus, for diplomatic "
         "analysts. Authenticate with a session cookie or `Authorization: Bearer <token>`.",
     )  # fmt: skip
-    app.state.services = Services(settings, backend)
+    app.state.services = services
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["j2"]),
         undefined=StrictUndefined,

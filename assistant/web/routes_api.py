@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -68,7 +69,7 @@ async def ask(
 
 
 @router.get("/search", tags=["search"])
-def search(
+async def search(
     principal: Searcher,
     services: ServicesDep,
     request: Request,
@@ -87,7 +88,11 @@ def search(
         kind=kind, language=language, country=country, source=source, since=since, until=until
     ).to_filters()
     user = principal.user
-    results = services.search().search(q, clearance=user.clearance, k=k, filters=filters, mode=mode)
+    results = await anyio.to_thread.run_sync(
+        lambda: services.search().search(q, clearance=user.clearance, k=k, filters=filters,
+                                         mode=mode),
+        limiter=services.search_limiter(),
+    )  # fmt: skip
     services.audit.record(user.username, "search", None, {"query": q}, client_of(request))
     return {"query": q, "results": [r.to_dict() for r in results]}
 

@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
+
 from assistant.settings import Settings
 from assistant.web.accounts import Accounts
 from assistant.web.audit import AuditLog
@@ -41,6 +43,7 @@ class Services:
         self.request_limit = RateLimiter(settings.rate_requests_per_minute, "requests")
         self.login_limit = RateLimiter(settings.rate_logins_per_minute, "login attempts")
         self.ingest_lock = threading.Lock()
+        self._search_limiter: anyio.CapacityLimiter | None = None
         self._open_lock = threading.Lock()
         self._retrieval: Retrieval | None = None
         self._engine: AskEngine | None = None
@@ -74,5 +77,16 @@ class Services:
                 )  # fmt: skip
             return self._engine
 
+    def search_limiter(self) -> anyio.CapacityLimiter:
+        """Searches embed on the CPU the model also needs: a few run at once, the rest wait
+        without holding a worker thread (so sign-in, health and 503s stay immediate)."""
+        if self._search_limiter is None:
+            self._search_limiter = anyio.CapacityLimiter(self.settings.search_concurrency)
+        return self._search_limiter
+
     def engine_loaded(self) -> bool:
         return self._engine is not None
+
+    def warm_up(self) -> None:
+        """Open the embedder, indexes and model before the first request needs them."""
+        self.engine()

@@ -37,11 +37,13 @@ function setStatus(text, kind = "") { const s = $("status"); s.textContent = tex
 async function loadConversations() {
   const response = await api("/api/conversations");
   const { conversations } = await response.json();
+  const current = conversations.find((c) => c.id === conversationId);
+  if (current) $("conversation-title").textContent = current.title;
   const list = $("conversations");
   list.replaceChildren(...conversations.map((c) => el("li", { class: c.id === conversationId ? "current" : "", "data-id": c.id },
     el("a", { href: "#", class: "open", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, c.title),
     el("button", { type: "button", class: "icon rename", title: "Rename", onclick: () => renameConversation(c) }, "✎"),
-    el("button", { type: "button", class: "icon delete", title: "Delete", onclick: () => deleteConversation(c) }, "🗑"))));
+    el("button", { type: "button", class: "icon delete", title: "Delete", onclick: () => deleteConversation(c) }, "✕"))));
 }
 
 async function openConversation(id) {
@@ -93,6 +95,11 @@ function chip(n, citation) {
     onclick: () => citation && openSource(citation) }, String(n));
 }
 
+function unsupported(sentence) {
+  return el("span", { class: "sentence unsupported", title: "Not supported by its sources: " + sentence.reasons.join("; ") },
+    el("span", { class: "flag" }, "unverified"), " " + sentence.text);
+}
+
 function renderAnswer(result, messageId) {
   const byNumber = Object.fromEntries(result.citations.map((c) => [c.n, c]));
   const box = el("div", { class: "answer" + (result.refused ? " refused" : ""), "data-message-id": String(messageId || "") });
@@ -102,14 +109,18 @@ function renderAnswer(result, messageId) {
       box.append(el("p", { class: "found" }, "Closest passages found:"),
         el("ul", { class: "sources" }, ...result.sources.map((s) => el("li", {}, chip(s.n, s), " ", s.title))));
     }
+    const withheld = result.sentences.filter((sentence) => !sentence.supported);
+    if (withheld.length) {
+      box.append(el("p", { class: "found" }, "Draft sentences withheld (not supported by the passages they cite):"),
+        el("ul", { class: "withheld" }, ...withheld.map((sentence) => el("li", {}, unsupported(sentence)))));
+    }
   } else {
     const text = el("p", { class: "verified" });
     for (const sentence of result.sentences) {
       if (sentence.supported) {
         text.append(el("span", { class: "sentence" }, sentence.text + " "), ...sentence.citations.map((n) => chip(n, byNumber[n])), " ");
       } else {
-        text.append(el("span", { class: "sentence unsupported", title: "Not supported by its sources: " + sentence.reasons.join("; ") },
-          el("span", { class: "flag" }, "unverified"), " " + sentence.text + " "));
+        text.append(unsupported(sentence), " ");
       }
     }
     box.append(text, el("ol", { class: "references" }, ...result.citations.map((c) =>
