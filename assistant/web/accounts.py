@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from assistant.errors import AuthError, InputError, NotFoundError
 from assistant.web.store import SessionRow, TokenRow, UserRow, WebStore, utcnow
@@ -151,6 +151,7 @@ class Accounts:
         csrf = secrets.token_urlsafe(32)
         expires = utcnow() + timedelta(hours=hours)
         with self.store.session() as db, db.begin():
+            db.execute(delete(SessionRow).where(SessionRow.expires_at < utcnow()))
             db.add(SessionRow(
                 id_hash=sha256(session_id), user_id=user.id, csrf_token=csrf,
                 created_at=utcnow(), expires_at=expires,

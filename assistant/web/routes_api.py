@@ -10,7 +10,9 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.errors import NotFoundError
+from assistant.answering.stages import Turn
+from assistant.errors import DragomanError, NotFoundError
+from assistant.web.accounts import User
 from assistant.web.asking import AskIn, AskJob, FiltersIn
 from assistant.web.auth import (
     Admin,
@@ -23,6 +25,7 @@ from assistant.web.auth import (
     ServicesDep,
     client_of,
 )
+from assistant.web.services import Services
 from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
 from retrieval.index import clearance_level
 
@@ -49,12 +52,12 @@ async def ask(
     A full generation queue answers 503 with Retry-After before anything starts."""
     user = principal.user
     services.ask_limit.check(user.username)
-    history = services.history
-    conversation = await run_in_threadpool(
-        history.ensure, user.id, body.conversation_id, body.question
-    )
-    turns = await run_in_threadpool(history.turns, user.id, conversation)
-    ticket = services.gate.admit()
+    ticket = services.gate.admit()  # a full queue answers 503 before anything is stored
+    try:
+        conversation, turns = await run_in_threadpool(_conversation_for, services, user, body)
+    except DragomanError:
+        ticket.cancel()
+        raise
     services.audit.record(
         user.username, "ask", conversation,
         {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
@@ -66,6 +69,12 @@ async def ask(
             job.start_stream(), media_type="text/event-stream", headers=STREAM_HEADERS
         )
     return await run_in_threadpool(job.run_blocking)
+
+
+def _conversation_for(services: Services, user: User, body: AskIn) -> tuple[str, list[Turn]]:
+    """The conversation the question goes to (a new one unless given) and its last turns."""
+    conversation = services.history.ensure(user.id, body.conversation_id, body.question)
+    return conversation, services.history.turns(user.id, conversation)
 
 
 @router.get("/search", tags=["search"])

@@ -7,6 +7,7 @@ append-only in the database itself: triggers refuse every UPDATE and DELETE on i
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -126,6 +127,8 @@ class WebStore:
     """Opens (and creates) the web database; hands out sessions."""
 
     def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
         except ArgumentError as exc:
