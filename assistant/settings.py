@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     )
     rate_asks_per_minute: int = Field(default=12, ge=1, description="Questions per user")
     rate_requests_per_minute: int = Field(default=300, ge=1, description="API calls per user")
-    rate_logins_per_minute: int = Field(default=10, ge=1, description="Login attempts per name")
+    rate_logins_per_minute: int = Field(default=10, ge=1, description="Failed sign-ins per name")
     generation_queue: int = Field(
         default=4, ge=0, description="Requests that may wait for the model; more get 503"
     )

@@ -251,12 +251,22 @@ def test_rate_limits_per_user(web_home: Path) -> None:
     with pytest.raises(RateLimitedError, match="too many questions") as caught:
         limiter.check("a")
     assert caught.value.retry_after_s >= 1
-    settings = make_settings(web_home, rate_asks_per_minute=1)
+    settings = make_settings(web_home, rate_asks_per_minute=1, rate_logins_per_minute=2)
     with TestClient(create_app(settings)) as client:
-        csrf = sign_in(client, "ana")
+        for _ in range(3):  # successful sign-ins are not what the login limit counts
+            csrf = sign_in(client, "ana")
         assert _ask(client, csrf).status_code == 200
         limited = _ask(client, csrf)
         assert limited.status_code == 429 and "retry-after" in limited.headers
+        for attempt in range(3):
+            token = client.get("/login").cookies.get("dragoman_login_csrf")
+            response = client.post("/login", data={"username": "pat", "password": "wrong-wrong",
+                                                   "csrf_token": token}, follow_redirects=False)  # fmt: skip
+            assert response.status_code == (303 if attempt < 2 else 429)
+        token = client.get("/login").cookies.get("dragoman_login_csrf")
+        blocked = client.post("/login", data={"username": "pat", "password": PASSWORD,
+                                              "csrf_token": token}, follow_redirects=False)  # fmt: skip
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
 
 
 def test_request_size_limits(web_home: Path) -> None:

@@ -27,10 +27,27 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def check(self, key: str) -> None:
+        """Take one request from the key's bucket, or raise RateLimitedError."""
+        self._take(key, spend=True)
+
+    def ensure_available(self, key: str) -> None:
+        """Raise RateLimitedError if the key's bucket is empty; take nothing."""
+        self._take(key, spend=False)
+
+    def spend(self, key: str) -> None:
+        """Take one from the bucket without refusing (e.g. a failed sign-in)."""
+        with self._lock:
+            tokens, _ = self._refill(key, time.monotonic())
+            self._buckets[key] = (max(0.0, tokens - 1.0), time.monotonic())
+
+    def _refill(self, key: str, now: float) -> tuple[float, float]:
+        tokens, stamp = self._buckets.get(key, (self.capacity, now))
+        return min(self.capacity, tokens + (now - stamp) * self.rate), now
+
+    def _take(self, key: str, spend: bool) -> None:
         now = time.monotonic()
         with self._lock:
-            tokens, stamp = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
+            tokens, _ = self._refill(key, now)
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
                 wait = math.ceil((1.0 - tokens) / self.rate)
@@ -38,7 +55,7 @@ class RateLimiter:
                     f"too many {self.what}: the limit is {int(self.capacity)} a minute",
                     retry_after_s=wait,
                 )
-            self._buckets[key] = (tokens - 1.0, now)
+            self._buckets[key] = (tokens - 1.0 if spend else tokens, now)
             if len(self._buckets) > 10_000:  # forget idle keys
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 120}
 

@@ -63,14 +63,18 @@ async def login(
     csrf_token: Annotated[str, Form(max_length=100)],
     next: Annotated[str, Form(max_length=500)] = "/",
 ) -> Response:
-    """Check the password (argon2id); start a session (HttpOnly, SameSite=Lax cookie)."""
+    """Check the password (argon2id); start a session (HttpOnly, SameSite=Lax cookie).
+
+    Failed attempts per user name and address are rate-limited (429 + Retry-After)."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         raise AuthError("the sign-in form expired or was not sent from this site", fix="reload")
-    services.login_limit.check(f"{username}|{client_of(request)}")
+    attempt = f"{username}|{client_of(request)}"
+    services.login_limit.ensure_available(attempt)  # failed attempts are what is limited
     try:
         user = await run_in_threadpool(services.accounts.authenticate, username, password)
     except AuthError:
+        services.login_limit.spend(attempt)
         services.audit.record(username, "login_failed", None, {}, client_of(request))
         return RedirectResponse(f"/login?error=1&next={_safe_next(next)}", status_code=303)
     session_id, _ = services.accounts.open_session(user, services.settings.session_hours)

@@ -1,0 +1,64 @@
+"""Load on the real `dragoman serve`: N concurrent loopback clients for S seconds.
+
+Builds a scratch home (the White House demo files, one account with an API token), serves it
+on the chosen backend (default: the embedded 1.5B), waits for the warm-up, then drives it with
+the same client mix as tests/test_web_load.py (questions, half streamed; searches; health
+checks), honouring Retry-After.  Prints the outcome counts and latency percentiles as JSON.
+
+    python bench/serve_load.py [--backend local] [--clients 50] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import cli_env, run_cli  # noqa: E402
+from tests.load_driver import run_load  # noqa: E402
+from tests.web_support import build_home, serving  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="local")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--queue", default="4", help="DRAGOMAN_GENERATION_QUEUE")
+    args = parser.parse_args()
+    models = Path(os.environ.get("DRAGOMAN_HOME", Path.home() / ".local/share/dragoman")) / "models"
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "home"
+        home.mkdir()
+        if models.is_dir():
+            (home / "models").symlink_to(models)
+        build_home(home)
+        env = cli_env(
+            home, DRAGOMAN_LLM_BACKEND=args.backend, DRAGOMAN_GENERATION_QUEUE=args.queue,
+            DRAGOMAN_RATE_ASKS_PER_MINUTE="100000", DRAGOMAN_RATE_REQUESTS_PER_MINUTE="100000",
+        )  # fmt: skip
+        token = json.loads(run_cli("users", "token", "ana", "--json", env=env).stdout)["token"]
+        with serving(home, env) as url:
+            started = time.time()
+            report = run_load(url, token, clients=args.clients, seconds=args.seconds)
+            import httpx
+
+            gate = httpx.get(f"{url}/healthz").json()["generation"]
+    summary = report.to_dict()
+    summary.update({
+        "backend": args.backend, "generation_queue": int(args.queue), "gate_after": gate,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores", "started": started,
+    })  # fmt: skip
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
