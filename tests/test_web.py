@@ -347,3 +347,5 @@ def test_invalid_requests_get_specific_errors(client: TestClient) -> None:
     bad_filter = _ask(client, csrf, filters={"country": "Narnia"})
     assert bad_filter.status_code == 422 and "country" in bad_filter.json()["message"]
     assert _ask(client, csrf, conversation_id="c_nobody").status_code == 404
+    gate = client.app.state.services.gate.stats()  # type: ignore[attr-defined]
+    assert gate["admitted"] == 0  # the refused question gave its queue place back

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.answering.stages import Turn
-from assistant.errors import DragomanError, NotFoundError
+from assistant.errors import NotFoundError
 from assistant.web.accounts import User
 from assistant.web.asking import AskIn, AskJob, FiltersIn
 from assistant.web.auth import (
@@ -55,14 +55,14 @@ async def ask(
     ticket = services.gate.admit()  # a full queue answers 503 before anything is stored
     try:
         conversation, turns = await run_in_threadpool(_conversation_for, services, user, body)
-    except DragomanError:
+        services.audit.record(
+            user.username, "ask", conversation,
+            {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
+            client_of(request),
+        )  # fmt: skip
+    except BaseException:  # a 404, a store failure or a cancelled request: give the place back
         ticket.cancel()
         raise
-    services.audit.record(
-        user.username, "ask", conversation,
-        {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
-        client_of(request),
-    )  # fmt: skip
     job = AskJob(services, user, body, conversation, turns, ticket)
     if body.stream or "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(
