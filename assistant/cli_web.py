@@ -180,6 +180,24 @@ def users_token(
         err.print("[dim]shown once: store it now[/dim]")
 
 
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(
+    username: Annotated[str, typer.Argument()], as_json: JsonFlag = False
+) -> None:
+    """Revoke every API token of an account (its browser sessions are unaffected)."""
+    from assistant.web.accounts import Accounts
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    store = WebStore(load_settings().web_url)
+    revoked = Accounts(store).revoke_tokens(username)
+    AuditLog(store).record(_cli_actor(), "token_revoke", username, {"revoked": revoked})
+    if as_json:
+        emit_json({"username": username, "revoked": revoked})
+    else:
+        out.print(f"{username}: {revoked} token(s) revoked")
+
+
 def audit_command(
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     actor: Annotated[str | None, typer.Option(help="Only this user")] = None,

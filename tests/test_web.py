@@ -139,6 +139,8 @@ def test_api_tokens_for_scripts_and_disabled_accounts(client: TestClient) -> Non
         assert client.get("/api/me", headers=headers).status_code == 401
     finally:
         services.accounts.set_disabled("pat", False)
+    assert services.accounts.revoke_tokens("pat") >= 1
+    assert client.get("/api/me", headers=headers).status_code == 401
 
 
 def test_roles_limit_what_users_may_do(client: TestClient) -> None:

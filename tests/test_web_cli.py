@@ -35,6 +35,8 @@ def test_users_add_list_disable_token_and_audit(tmp_path: Path) -> None:
     assert no_password.returncode == 2 and "--password-stdin" in no_password.stderr
     token = _json(run_cli("users", "token", "lee", "--name", "nightly", "--json", env=env))
     assert str(token["token"]).startswith("dgm_")
+    revoked = _json(run_cli("users", "revoke-tokens", "lee", "--json", env=env))
+    assert revoked == {"username": "lee", "revoked": 1}
     disabled = _json(run_cli("users", "disable", "lee", "--json", env=env))
     assert disabled["disabled"] is True
     listed = _json(run_cli("users", "list", "--json", env=env))
@@ -43,8 +45,8 @@ def test_users_add_list_disable_token_and_audit(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no user 'nobody'" in missing.stderr
     audit = _json(run_cli("audit", "--json", env=env))
     actions = [e["action"] for e in audit["entries"]]
-    assert actions == ["user_disable", "token_create", "user_add"]
-    assert audit["chain"] == {"rows": 3, "intact": True, "first_bad_id": None}
+    assert actions == ["user_disable", "token_revoke", "token_create", "user_add"]
+    assert audit["chain"] == {"rows": 4, "intact": True, "first_bad_id": None}
 
 
 def test_serve_refuses_placeholder_secrets(tmp_path: Path) -> None:

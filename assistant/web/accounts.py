@@ -184,6 +184,17 @@ class Accounts:
             ))  # fmt: skip
         return token
 
+    def revoke_tokens(self, username: str) -> int:
+        """Revoke every API token of the user; returns how many were active."""
+        user = self.get(username)
+        with self.store.session() as db, db.begin():
+            rows = db.scalars(
+                select(TokenRow).where(TokenRow.user_id == user.id, TokenRow.revoked.is_(False))
+            ).all()
+            for row in rows:
+                row.revoked = True
+            return len(rows)
+
     def token_user(self, token: str) -> User | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
