@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     )
     eval_bootstrap: int = Field(default=1000, ge=100, description="Bootstrap resamples")
 
+    watchlists: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='Saved briefing watchlists: {"name": {"countries": [...], "keywords": [...], '
+        '"kinds": [...], "sources": [...], "languages": [...]}}',
+    )
+    brief_cutoff_hour: int = Field(
+        default=6, ge=0, le=23, description="Briefings dated D cover the window ending D hh:00 UTC"
+    )
+
     web_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"
     )

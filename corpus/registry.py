@@ -287,6 +287,29 @@ class Registry:
             rows = session.scalars(query.limit(limit).offset(offset))
             return [to_document(row) for row in rows]
 
+    def in_window(
+        self, start_ts: int, end_ts: int, filters: DocFilters, clearance_levels: list[str]
+    ) -> list[Document]:
+        """Documents published in [start_ts, end_ts) (epoch seconds), oldest first.
+
+        Duplicates are included unless the filters exclude them: a briefing counts how
+        widely a story was carried.  Only the listed clearance levels are read."""
+        query = select(DocumentRow).where(
+            DocumentRow.published_ts >= start_ts,
+            DocumentRow.published_ts < end_ts,
+            DocumentRow.clearance.in_(clearance_levels),
+        )
+        if not filters.include_duplicates:
+            query = query.where(DocumentRow.duplicate_of.is_(None))
+        for column, value in ((DocumentRow.kind, filters.kind),
+                              (DocumentRow.language, filters.language),
+                              (DocumentRow.source, filters.source)):  # fmt: skip
+            if value:
+                query = query.where(column == value)
+        query = query.order_by(DocumentRow.published_ts, DocumentRow.doc_id)
+        with Session(self.engine) as session:
+            return [to_document(row) for row in session.scalars(query)]
+
     def count(self, include_duplicates: bool = True) -> int:
         query = select(func.count()).select_from(DocumentRow)
         if not include_duplicates:

@@ -1,0 +1,1 @@
+"""The morning briefing: selection, stories, salience, summaries, rendering, delivery."""
