@@ -12,7 +12,7 @@ from rich.table import Table
 
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.errors import ConfigError, InputError
-from assistant.settings import PLACEHOLDER_SECRETS, load_settings
+from assistant.settings import load_settings
 from corpus.document import CLEARANCES
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
@@ -50,8 +50,7 @@ def serve_command(
     from assistant.web.app import create_app
 
     settings = load_settings()
-    placeholder = settings.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
-    if placeholder and not _loopback(host):
+    if settings.placeholder_secret and not _loopback(host):
         raise ConfigError(
             f"refusing to serve on {host} with the placeholder DRAGOMAN_SECRET_KEY",
             fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
@@ -64,7 +63,7 @@ def serve_command(
         emit_json({"url": url, "backend": spec, "environment": settings.environment})
     else:
         err.print(f"Dragoman on [bold]{url}[/bold] (backend {spec}); API reference at {url}/docs")
-        if placeholder:
+        if settings.placeholder_secret:
             err.print("[yellow]development secret key: fine on loopback, never in production")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

@@ -130,13 +130,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        secret = self.secret_key.get_secret_value()
-        if self.environment != "development" and secret.lower() in PLACEHOLDER_SECRETS:
+        if self.environment != "development" and self.placeholder_secret:
             raise ValueError(
                 "DRAGOMAN_SECRET_KEY is a placeholder; set a random value outside development "
                 '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
             )
         return self
+
+    @property
+    def placeholder_secret(self) -> bool:
+        """Whether DRAGOMAN_SECRET_KEY is a known placeholder (refused outside development)."""
+        return self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
 
     @property
     def models_dir(self) -> Path:

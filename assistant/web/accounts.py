@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -200,7 +199,7 @@ class Accounts:
             return None
         with self.store.session() as db, db.begin():
             row = db.scalar(select(TokenRow).where(TokenRow.token_hash == sha256(token)))
-            if row is None or row.revoked or not hmac.compare_digest(row.token_hash, sha256(token)):
+            if row is None or row.revoked:
                 return None
             user = db.get(UserRow, row.user_id)
             if user is None or user.disabled:

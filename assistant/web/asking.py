@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.answering.generation import TokenSink
 from assistant.answering.stages import Turn
 from assistant.errors import DragomanError
 from assistant.web.accounts import User
@@ -81,7 +82,7 @@ class AskJob:
         self.history = history
         self.ticket = ticket
 
-    def answer(self, on_token: Any = None) -> dict[str, Any]:
+    def answer(self, on_token: TokenSink | None = None) -> dict[str, Any]:
         """Run the pipeline with the user's clearance; save it to the conversation."""
         result = self.services.engine().ask(
             self.request.question, history=self.history, language=self.request.language,

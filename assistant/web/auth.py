@@ -24,7 +24,7 @@ SESSION_COOKIE = "dragoman_session"
 LOGIN_CSRF_COOKIE = "dragoman_login_csrf"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def get_services(request: Request) -> Services:
@@ -82,7 +82,7 @@ def _authenticate(request: Request, services: Services) -> Principal:
 
 async def _csrf_sent(request: Request) -> str:
     sent = request.headers.get(CSRF_HEADER, "")
-    if not sent and request.headers.get("content-type", "").startswith(FORM_TYPES[0]):
+    if not sent and request.headers.get("content-type", "").startswith(FORM_TYPE):
         sent = str((await request.form()).get("csrf_token", ""))
     return sent
 

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from assistant.answering.stages import Turn
 from assistant.errors import InputError, NotFoundError
@@ -39,11 +40,11 @@ class History:
     def __init__(self, store: WebStore) -> None:
         self.store = store
 
-    def _owned(self, db: Any, user_id: int, conversation_id: str) -> ConversationRow:
+    def _owned(self, db: Session, user_id: int, conversation_id: str) -> ConversationRow:
         row = db.get(ConversationRow, conversation_id)
         if row is None or row.user_id != user_id:
             raise NotFoundError(f"no conversation {conversation_id!r}")
-        return row  # type: ignore[no-any-return]
+        return row
 
     def conversations(self, user_id: int) -> list[dict[str, Any]]:
         counts = (

@@ -54,12 +54,9 @@ async def ask(
     services.ask_limit.check(user.username)
     ticket = services.gate.admit()  # a full queue answers 503 before anything is stored
     try:
-        conversation, turns = await run_in_threadpool(_conversation_for, services, user, body)
-        services.audit.record(
-            user.username, "ask", conversation,
-            {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
-            client_of(request),
-        )  # fmt: skip
+        conversation, turns = await run_in_threadpool(
+            _conversation_for, services, user, body, client_of(request)
+        )
     except BaseException:  # a 404, a store failure or a cancelled request: give the place back
         ticket.cancel()
         raise
@@ -71,9 +68,17 @@ async def ask(
     return await run_in_threadpool(job.run_blocking)
 
 
-def _conversation_for(services: Services, user: User, body: AskIn) -> tuple[str, list[Turn]]:
-    """The conversation the question goes to (a new one unless given) and its last turns."""
+def _conversation_for(
+    services: Services, user: User, body: AskIn, client: str | None
+) -> tuple[str, list[Turn]]:
+    """The conversation the question goes to (a new one unless given) and its last turns;
+    the question is audited."""
     conversation = services.history.ensure(user.id, body.conversation_id, body.question)
+    services.audit.record(
+        user.username, "ask", conversation,
+        {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
+        client,
+    )  # fmt: skip
     return conversation, services.history.turns(user.id, conversation)
 
 
@@ -102,7 +107,9 @@ async def search(
                                          mode=mode),
         limiter=services.search_limiter(),
     )  # fmt: skip
-    services.audit.record(user.username, "search", None, {"query": q}, client_of(request))
+    await run_in_threadpool(
+        services.audit.record, user.username, "search", None, {"query": q}, client_of(request)
+    )
     return {"query": q, "results": [r.to_dict() for r in results]}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ class UploadOptions:
     source: str | None = None
     clearance: str = "public"
     language: str | None = None
-    results: list[dict[str, Any]] = field(default_factory=list)
 
 
 def safe_name(name: str) -> str:
@@ -66,7 +65,6 @@ def ingest_uploads(
     services: Services, user: User, uploads: list[Upload], options: UploadOptions
 ) -> dict[str, Any]:
     """Store the files, ingest each, index the lot; per-file results and the index report."""
-    from corpus.ingest import ingest
     from retrieval.indexer import index_pending
 
     check_options(user, options, len(uploads))
@@ -83,7 +81,7 @@ def ingest_uploads(
         for upload in uploads:
             path = _unique(folder, safe_name(upload.name))
             path.write_bytes(upload.data)
-            results.append(_ingest_one(services, ingest, path, upload.name, ingest_options))
+            results.append(_ingest_one(services, path, upload.name, ingest_options))
         index = index_pending(services.retrieval(), services.registry).to_dict()
     return {"files": results, "index": index}
 
@@ -97,9 +95,9 @@ def _unique(folder: Path, name: str) -> Path:
     return path
 
 
-def _ingest_one(
-    services: Services, ingest: Any, path: Path, name: str, options: Options
-) -> dict[str, Any]:
+def _ingest_one(services: Services, path: Path, name: str, options: Options) -> dict[str, Any]:
+    from corpus.ingest import ingest
+
     try:
         report = ingest(services.registry, [str(path)], options)
     except DragomanError as exc:
