@@ -12,6 +12,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
 from assistant.cli_ask import ask_command, chat_command
+from assistant.cli_brief import brief_command
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
 from assistant.cli_eval import eval_app
@@ -34,6 +35,7 @@ app.command("reindex")(reindex_command)
 app.command("ask")(ask_command)
 app.command("chat")(chat_command)
 app.add_typer(eval_app, name="eval")
+app.command("brief")(brief_command)
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.command("audit")(audit_command)

@@ -102,6 +102,30 @@ class Settings(BaseSettings):
     brief_cutoff_hour: int = Field(
         default=6, ge=0, le=23, description="Briefings dated D cover the window ending D hh:00 UTC"
     )
+    brief_max_stories: int = Field(default=8, ge=1, le=50, description="Stories per briefing")
+    brief_max_sentences: int = Field(default=3, ge=2, le=4, description="Sentences per story")
+    brief_story_threshold: float | None = Field(
+        default=None, gt=0, lt=1, description="Same-story cosine threshold; default: calibrated"
+    )
+    brief_clearance: Literal["public", "internal", "restricted"] = Field(
+        default="public", description="Clearance of scheduled briefings"
+    )
+    brief_schedules: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='Briefings `dragoman serve` runs: [{"cron": "0 6 * * *", "watchlist": "all", '
+        '"window": "24h", "lang": "en,zh", "format": "md,html,pdf", "email": ["a@b"], '
+        '"webhook": "https://…"}]',
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for briefing email")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP session with TLS")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field(default="dragoman@localhost", description="Sender of briefing email")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs webhook bodies (X-Dragoman-Signature: sha256=HMAC)"
+    )
+    delivery_timeout_s: float = Field(default=20.0, gt=0, description="SMTP and webhook timeout")
 
     web_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"

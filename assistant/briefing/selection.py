@@ -123,7 +123,9 @@ def select_documents(
 ) -> Selection:
     """The window's documents the watchlist follows, within the audience's clearance."""
     candidates = registry.in_window(
-        int(window.start.timestamp()), int(window.end.timestamp()),
-        DocFilters(include_duplicates=True), readable_levels(clearance),
-    )  # fmt: skip
+        int(window.start.timestamp()),
+        int(window.end.timestamp()),
+        DocFilters(include_duplicates=True),
+        readable_levels(clearance),
+    )
     return Selection(window, watchlist, [d for d in candidates if watchlist.matches(d)])

@@ -1,0 +1,97 @@
+"""The briefing archive: ``DRAGOMAN_HOME/briefings/<date>/<watchlist>/``.
+
+A run writes everything into a fresh folder beside the target and then swaps it in, so a
+re-run replaces the briefing whole and a failed run leaves the previous one untouched.
+``manifest.json`` names the inputs' fingerprint, files, deliveries and any failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import InputError, NotFoundError, StoreError
+from corpus.document import CLEARANCES
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name) or ".." in name:
+        raise InputError(f"invalid watchlist name {name!r}", fix="letters, digits, _ . - only")
+    return name
+
+
+@dataclass
+class Archive:
+    root: Path
+
+    def folder(self, date: str, watchlist: str) -> Path:
+        if not _DATE.match(date):
+            raise InputError(f"invalid briefing date {date!r}", fix="YYYY-MM-DD")
+        return self.root / date / check_name(watchlist)
+
+    def replace(self, date: str, watchlist: str, files: dict[str, bytes]) -> Path:
+        """Write ``files`` (relative name → bytes) as the briefing, replacing any earlier one."""
+        target = self.folder(date, watchlist)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{watchlist}.", dir=target.parent))
+        try:
+            for name, data in files.items():
+                (staging / name).write_bytes(data)
+            old = target.with_name(f".{watchlist}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            if target.exists():
+                target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise StoreError(f"cannot write the briefing to {target}: {exc}") from exc
+        return target
+
+    def update_manifest(self, folder: Path, changes: dict[str, Any]) -> dict[str, Any]:
+        manifest = self.manifest(folder)
+        manifest.update(changes)
+        temporary = folder / ".manifest.json.tmp"
+        temporary.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        temporary.replace(folder / "manifest.json")
+        return manifest
+
+    @staticmethod
+    def manifest(folder: Path) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads((folder / "manifest.json").read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"briefing manifest in {folder} is unreadable: {exc}") from exc
+        return data
+
+    def listing(self, clearance: str) -> list[dict[str, Any]]:
+        """Every archived briefing the clearance may read, newest first."""
+        readable = set(CLEARANCES[: CLEARANCES.index(clearance) + 1])
+        found = []
+        for manifest_path in sorted(self.root.glob("*/*/manifest.json"), reverse=True):
+            if manifest_path.parent.name.startswith("."):
+                continue  # staging or replaced folders of a run in progress
+            manifest = self.manifest(manifest_path.parent)
+            if manifest.get("clearance") in readable:
+                found.append(manifest)
+        return found
+
+    def file(self, date: str, watchlist: str, name: str, clearance: str) -> Path:
+        """One file of an archived briefing, if the clearance may read it."""
+        folder = self.folder(date, watchlist)
+        if not _FILE.match(name) or not (folder / "manifest.json").exists():
+            raise NotFoundError(f"no briefing file {date}/{watchlist}/{name}")
+        manifest = self.manifest(folder)
+        readable = CLEARANCES[: CLEARANCES.index(clearance) + 1]
+        if manifest.get("clearance") not in readable or not (folder / name).is_file():
+            raise NotFoundError(f"no briefing file {date}/{watchlist}/{name}")
+        return folder / name

@@ -1,0 +1,261 @@
+"""Stage 3 of a briefing: each story's headline, verified summary, quotes and voices.
+
+The model writes a headline and 2–4 sentences from the story's lead passages (constrained
+JSON on the embedded backends).  Every sentence goes through the grounded-answers
+verifier against the passages it cites; a sentence that fails is dropped and recorded.
+When fewer than two survive, the summary is completed with the lead sentences of the
+story's documents, quoted verbatim and cited (``origin: extractive``), verified the same
+way.  A headline with a number or country the sources do not give is replaced by the
+lead document's title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from assistant.answering.generation import language_name
+from assistant.answering.stages import DraftSentence
+from assistant.answering.support import content_terms
+from assistant.answering.verify import SupportJudge, support_score, verify_sentence
+from assistant.briefing.model import Quote, Sentence, Story, Voice
+from assistant.briefing.passages import PassageBook, clean, language_of, lead_spans, quotations
+from assistant.briefing.stories import KIND_WEIGHT, Cluster
+from assistant.errors import LLMOutputError
+from assistant.llm.client import LLM
+from corpus.document import Document
+from prompts import render
+
+T = TypeVar("T")
+LLMTurn = Callable[[Callable[[], T]], T]  # runs one model call (in the server: in the queue)
+PASSAGES_PER_STORY = 4
+HEADLINE_CHARS = 120
+MIN_SENTENCES = 2
+MAX_QUOTES = 2
+MAX_VOICES = 6
+
+
+def run_now(work: Callable[[], T]) -> T:
+    return work()
+
+
+@dataclass
+class StoryWriter:
+    llm: LLM
+    judge: SupportJudge
+    threshold: float
+    language: str
+    max_sentences: int
+    book: PassageBook
+    turn: Any = run_now  # an LLMTurn
+
+    def write(self, cluster: Cluster, rank: int) -> Story:
+        docs = _representatives(cluster)
+        shares = max(1, PASSAGES_PER_STORY // len(docs))
+        numbers = [self.book.add(d, spans) for d in docs if (spans := lead_spans(d, shares))]
+        story = _skeleton(cluster, rank)
+        headline, drafted, rejected = self._draft(numbers)
+        story.sentences, failed = self._verified(drafted, numbers)
+        story.rejected = rejected + failed
+        if len(story.sentences) < MIN_SENTENCES:
+            story.sentences = self._completed(story.sentences, numbers)
+        story.headline, story.headline_language = self._headline(headline, numbers, docs[0])
+        story.quotes = self._quotes(cluster)
+        story.voices = self._voices(cluster, numbers)
+        return story
+
+    def _draft(self, numbers: list[int]) -> tuple[str | None, list[DraftSentence], list[Any]]:
+        if not numbers:
+            return None, [], []
+        local = {i + 1: n for i, n in enumerate(numbers)}
+        sources = [
+            {**vars(self.book.get(n)), "n": i, "text": self.book.get(n).quote}
+            for i, n in local.items()
+        ]
+        user = render(
+            "brief_story_user.j2",
+            sources=sources,
+            min_sentences=MIN_SENTENCES,
+            max_sentences=self.max_sentences,
+            language_name=language_name(self.language),
+            cross_lingual=any(self.book.get(n).language != self.language for n in numbers),
+        )
+        schema = story_schema(len(numbers), self.max_sentences)
+        try:
+            generation = self.turn(
+                lambda: self.llm.generate(
+                    user,
+                    system=render("brief_story_system.j2"),
+                    schema=schema,
+                    max_tokens=400,
+                )
+            )
+        except LLMOutputError as exc:
+            return None, [], [{"text": None, "reasons": [f"unusable model output: {exc}"]}]
+        data = generation.data
+        sentences = [
+            DraftSentence(s["text"].strip(), [local[c] for c in dict.fromkeys(s["citations"])])
+            for s in data["sentences"]
+            if s["text"].strip()
+        ]
+        return data["headline"].strip(), sentences, []
+
+    def _verified(
+        self, drafted: list[DraftSentence], numbers: list[int]
+    ) -> tuple[list[Sentence], list[dict[str, Any]]]:
+        passages = self.book.for_verification(numbers)
+        kept: list[Sentence] = []
+        failed: list[dict[str, Any]] = []
+        for draft in drafted:
+            language = language_of(draft.text, self.language)
+            verdict = verify_sentence(
+                draft,
+                passages,
+                language=language,
+                judge=self.judge,
+                threshold=self.threshold,
+            )
+            if any(_redundant(draft.text, s.text) for s in kept):
+                failed.append({"text": draft.text, "reasons": ["repeats an earlier sentence"]})
+            elif verdict.supported:
+                kept.append(
+                    Sentence(
+                        draft.text,
+                        language,
+                        verdict.citations,
+                        round(verdict.support_score, 3),
+                        "generated",
+                    )
+                )
+            else:
+                failed.append({"text": draft.text, "reasons": verdict.reasons})
+        return kept, failed
+
+    def _completed(self, kept: list[Sentence], numbers: list[int]) -> list[Sentence]:
+        """Add verbatim lead sentences (verified too) until the summary has two."""
+        for n in numbers:
+            passage = self.book.get(n)
+            doc = self.book.document(passage.doc_id)
+            for start, end in passage.spans:
+                if len(kept) >= MIN_SENTENCES:
+                    return kept
+                text = clean(doc.text[start:end])
+                if any(_redundant(text, s.text) for s in kept):
+                    continue
+                verdict = verify_sentence(
+                    DraftSentence(text, [n]), self.book.for_verification([n]),
+                    language=doc.language, judge=self.judge, threshold=self.threshold,
+                )  # fmt: skip
+                if verdict.supported:
+                    score = round(verdict.support_score, 3)
+                    kept.append(Sentence(text, doc.language, [n], score, "extractive"))
+        return kept
+
+    def _headline(self, drafted: str | None, numbers: list[int], lead: Document) -> tuple[str, str]:
+        if drafted and numbers:
+            evidence = "\n".join(self.book.get(n).quote for n in numbers)
+            # same_language=False: a title-case headline is not a list of names
+            if support_score(drafted, evidence, False, self.judge) >= self.threshold:
+                return drafted, language_of(drafted, self.language)
+        title = (
+            lead.title if len(lead.title) <= HEADLINE_CHARS else lead.title[:HEADLINE_CHARS] + "…"
+        )
+        return title, lead.language
+
+    def _quotes(self, cluster: Cluster) -> list[Quote]:
+        quotes: list[Quote] = []
+        for doc in sorted(cluster.originals, key=_authority):
+            found = quotations(doc)
+            if found and len(quotes) < MAX_QUOTES:
+                words, span = found[0]
+                quotes.append(Quote(words, doc.language, self.book.add(doc, [span]), doc.source))
+        return quotes
+
+    def _voices(self, cluster: Cluster, numbers: list[int]) -> list[Voice]:
+        cited = {self.book.get(n).doc_id: n for n in numbers}
+        voices: list[Voice] = []
+        seen: set[str | None] = set()
+        for doc in sorted(cluster.originals, key=_authority):
+            if doc.source in seen or len(voices) >= MAX_VOICES:
+                continue
+            seen.add(doc.source)
+            voices.append(
+                Voice(
+                    doc.source,
+                    doc.kind,
+                    doc.language,
+                    doc.countries_mentioned,
+                    doc.title,
+                    doc.doc_id,
+                    cited.get(doc.doc_id),
+                )
+            )
+        return voices
+
+
+def _redundant(candidate: str, existing: str) -> bool:
+    """Whether a sentence mostly repeats one already in the summary."""
+    a, b = content_terms(candidate), content_terms(existing)
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
+
+
+def story_schema(passages: int, max_sentences: int) -> dict[str, Any]:
+    citation = {"type": "integer", "enum": list(range(1, passages + 1))}
+    sentence = {
+        "type": "object",
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": 300},
+            "citations": {"type": "array", "items": citation, "minItems": 1, "maxItems": 3},
+        },
+        "required": ["text", "citations"],
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "headline": {"type": "string", "minLength": 3, "maxLength": 140},
+            "sentences": {
+                "type": "array",
+                "items": sentence,
+                "minItems": 1,
+                "maxItems": max_sentences,
+            },
+        },
+        "required": ["headline", "sentences"],
+    }
+
+
+def _authority(doc: Document) -> tuple[float, int, str]:
+    """Official first, then earliest, then by id (deterministic)."""
+    return (-KIND_WEIGHT.get(doc.kind, 0.0), doc.published_ts or 0, doc.doc_id)
+
+
+def _representatives(cluster: Cluster) -> list[Document]:
+    """Up to four documents, one per source first, most authoritative first."""
+    ordered = sorted(cluster.originals, key=_authority)
+    chosen: list[Document] = []
+    sources: set[str | None] = set()
+    for doc in ordered:
+        if doc.source not in sources:
+            chosen.append(doc)
+            sources.add(doc.source)
+    chosen += [d for d in ordered if d not in chosen]
+    return chosen[:PASSAGES_PER_STORY]
+
+
+def _skeleton(cluster: Cluster, rank: int) -> Story:
+    stamps = sorted(d.published_at.isoformat() for d in cluster.members if d.published_at)
+    return Story(
+        story_id=cluster.story_id,
+        rank=rank,
+        salience=cluster.salience,
+        salience_parts=dict(cluster.parts or {}),
+        volume=len(cluster.members),
+        doc_ids=[d.doc_id for d in cluster.members],
+        sources=cluster.sources,
+        languages=cluster.languages,
+        kinds=sorted({d.kind for d in cluster.members}),
+        countries=cluster.countries,
+        first_seen=stamps[0] if stamps else None,
+        last_seen=stamps[-1] if stamps else None,
+    )

@@ -1,0 +1,153 @@
+"""Stage 4 of a briefing: one rendition per output language, from the same analysis.
+
+Only what is not already in the target language is translated (headlines, summary
+sentences, quotes, forthcoming events), one model call per story.  A translated summary
+sentence keeps the citations of the sentence it translates and is verified again
+against those passages (across languages where they differ); one that fails, or a
+headline that loses a number or country, is shown in its original language instead,
+marked untranslated.  Quotes keep their original words, with the translation beside.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answering.generation import language_name
+from assistant.answering.support import hard_check_failures
+from assistant.answering.verify import SupportJudge, support_score
+from assistant.briefing.model import (
+    Analysis,
+    RenderedQuote,
+    RenderedSentence,
+    RenderedStory,
+    Rendition,
+    Sentence,
+    Story,
+)
+from assistant.briefing.passages import in_language
+from assistant.briefing.summarise import run_now
+from assistant.errors import LLMOutputError
+from assistant.llm.client import LLM
+from prompts import render
+
+LANGUAGES = ("en", "zh", "fr", "es", "ru", "ar")
+
+
+@dataclass
+class Translator:
+    llm: LLM
+    judge: SupportJudge
+    threshold: float
+    analysis: Analysis
+    turn: Any = run_now
+
+    def rendition(self, language: str) -> Rendition:
+        stories = [self._story(story, language) for story in self.analysis.stories]
+        foreign = [w for w in self.analysis.watch if w.language != language]
+        translations = dict(
+            zip(map(id, foreign), self._translate([w.text for w in foreign], language), strict=True)
+        )
+        watch = [
+            RenderedQuote(
+                w.text,
+                w.language,
+                _faithful(translations.get(id(w)), w.text, language),
+                w.citation,
+                None,
+            )
+            for w in self.analysis.watch
+        ]
+        untranslated = sum(not s.translated for story in stories for s in story.sentences)
+        return Rendition(language, stories, watch, untranslated)
+
+    def _story(self, story: Story, language: str) -> RenderedStory:
+        headline_foreign = story.headline_language != language
+        pending: list[Any] = [s for s in story.sentences if s.language != language]
+        pending += [q for q in story.quotes if q.language != language]
+        items = ([story.headline] if headline_foreign else []) + [x.text for x in pending]
+        texts = self._translate(items, language)
+        headline = story.headline
+        if headline_foreign:
+            headline = _faithful(texts.pop(0), story.headline, language) or story.headline
+        translated = dict(zip(map(id, pending), texts, strict=True))
+        sentences = [
+            self._checked(s, translated.get(id(s)), language)
+            if s.language != language
+            else RenderedSentence(s.text, s.citations, True)
+            for s in story.sentences
+        ]
+        quotes = [
+            RenderedQuote(
+                q.text,
+                q.language,
+                _faithful(translated.get(id(q)), q.text, language),
+                q.citation,
+                q.source,
+            )
+            for q in story.quotes
+        ]
+        return RenderedStory(headline, sentences, quotes)
+
+    def _checked(
+        self, original: Sentence, translated: str | None, language: str
+    ) -> RenderedSentence:
+        """The translation if the cited passages support it; the original otherwise."""
+        cited = [self.analysis.passages[n - 1] for n in original.citations]
+        evidence = "\n".join(f"{p.title}\n{p.quote}" for p in cited)
+        same = all(p.language == language for p in cited)
+        if (
+            translated
+            and in_language(translated, language)
+            and support_score(translated, evidence, same, self.judge) >= self.threshold
+        ):
+            return RenderedSentence(translated, original.citations, True)
+        return RenderedSentence(original.text, original.citations, False)
+
+    def _translate(self, items: list[str], language: str) -> list[str | None]:
+        """Translations of ``items`` in order; None where the model's output is unusable."""
+        if not items:
+            return []
+        schema = translation_schema(items)
+        user = render("brief_translate_user.j2", items=items, language_name=language_name(language))
+        system = render("brief_translate_system.j2")
+        try:
+            generation = self.turn(
+                lambda: self.llm.generate(
+                    user,
+                    system=system,
+                    schema=schema,
+                    max_tokens=sum(len(i) for i in items) * 2 + 60,
+                )
+            )
+        except LLMOutputError:
+            return [None for _ in items]
+        texts = [str(generation.data[str(i)]).strip() for i in range(1, len(items) + 1)]
+        return [t if t and not looping(t) else None for t in texts]
+
+
+def translation_schema(items: list[str]) -> dict[str, Any]:
+    """One string per numbered item, each bounded by its source's length (a small model that
+    starts repeating itself is cut short, and the loop is then rejected)."""
+    properties = {
+        str(i): {"type": "string", "minLength": 1, "maxLength": 3 * len(item) + 40}
+        for i, item in enumerate(items, start=1)
+    }
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+_LOOP = re.compile(r"(.{4,}?)\1{2,}", re.DOTALL)
+
+
+def looping(text: str) -> bool:
+    """Whether generated text repeats one piece three times in a row (a degenerate loop)."""
+    return bool(_LOOP.search(text))
+
+
+def _faithful(translation: str | None, original: str, language: str) -> str | None:
+    """The translation if it is in the target language and keeps the original's numbers and
+    countries; None otherwise."""
+    if translation is None or not in_language(translation, language):
+        return None
+    return None if hard_check_failures(translation, original, False) else translation

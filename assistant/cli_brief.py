@@ -1,0 +1,90 @@
+"""`dragoman brief`: the morning briefing, cron-friendly (exit 0 only when every delivery
+succeeded; 1 when the briefing was archived but a delivery failed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from assistant.cli_common import JsonFlag, emit_json, err, out
+from assistant.errors import InputError
+from assistant.settings import load_settings
+
+
+def brief_command(
+    day: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD (default: today, UTC)")
+    ] = None,
+    window: Annotated[str, typer.Option(help="Period covered: 24h, 3d, 1w…")] = "24h",
+    watchlist: Annotated[str, typer.Option(help="A saved watchlist (DRAGOMAN_WATCHLISTS)")] = "all",
+    lang: Annotated[str, typer.Option("--lang", help="Output languages: en,zh,fr,es,ru,ar")] = "en",
+    formats: Annotated[str, typer.Option("--format", help="md,html,pdf")] = "md,html",
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Also copy the briefing files here")
+    ] = None,
+    clearance: Annotated[
+        str | None, typer.Option(help="Audience clearance (default DRAGOMAN_BRIEF_CLEARANCE)")
+    ] = None,
+    email: Annotated[
+        list[str] | None, typer.Option("--email", help="Send to this address (repeatable)")
+    ] = None,
+    webhook: Annotated[str | None, typer.Option(help="POST the briefing's summary here")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", "-b", help="Backend spec")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the briefing for a day's window, archive it, and deliver it."""
+    from assistant.briefing.jobs import Targets, run_job
+    from assistant.briefing.pipeline import Briefer, BriefRequest
+    from assistant.briefing.render import parse_formats
+    from assistant.cli import prepare_local_model
+
+    settings = load_settings()
+    request = BriefRequest(
+        day=_day(day), window=window, watchlist=watchlist,
+        languages=[x.strip().lower() for x in lang.split(",") if x.strip()],
+        formats=parse_formats(formats), clearance=clearance or settings.brief_clearance,
+    )  # fmt: skip
+    request.check()
+    spec = backend or settings.llm_backend
+    prepare_local_model(settings, spec)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
+        task = progress.add_task("opening the model and indexes", total=None)
+        briefer = Briefer(settings, backend=spec)
+        outcome = run_job(
+            briefer, request, Targets(email or [], webhook, out_dir),
+            lambda text: progress.update(task, description=text),
+        )  # fmt: skip
+    if as_json:
+        emit_json(outcome.to_dict())
+    else:
+        _print(outcome.to_dict())
+    if not outcome.ok:
+        raise typer.Exit(1)
+
+
+def _day(text: str | None) -> date:
+    if text is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"invalid --date {text!r}", fix="YYYY-MM-DD") from exc
+
+
+def _print(result: dict[str, object]) -> None:
+    out.print(
+        f"[bold]Briefing {result['date']} — {result['watchlist']}[/bold]  ({result['folder']})"
+    )
+    if result["empty"]:
+        out.print("No new items in this window.")
+    for line in result["headlines"]:  # type: ignore[attr-defined]
+        out.print(f" • {line}", highlight=False)
+    out.print(f"files: {', '.join(result['files'])}")  # type: ignore[arg-type]
+    for d in result["deliveries"]:  # type: ignore[attr-defined]
+        status = "[green]ok[/green]" if d["ok"] else f"[red]FAILED[/red] {d['error']}"
+        out.print(f"{d['channel']} → {d['target']}: {status}", highlight=False)
