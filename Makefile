@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/tune_fusion.py
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/serve_load.py
+	$(BIN)/python bench/briefing.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -57,7 +57,7 @@ def serve_command(
         )
     spec = backend or settings.llm_backend
     prepare_local_model(settings, spec)
-    app = create_app(settings, spec, warm_up=True)
+    app = create_app(settings, spec, warm_up=True, schedule=True)
     url = f"http://{host}:{port}"
     if as_json:
         emit_json({"url": url, "backend": spec, "environment": settings.environment})

@@ -32,7 +32,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))  # type: ignore[attr-defined]
         return "250 OK"
 
@@ -52,7 +52,7 @@ def hook() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
     received: list[tuple[dict[str, str], bytes]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((dict(self.headers), body))
             self.send_response(204)
@@ -162,7 +162,7 @@ def test_empty_window_says_so(july) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_failed_delivery_is_reported_and_the_briefing_kept(july) -> None:  # type: ignore[no-untyped-def]
-    home, env = july
+    _, env = july
     closed = free_port()
     done = run_cli("brief", "--date", "2025-07-10", "--window", "3d", "--email", "a@example.org",
                    "--webhook", f"http://127.0.0.1:{closed}/hook", "--json",
@@ -194,3 +194,73 @@ def test_bad_input_is_refused_before_anything_is_written(july, flags, message) -
     assert done.returncode != 0
     assert message in json.loads(done.stdout)["message"]
     assert sorted(p.relative_to(home) for p in (home / "briefings").rglob("*")) == before
+
+
+def test_archive_page_lists_and_serves_briefings_within_clearance(july) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from assistant.settings import load_settings
+    from assistant.web.app import create_app
+    from tests.web_support import PASSWORD, sign_in
+
+    home, env = july
+    internal = run_cli("brief", "--date", "2025-07-20", "--window", "3d", "--clearance",
+                       "internal", "--json", env=env)  # fmt: skip
+    assert internal.returncode == 0, internal.stderr[-2000:]
+    public = run_cli("brief", "--date", "2025-07-10", "--window", "3d", "--json", env=env)
+    assert public.returncode == 0, public.stderr[-2000:]
+    for name, clearance in (("pub", "public"), ("intern", "internal")):
+        added = run_cli("users", "add", name, "--clearance", clearance, "--password-stdin",
+                        "--exist-ok", env=env, stdin=PASSWORD + "\n")  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    settings = load_settings(home=home, llm_backend=ECHO, verify_judge="heuristic")
+    with TestClient(create_app(settings)) as client:
+        sign_in(client, "pub")
+        listed = client.get("/api/briefings").json()
+        assert [(b["date"], b["clearance"]) for b in listed] == [("2025-07-10", "public")]
+        page = client.get("/briefings")
+        assert page.status_code == 200 and "/briefings/2025-07-10/all/briefing.en.html" in page.text
+        assert "2025-07-20" not in page.text
+        html = client.get("/briefings/2025-07-10/all/briefing.en.html")
+        assert html.status_code == 200 and "Morning briefing" in html.text
+        assert "default-src 'self'" in html.headers["content-security-policy"]
+        assert client.get("/briefings/2025-07-20/all/briefing.en.html").status_code == 404
+        assert client.get("/briefings/2025-07-10/all/..%2Fmanifest.json").status_code == 404
+        client.cookies.clear()
+        sign_in(client, "intern")
+        dates = [b["date"] for b in client.get("/api/briefings").json()]
+        assert dates == ["2025-07-20", "2025-07-10"]
+        assert client.get("/briefings/2025-07-20/all/briefing.en.md").status_code == 200
+
+
+def test_scheduled_briefing_runs_and_every_outcome_is_audited(july) -> None:  # type: ignore[no-untyped-def]
+    from assistant.briefing.pipeline import Briefer
+    from assistant.briefing.schedule import BriefSchedule, run_scheduled, start_scheduler
+    from assistant.errors import ConfigError
+    from assistant.settings import load_settings
+
+    home, _ = july
+    schedules = [{"cron": "0 6 * * *", "watchlist": "all", "window": "3d"}]
+    settings = load_settings(home=home, llm_backend=ECHO, verify_judge="heuristic",
+                             brief_schedules=schedules)  # fmt: skip
+    briefer = Briefer(settings)
+    records: list[tuple[str, dict[str, object]]] = []
+
+    def record(action: str, detail: dict[str, object]) -> None:
+        records.append((action, detail))
+
+    scheduler = start_scheduler(settings, lambda: briefer, record)
+    try:
+        [job] = scheduler.get_jobs()
+        assert job.next_run_time.hour == 6 and job.next_run_time.minute == 0
+    finally:
+        scheduler.shutdown(wait=False)
+    good = BriefSchedule(cron="0 6 * * *", window="3d")
+    outcome = run_scheduled(lambda: briefer, good, record)
+    assert outcome is not None and outcome.ok and records[-1][0] == "brief"
+    broken = BriefSchedule(cron="0 6 * * *", webhook=f"http://127.0.0.1:{free_port()}/x")
+    run_scheduled(lambda: briefer, broken, record)
+    assert records[-1][0] == "brief_failed" and not records[-1][1]["deliveries"][0]["ok"]  # type: ignore[index]
+    with pytest.raises(ConfigError, match="BRIEF_SCHEDULES"):
+        start_scheduler(load_settings(home=home, brief_schedules=[{"cron": "61 * * * *"}]),
+                        lambda: briefer, record)  # fmt: skip

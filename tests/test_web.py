@@ -17,7 +17,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.errors import RateLimitedError, ServerBusyError
 from assistant.llm.registry import register_backend, unregister_backend
 from assistant.settings import Settings, load_settings
-from assistant.web import routes_api, routes_history, routes_pages
+from assistant.web import routes_api, routes_briefings, routes_history, routes_pages
 from assistant.web.app import PUBLIC_PATHS, create_app
 from assistant.web.guards import GenerationGate, RateLimiter
 from corpus.registry import DocFilters, Registry
@@ -76,7 +76,11 @@ def _ask(client: TestClient, csrf: str, question: str = QUESTION, **extra: Any) 
 
 def test_every_route_but_the_public_ones_requires_authentication(client: TestClient) -> None:
     checked = 0
-    routes = [r for m in (routes_api, routes_history, routes_pages) for r in m.router.routes]
+    routes = [
+        r
+        for m in (routes_api, routes_briefings, routes_history, routes_pages)
+        for r in m.router.routes
+    ]
     for route in routes:
         if not isinstance(route, APIRoute) or route.path.startswith(PUBLIC_PATHS):
             continue

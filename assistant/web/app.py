@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant import __version__
 from assistant.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
 from assistant.settings import Settings, load_settings
-from assistant.web import routes_api, routes_history, routes_pages
+from assistant.web import routes_api, routes_briefings, routes_history, routes_pages
 from assistant.web.guards import BodyLimitMiddleware
 from assistant.web.services import Services
 
@@ -41,20 +41,37 @@ _CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'
 
 
 def create_app(
-    settings: Settings | None = None, backend: str | None = None, *, warm_up: bool = False
+    settings: Settings | None = None,
+    backend: str | None = None,
+    *,
+    warm_up: bool = False,
+    schedule: bool = False,
 ) -> FastAPI:
     """The app for ``settings`` (default: from the environment) and an LLM backend spec.
 
     ``warm_up`` opens the embedder, indexes and model in the background at start-up, so
-    the first question does not pay for it (`dragoman serve` does)."""
+    the first question does not pay for it; ``schedule`` runs the configured briefings
+    (`dragoman serve` does both)."""
     settings = settings or load_settings()
     services = Services(settings, backend)
+    scheduler = None
+    if schedule:
+        from assistant.briefing.schedule import parse_schedules
+
+        parse_schedules(settings)  # refuse a bad schedule before serving
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal scheduler
         if warm_up:
             threading.Thread(target=services.warm_up, name="dragoman-warm-up", daemon=True).start()
+        if schedule:
+            from assistant.briefing.schedule import start_scheduler
+
+            scheduler = start_scheduler(settings, services.briefer, services.record_system)
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -73,6 +90,7 @@ def create_app(
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)
     app.include_router(routes_history.router)
+    app.include_router(routes_briefings.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     upload_limit = settings.max_upload_mb * 1024 * 1024

@@ -102,6 +102,12 @@ class GenerationGate:
                 self.served += 1
                 self._mean_s = 0.8 * self._mean_s + 0.2 * seconds
 
+    def exclusive(self, work: Callable[[], T]) -> T:
+        """Run ``work`` holding the model, waiting as long as it takes (background jobs:
+        no queue place, so analysts' questions are never refused on their account)."""
+        with self._slot:
+            return work()
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {

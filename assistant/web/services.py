@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from assistant.briefing.archive import Archive
 from assistant.settings import Settings
 from assistant.web.accounts import Accounts
 from assistant.web.audit import AuditLog
@@ -23,6 +24,7 @@ from corpus.registry import Registry
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
+    from assistant.briefing.pipeline import Briefer
     from retrieval.indexer import Retrieval
     from retrieval.search import HybridSearch
 
@@ -47,6 +49,7 @@ class Services:
         self._open_lock = threading.Lock()
         self._retrieval: Retrieval | None = None
         self._engine: AskEngine | None = None
+        self._briefer: Briefer | None = None
 
     @property
     def uploads_dir(self) -> Path:
@@ -76,6 +79,28 @@ class Services:
                     registry=self.registry,
                 )  # fmt: skip
             return self._engine
+
+    def briefer(self) -> Briefer:
+        """The briefing builder on the server's model, embedder and indexes; its model calls
+        take turns with analysts' questions in the generation queue."""
+        engine = self.engine()
+        with self._open_lock:
+            if self._briefer is None:
+                from assistant.briefing.pipeline import Briefer
+
+                self._briefer = Briefer(
+                    self.settings, llm=engine.llm, retrieval=engine.retrieval,
+                    registry=self.registry, turn=self.gate.exclusive,
+                )  # fmt: skip
+            return self._briefer
+
+    def record_system(self, action: str, detail: dict[str, Any]) -> None:
+        """Audit an action the server took by itself (scheduled briefings)."""
+        self.audit.record("system", action, detail=detail)
+
+    @property
+    def briefings(self) -> Archive:
+        return Archive(self.settings.home / "briefings")
 
     def search_limiter(self) -> anyio.CapacityLimiter:
         """Searches embed on the CPU the model also needs: a few run at once, the rest wait

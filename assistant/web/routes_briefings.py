@@ -1,0 +1,41 @@
+"""The briefings archive in the analysts' app: the list, each briefing's files, and JSON.
+
+Only briefings written for the user's clearance or below are listed or served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from assistant.web.auth import Reader, ServicesDep
+
+router = APIRouter()
+MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
+               ".pdf": "application/pdf", ".json": "application/json"}  # fmt: skip
+
+
+@router.get("/briefings", response_class=HTMLResponse)
+async def briefings_page(request: Request, principal: Reader, services: ServicesDep) -> Response:
+    """The archive: every briefing this user may read, newest first."""
+    listing = await run_in_threadpool(services.briefings.listing, principal.user.clearance)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "briefings.html.j2", {"user": principal.user, "briefings": listing}
+    )
+
+
+@router.get("/api/briefings")
+async def briefings_list(principal: Reader, services: ServicesDep) -> list[dict[str, Any]]:
+    """Archived briefings (their manifests) this user may read, newest first."""
+    return await run_in_threadpool(services.briefings.listing, principal.user.clearance)
+
+
+@router.get("/briefings/{day}/{watchlist}/{name}")
+async def briefing_file(
+    day: str, watchlist: str, name: str, principal: Reader, services: ServicesDep
+) -> FileResponse:
+    """One file of a briefing (HTML to read in the browser; Markdown, PDF, JSON to keep)."""
+    path = services.briefings.file(day, watchlist, name, principal.user.clearance)
+    return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"))
