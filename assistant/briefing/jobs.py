@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.briefing.archive import Archive
 from assistant.briefing.delivery import Delivery, email_message, post_webhook, send_email
 from assistant.briefing.pipeline import Briefer, Briefing, BriefRequest, Progress
 from assistant.errors import StoreError
@@ -114,6 +113,3 @@ def _copy(briefing: Briefing, out: Path) -> list[str]:
     except OSError as exc:
         raise StoreError(f"cannot copy the briefing to {out}: {exc}") from exc
     return copied
-
-
-__all__ = ["Archive", "Outcome", "Targets", "run_job"]

@@ -11,12 +11,11 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
 
 from assistant.briefing.model import Alert, WatchItem
 from assistant.briefing.passages import PassageBook, clean, forthcoming, lead_spans
 from assistant.briefing.selection import BriefingWindow, Watchlist, select_documents
-from assistant.briefing.stories import KIND_WEIGHT
+from assistant.briefing.stories import authority as _authority
 from corpus.document import Document
 from corpus.registry import Registry
 
@@ -105,11 +104,3 @@ def what_to_watch(documents: list[Document], book: PassageBook) -> list[WatchIte
             text = clean(doc.text[start:end])
             items.append(WatchItem(text, doc.language, book.add(doc, [spans[0]])))
     return items
-
-
-def baseline_period(window: BriefingWindow) -> timedelta:
-    return BASELINE_WINDOWS * (window.end - window.start)
-
-
-def _authority(doc: Document) -> tuple[float, int, str]:
-    return (-KIND_WEIGHT.get(doc.kind, 0.0), doc.published_ts or 0, doc.doc_id)

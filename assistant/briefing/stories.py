@@ -52,6 +52,11 @@ def calibrated_threshold() -> float:
         ) from exc
 
 
+def authority(doc: Document) -> tuple[float, int, str]:
+    """Sort key: official first, then earliest, then by id (deterministic)."""
+    return (-KIND_WEIGHT.get(doc.kind, 0.0), doc.published_ts or 0, doc.doc_id)
+
+
 def lead_text(doc: Document) -> str:
     """What a document is about: its title and the start of its text."""
     body = doc.text[:LEAD_CHARS]

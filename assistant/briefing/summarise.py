@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from assistant.answering.generation import language_name
+from assistant.answering.generation import answer_schema, language_name
 from assistant.answering.stages import DraftSentence
 from assistant.answering.support import content_terms
 from assistant.answering.verify import SupportJudge, support_score, verify_sentence
 from assistant.briefing.model import Quote, Sentence, Story, Voice
 from assistant.briefing.passages import PassageBook, clean, language_of, lead_spans, quotations
-from assistant.briefing.stories import KIND_WEIGHT, Cluster
+from assistant.briefing.stories import Cluster
+from assistant.briefing.stories import authority as _authority
 from assistant.errors import LLMOutputError
 from assistant.llm.client import LLM
 from corpus.document import Document
@@ -201,33 +202,16 @@ def _redundant(candidate: str, existing: str) -> bool:
 
 
 def story_schema(passages: int, max_sentences: int) -> dict[str, Any]:
-    citation = {"type": "integer", "enum": list(range(1, passages + 1))}
-    sentence = {
-        "type": "object",
-        "properties": {
-            "text": {"type": "string", "minLength": 1, "maxLength": 300},
-            "citations": {"type": "array", "items": citation, "minItems": 1, "maxItems": 3},
-        },
-        "required": ["text", "citations"],
-    }
+    """The answer schema's cited sentences (at least one), with a headline."""
+    sentences = {**answer_schema(passages, max_sentences)["properties"]["sentences"], "minItems": 1}
     return {
         "type": "object",
         "properties": {
             "headline": {"type": "string", "minLength": 3, "maxLength": 140},
-            "sentences": {
-                "type": "array",
-                "items": sentence,
-                "minItems": 1,
-                "maxItems": max_sentences,
-            },
+            "sentences": sentences,
         },
         "required": ["headline", "sentences"],
     }
-
-
-def _authority(doc: Document) -> tuple[float, int, str]:
-    """Official first, then earliest, then by id (deterministic)."""
-    return (-KIND_WEIGHT.get(doc.kind, 0.0), doc.published_ts or 0, doc.doc_id)
 
 
 def _representatives(cluster: Cluster) -> list[Document]:
