@@ -39,7 +39,11 @@ demo: install
 	$(BIN)/dragoman doctor
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/dragoman users add $(DEMO_USER) --role analyst \
 	  --clearance internal --password-stdin --exist-ok
+	@for who in press:press_officer approver:approver; do echo "$(DEMO_PASSWORD)" | \
+	  $(BIN)/dragoman users add $${who%%:*} --role $${who##*:} --clearance public \
+	  --password-stdin --exist-ok; done
 	@echo "Open http://$(HOST):$(PORT) and sign in as $(DEMO_USER) / $(DEMO_PASSWORD) (Ctrl-C stops)"
+	@echo "Drafting official posts: sign in as press, review as approver (same password)"
 	$(BIN)/dragoman serve --host $(HOST) --port $(PORT)
 
 lint: install
@@ -69,6 +73,7 @@ bench: install
 	$(BIN)/python bench/ask_latency.py
 	$(BIN)/python bench/serve_load.py
 	$(BIN)/python bench/briefing.py
+	$(BIN)/python bench/drafting.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

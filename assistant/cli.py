@@ -15,6 +15,7 @@ from assistant.cli_ask import ask_command, chat_command
 from assistant.cli_brief import brief_command
 from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
+from assistant.cli_draft import draft_command, drafts_app
 from assistant.cli_eval import eval_app
 from assistant.cli_search import reindex_command, search_command
 from assistant.cli_web import audit_command, serve_command, users_app
@@ -36,6 +37,8 @@ app.command("ask")(ask_command)
 app.command("chat")(chat_command)
 app.add_typer(eval_app, name="eval")
 app.command("brief")(brief_command)
+app.command("draft")(draft_command)
+app.add_typer(drafts_app, name="drafts")
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.command("audit")(audit_command)

@@ -19,7 +19,7 @@ users_app = typer.Typer(help="Accounts of the web app: add, list, disable, token
                         no_args_is_help=True)  # fmt: skip
 
 
-def _cli_actor() -> str:
+def cli_actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -106,7 +106,7 @@ def users_add(
         status = "exists"
     else:
         user = accounts.add(username, _read_password(password_stdin), role, clearance)
-        audit.record(_cli_actor(), "user_add", username, {"role": role, "clearance": clearance})
+        audit.record(cli_actor(), "user_add", username, {"role": role, "clearance": clearance})
         status = "added"
     if as_json:
         emit_json({"status": status, **user.to_dict()})
@@ -139,7 +139,7 @@ def _set_disabled(username: str, disabled: bool, as_json: bool) -> None:
 
     store = WebStore(load_settings().web_url)
     user = Accounts(store).set_disabled(username, disabled)
-    AuditLog(store).record(_cli_actor(), "user_disable" if disabled else "user_enable", username)
+    AuditLog(store).record(cli_actor(), "user_disable" if disabled else "user_enable", username)
     if as_json:
         emit_json(user.to_dict())
     else:
@@ -171,7 +171,7 @@ def users_token(
 
     store = WebStore(load_settings().web_url)
     token = Accounts(store).create_token(username, name)
-    AuditLog(store).record(_cli_actor(), "token_create", username, {"name": name})
+    AuditLog(store).record(cli_actor(), "token_create", username, {"name": name})
     if as_json:
         emit_json({"username": username, "name": name, "token": token})
     else:
@@ -190,7 +190,7 @@ def users_revoke_tokens(
 
     store = WebStore(load_settings().web_url)
     revoked = Accounts(store).revoke_tokens(username)
-    AuditLog(store).record(_cli_actor(), "token_revoke", username, {"revoked": revoked})
+    AuditLog(store).record(cli_actor(), "token_revoke", username, {"revoked": revoked})
     if as_json:
         emit_json({"username": username, "revoked": revoked})
     else:

@@ -20,7 +20,8 @@ code never prints or exits.
     ├── StoreError             a storage component (Chroma, registry) failed
     ├── InputError             bad user input (file, flag, request)  (HTTP 400)
     │   ├── NotFoundError          no such thing, or not within the caller's clearance (404)
-    │   └── RequestTooLargeError   a request body over its limit (413)
+    │   ├── RequestTooLargeError   a request body over its limit (413)
+    │   └── ConflictError          not allowed in the item's current state (409)
     ├── AuthError              not signed in, or a bad password / token / CSRF token (401)
     │   └── PermissionDeniedError  signed in, but the role does not allow it (403)
     └── BusyError              try again later: Retry-After says when
@@ -118,6 +119,13 @@ class RequestTooLargeError(InputError):
     """A request body is over the configured limit."""
 
     http_status = 413
+
+
+class ConflictError(InputError):
+    """The request does not fit the item's current state (a draft already approved, or
+    changed since the caller read it)."""
+
+    http_status = 409
 
 
 class AuthError(DragomanError):

@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     )
     delivery_timeout_s: float = Field(default=20.0, gt=0, description="SMTP and webhook timeout")
 
+    draft_sensitive_terms: Path | None = Field(
+        default=None,
+        description='Extra sensitive terms for drafts: JSON {"terms": [{"term", "action": '
+        '"block"|"flag"|"off", "note"}]}, added to the shipped list',
+    )
+    draft_mastodon_limit: int = Field(
+        default=500, ge=100, le=100000, description="Post limit of the Mastodon instance"
+    )
+
     web_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"
     )

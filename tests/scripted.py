@@ -78,3 +78,49 @@ class SourceEchoChatModel(BaseChatModel):
             sentences.append({"text": self.plant, "citations": [1]})
         headline = sources[0][1].split(" — ")[0] if sources else "No sources"
         return {"headline": headline, "sentences": sentences or [{"text": "-", "citations": [1]}]}
+
+
+class DraftEchoChatModel(BaseChatModel):
+    """A stand-in writer for drafting flow tests: answers a post prompt with the first
+    sentence of each of the first ``sources`` sources (cited to it; more sources overrun a
+    short limit), then ``plant`` (a sentence cited to source 1 that no source supports), and
+    ``hashtags``; a translation prompt with ``translations[item]`` or the item itself."""
+
+    plant: str | None = None
+    sources: int = 2
+    whole: bool = False  # the first source's whole passage as one (long) sentence
+    hashtags: list[str] = Field(default_factory=lambda: ["diplomacy"])
+    translations: dict[str, str] = Field(default_factory=dict)
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "draft-echo"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.seen.append(list(messages))
+        prompt = str(messages[-1].content)
+        if prompt.startswith("Target language:"):
+            items = re.findall(r"^\d+\.(?: \(hashtag\))? <<<DATA>>>\n(.*?)\n<<<END DATA>>>",
+                               prompt, re.M | re.S)  # fmt: skip
+            reply = {str(i): self.translations.get(t, t) for i, t in enumerate(items, start=1)}
+        else:
+            sources = re.findall(r"^\[(\d+)\] .*?\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt,
+                                 re.M | re.S)  # fmt: skip
+            sentences = []
+            for number, text in sources[: self.sources]:
+                first = re.split(r"(?<=[.!?。！？])\s*", text.strip())[0]
+                if self.whole and not sentences:
+                    first = " ".join(text.split())[:390]
+                sentences.append({"text": first, "citations": [int(number)]})
+            if self.plant:
+                sentences.append({"text": self.plant, "citations": [1]})
+            reply = {"sentences": sentences[:4], "hashtags": self.hashtags}
+        content = json.dumps(reply, ensure_ascii=False)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=content))])

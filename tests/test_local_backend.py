@@ -9,7 +9,7 @@ import pytest
 
 from assistant.errors import LLMOutputError
 from assistant.llm import get_llm
-from assistant.llm.local import ChatLocalLlama
+from assistant.llm.local import ChatLocalLlama, grammar_safe
 from assistant.settings import Settings
 from tests.conftest import cli_env, run_cli
 
@@ -88,3 +88,22 @@ def test_cli_llm_default_backend_answers_in_french(home: Path) -> None:
     assert payload["backend"] == "local"
     assert "1.5b" in payload["model"]
     assert any(word in payload["text"].lower() for word in ("bonjour", "salut"))
+
+
+def test_long_string_bounds_do_not_crash_the_grammar(settings: Settings) -> None:
+    """llama.cpp refuses (and llama-cpp-python then crashes on) a string bound over ~1,000
+    characters; such bounds are lowered for the grammar and the schema still validates."""
+    schema = {
+        "type": "object",
+        "properties": {
+            str(i): {"type": "string", "minLength": 1, "maxLength": 1500} for i in (1, 2)
+        },
+        "required": ["1", "2"],
+    }
+    generation = get_llm(settings).generate(
+        "Translate into French: 1. Good morning. 2. Thank you.", schema=schema, max_tokens=40
+    )
+    assert set(generation.data) == {"1", "2"}
+    safe = grammar_safe({"type": "array", "maxItems": 5000, "items": schema})
+    assert safe["maxItems"] == 900 and safe["items"]["properties"]["1"]["maxLength"] == 900
+    assert schema["properties"]["1"]["maxLength"] == 1500  # the caller's schema is untouched

@@ -17,7 +17,13 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.errors import RateLimitedError, ServerBusyError
 from assistant.llm.registry import register_backend, unregister_backend
 from assistant.settings import Settings, load_settings
-from assistant.web import routes_api, routes_briefings, routes_history, routes_pages
+from assistant.web import (
+    routes_api,
+    routes_briefings,
+    routes_drafts,
+    routes_history,
+    routes_pages,
+)
 from assistant.web.app import PUBLIC_PATHS, create_app
 from assistant.web.guards import GenerationGate, RateLimiter
 from corpus.registry import DocFilters, Registry
@@ -78,20 +84,20 @@ def test_every_route_but_the_public_ones_requires_authentication(client: TestCli
     checked = 0
     routes = [
         r
-        for m in (routes_api, routes_briefings, routes_history, routes_pages)
+        for m in (routes_api, routes_briefings, routes_drafts, routes_history, routes_pages)
         for r in m.router.routes
     ]
     for route in routes:
         if not isinstance(route, APIRoute) or route.path.startswith(PUBLIC_PATHS):
             continue
         path = route.path.replace("{doc_id}", "doc_x").replace("{conversation_id}", "c_x")
-        path = path.replace("{message_id}", "1")
+        path = path.replace("{message_id}", "1").replace("{draft_id}", "1")
         for method in route.methods:
             response = client.request(method, path, headers={"accept": "application/json"})
             assert response.status_code == 401, (method, path, response.status_code)
             assert response.json()["error"] == "AuthError"
             checked += 1
-    assert checked >= 15
+    assert checked >= 28
     page = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert client.get("/healthz").json()["status"] == "ok"

@@ -24,6 +24,8 @@ SCRIPTED = "langchain:tests.scripted:ScriptedChatModel"
 USERS = {  # name: (role, clearance)
     "ana": ("analyst", "public"),
     "pat": ("press_officer", "internal"),
+    "val": ("approver", "public"),
+    "vic": ("approver", "public"),
     "root": ("admin", "restricted"),
 }
 

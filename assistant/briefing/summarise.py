@@ -117,7 +117,7 @@ class StoryWriter:
                 judge=self.judge,
                 threshold=self.threshold,
             )
-            if any(_redundant(draft.text, s.text) for s in kept):
+            if any(repeats(draft.text, s.text) for s in kept):
                 failed.append({"text": draft.text, "reasons": ["repeats an earlier sentence"]})
             elif verdict.supported:
                 kept.append(
@@ -142,7 +142,7 @@ class StoryWriter:
                 if len(kept) >= MIN_SENTENCES:
                     return kept
                 text = clean(doc.text[start:end])
-                if any(_redundant(text, s.text) for s in kept):
+                if any(repeats(text, s.text) for s in kept):
                     continue
                 verdict = verify_sentence(
                     DraftSentence(text, [n]), self.book.for_verification([n]),
@@ -195,7 +195,7 @@ class StoryWriter:
         return voices
 
 
-def _redundant(candidate: str, existing: str) -> bool:
+def repeats(candidate: str, existing: str) -> bool:
     """Whether a sentence mostly repeats one already in the summary."""
     a, b = content_terms(candidate), content_terms(existing)
     return bool(a and b) and len(a & b) / len(a | b) >= 0.5

@@ -81,14 +81,40 @@ def to_llama_messages(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
     return [{"role": _role(m), "content": m.text} for m in messages]
 
 
+# llama.cpp's grammar parser refuses a bounded repetition that expands past its limit
+# (``MAX_REPETITION_THRESHOLD``): measured with llama-cpp-python 0.3.36, a string with
+# maxLength 1,100 is refused, 1,000 accepted — and the refusal crashes the process.  Bounds
+# above this are lowered to it (the output is validated against the caller's schema after).
+GRAMMAR_MAX_REPEAT = 900
+
+
+def grammar_safe(schema: Any) -> Any:
+    """A copy of ``schema`` whose ``maxLength``/``maxItems`` bounds llama.cpp can compile."""
+    if isinstance(schema, list):
+        return [grammar_safe(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    safe = {key: grammar_safe(value) for key, value in schema.items()}
+    for bound in ("maxLength", "maxItems"):
+        if isinstance(safe.get(bound), int) and safe[bound] > GRAMMAR_MAX_REPEAT:
+            safe[bound] = GRAMMAR_MAX_REPEAT
+    for floor in ("minLength", "minItems"):
+        if isinstance(safe.get(floor), int) and safe[floor] > GRAMMAR_MAX_REPEAT:
+            raise InputError(f"{floor} {safe[floor]} is over the embedded model's grammar limit")
+    return safe
+
+
 def grammar_response_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Accept OpenAI-style ``json_schema`` response formats and map them to llama.cpp's."""
+    """Accept OpenAI-style ``json_schema`` response formats and map them to llama.cpp's, with
+    bounds the grammar compiler accepts."""
     if not response_format:
         return None
     kind = response_format.get("type")
     if kind == "json_schema":
         schema = response_format.get("json_schema", {}).get("schema")
-        return {"type": "json_object", "schema": schema}
+        return {"type": "json_object", "schema": grammar_safe(schema)}
+    if kind == "json_object" and "schema" in response_format:
+        return {**response_format, "schema": grammar_safe(response_format["schema"])}
     if kind in ("json_object", "text"):
         return response_format
     raise InputError(f"unsupported response_format type {kind!r}")

@@ -26,7 +26,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analyst": _READ | {"ingest"},
     "press_officer": _READ | {"draft"},
     "approver": _READ | {"draft", "approve"},
-    "admin": _READ | {"ingest", "draft", "approve", "manage_users", "audit"},
+    # separation of duties: administrators manage accounts and read the audit log; approving
+    # official posts is the approver role's alone
+    "admin": _READ | {"ingest", "draft", "manage_users", "audit"},
 }
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 10

@@ -27,7 +27,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant import __version__
 from assistant.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
 from assistant.settings import Settings, load_settings
-from assistant.web import routes_api, routes_briefings, routes_history, routes_pages
+from assistant.web import (
+    routes_api,
+    routes_briefings,
+    routes_drafts,
+    routes_history,
+    routes_pages,
+)
 from assistant.web.guards import BodyLimitMiddleware
 from assistant.web.services import Services
 
@@ -91,6 +97,7 @@ def create_app(
     app.include_router(routes_api.router)
     app.include_router(routes_history.router)
     app.include_router(routes_briefings.router)
+    app.include_router(routes_drafts.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     upload_limit = settings.max_upload_mb * 1024 * 1024

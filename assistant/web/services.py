@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from assistant.briefing.archive import Archive
+from assistant.drafting.platforms import Platform, platform
+from assistant.drafting.workflow import DraftDesk
 from assistant.settings import Settings
 from assistant.web.accounts import Accounts
 from assistant.web.audit import AuditLog
@@ -25,6 +27,7 @@ from corpus.registry import Registry
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
     from assistant.briefing.pipeline import Briefer
+    from assistant.drafting.pipeline import Drafter
     from retrieval.indexer import Retrieval
     from retrieval.search import HybridSearch
 
@@ -50,6 +53,7 @@ class Services:
         self._retrieval: Retrieval | None = None
         self._engine: AskEngine | None = None
         self._briefer: Briefer | None = None
+        self._drafter: Drafter | None = None
 
     @property
     def uploads_dir(self) -> Path:
@@ -93,6 +97,24 @@ class Services:
                     registry=self.registry, turn=self.gate.exclusive,
                 )  # fmt: skip
             return self._briefer
+
+    def drafter(self) -> Drafter:
+        """Drafts posts on the server's engine; the caller holds the generation queue's turn
+        for the whole draft (message and translations)."""
+        engine = self.engine()
+        with self._open_lock:
+            if self._drafter is None:
+                from assistant.drafting.pipeline import Drafter
+
+                self._drafter = Drafter(engine)
+            return self._drafter
+
+    def drafter_platform(self, name: str) -> Platform:
+        return platform(name, self.settings.draft_mastodon_limit)
+
+    @property
+    def drafts(self) -> DraftDesk:
+        return DraftDesk(self.store, self.audit)
 
     def record_system(self, action: str, detail: dict[str, Any]) -> None:
         """Audit an action the server took by itself (scheduled briefings)."""

@@ -1,7 +1,9 @@
-"""The web app's own database: accounts, sessions, API tokens, conversations, audit log.
+"""The web app's own database: accounts, sessions, API tokens, conversations, audit log,
+and the drafts of official posts with their versions and reviews.
 
 SQLite by default (``DRAGOMAN_HOME/web.db``); any SQLAlchemy URL works.  The audit log is
-append-only in the database itself: triggers refuse every UPDATE and DELETE on it.
+append-only in the database itself (triggers refuse every UPDATE and DELETE on it), and so
+are a draft's versions and reviews.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     text,
@@ -115,11 +118,67 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class DraftRow(Base):
+    """An official post in the approval workflow; its text lives in its versions."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    instruction: Mapped[str] = mapped_column(Text)
+    languages: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    current_version: Mapped[int] = mapped_column(Integer)
+    approved_version: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DraftVersionRow(Base):
+    """One version of a draft's text, never changed once written (approved text is frozen:
+    an edit is a new version)."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = (UniqueConstraint("draft_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    origin: Mapped[str] = mapped_column(String(20))
+    content_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DraftReviewRow(Base):
+    """A workflow step on a draft: submitted, approved, rejected (with comments), exported."""
+
+    __tablename__ = "draft_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    step: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    detail_json: Mapped[str] = mapped_column(Text, default="{}")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def _append_only(table: str, what: str) -> tuple[str, str]:
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END",
+    )
+
+
 _APPEND_ONLY = (
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    *_append_only("audit_log", "the audit log"),
+    *_append_only("draft_versions", "the history of draft versions"),
+    *_append_only("draft_reviews", "the history of draft reviews"),
 )
 
 

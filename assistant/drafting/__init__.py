@@ -1,0 +1,2 @@
+"""Official social-post drafting: platform rules, grounded multilingual variants, and the
+approval workflow (draft → in review → approved / rejected → exported)."""

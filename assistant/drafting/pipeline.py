@@ -1,0 +1,65 @@
+"""The drafting service: one :class:`Drafter` per engine, used by the CLI and the web app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from assistant.answering.runs import RunStore, new_run_id
+from assistant.answering.verify import judge_threshold
+from assistant.briefing.summarise import run_now
+from assistant.drafting.checks import Verifier
+from assistant.drafting.compose import Composer, Progress, require_passages
+from assistant.drafting.model import DraftContent, DraftRequest
+from assistant.drafting.platforms import Platform, platform
+from assistant.drafting.sensitive import SensitiveTerms
+from assistant.drafting.sources import document_passages, searched_passages
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine
+    from assistant.answering.stages import Passage
+
+
+class Drafter:
+    """Drafts posts with an answering engine's model, embedder, indexes and judge."""
+
+    def __init__(self, engine: AskEngine, *, turn: Any = run_now) -> None:
+        self.engine = engine
+        self.settings = engine.settings
+        self.turn = turn
+        self.terms = SensitiveTerms(self.settings.draft_sensitive_terms)
+        self.runs = RunStore(self.settings.home / "runs" / "draft")
+
+    def platform(self, name: str) -> Platform:
+        return platform(name, self.settings.draft_mastodon_limit)
+
+    def verifier(self, passages: list[Passage]) -> Verifier:
+        judge = self.engine.judge
+        return Verifier(passages, judge, judge_threshold(judge))
+
+    def draft(self, request: DraftRequest, progress: Progress = lambda _: None) -> DraftContent:
+        """Every stage; the stages' outputs are saved under ``runs/draft/<run_id>.json``."""
+        request.check()
+        profile = self.platform(request.platform)
+        progress("finding the sources")
+        passages = require_passages(self._passages(request))
+        composer = Composer(self.engine.llm, self.verifier(passages), profile, request, self.turn)
+        content = composer.compose(self.terms, progress)
+        run_id = new_run_id()
+        content.stages["run_id"] = run_id
+        self.runs.save(run_id, {"request": vars(request), "content": content.to_dict()})
+        return content
+
+    def _passages(self, request: DraftRequest) -> list[Passage]:
+        engine = self.engine
+        if request.doc_ids:
+            return document_passages(
+                engine.registry, engine.retrieval.embedder, request.doc_ids, request.instruction
+            )
+        return searched_passages(
+            engine.search,
+            engine.retrieval.embedder,
+            request.instruction,
+            k=self.settings.ask_k,
+            budget_tokens=self.settings.ask_context_tokens,
+            count_tokens=engine.count,
+        )

@@ -1,0 +1,89 @@
+"""Stage 1 of a draft: the numbered passages the post may draw its facts from.
+
+With ``--from-doc`` the passages are the sentences of those documents closest to the
+instruction (each passage exact spans of one document); without, the instruction is a
+search query over the corpus and the answering pipeline's context selection picks them.
+Official posts are public: only documents cleared ``public`` are ever used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.answering.context import select_context
+from assistant.answering.stages import Passage
+from assistant.briefing.passages import PassageBook, is_cjk, usable_sentences
+from assistant.errors import InputError, NotFoundError
+from corpus.registry import Registry
+from retrieval.search import HybridSearch
+
+SENTENCES_PER_DOC = 3
+DOC_CHARS = {"cjk": 240, "other": 640}  # a passage's budget: prefill dominates on CPU
+CLEARANCE = "public"
+
+
+def document_passages(
+    registry: Registry, embedder: Embeddings, doc_ids: list[str], instruction: str
+) -> list[Passage]:
+    """One passage per document: its sentences most relevant to the instruction."""
+    book = PassageBook()
+    numbers = []
+    for doc_id in dict.fromkeys(doc_ids):
+        doc = registry.get(doc_id)
+        if doc is None:
+            raise NotFoundError(f"no document {doc_id!r}", fix="dragoman search … --json")
+        if doc.clearance != CLEARANCE:
+            raise InputError(
+                f"document {doc_id!r} is cleared {doc.clearance!r}: official posts may draw "
+                "on public documents only"
+            )
+        spans = usable_sentences(doc) or [(0, min(len(doc.text), 400))]
+        chosen = _closest(embedder, instruction, doc.text, spans)
+        numbers.append(book.add(doc, chosen))
+    return list(book.for_verification(numbers).values())
+
+
+def _closest(
+    embedder: Embeddings, instruction: str, text: str, spans: list[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The spans nearest the instruction, in document order, within the passage budget."""
+    spans = spans[:200]
+    vectors = np.asarray(
+        embedder.embed_documents([instruction, *(text[s:e] for s, e in spans)]), dtype=np.float32
+    )
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    order = np.argsort(-(vectors[1:] @ vectors[0]), kind="stable")
+    budget = DOC_CHARS["cjk" if is_cjk(text[:400]) else "other"]
+    chosen: list[tuple[int, int]] = []
+    used = 0
+    for i in order:
+        start, end = spans[int(i)]
+        if chosen and (len(chosen) >= SENTENCES_PER_DOC or used + end - start > budget):
+            continue
+        chosen.append((start, min(end, start + budget)))
+        used += end - start
+    return sorted(chosen)
+
+
+def searched_passages(
+    search: HybridSearch,
+    embedder: Embeddings,
+    instruction: str,
+    *,
+    k: int,
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+) -> list[Passage]:
+    """The corpus's passages for the instruction, as a question would get them."""
+    results = search.search(instruction, clearance=CLEARANCE, k=k)
+    context = select_context(
+        results,
+        instruction,
+        embedder=embedder,
+        budget_tokens=budget_tokens,
+        count_tokens=count_tokens,
+    )
+    return context.passages

@@ -1,0 +1,95 @@
+"""What the drafting routes do, outside the routes: request bodies and the work behind them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.drafting.checks import passages_of
+from assistant.drafting.diffing import version_diff
+from assistant.drafting.editing import edited_content
+from assistant.drafting.export import render_export
+from assistant.drafting.model import MAX_DOCS, MAX_INSTRUCTION, DraftRequest
+from assistant.web.accounts import User
+from assistant.web.guards import Ticket
+from assistant.web.services import Services
+
+
+class DraftIn(BaseModel):
+    instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION)
+    platform: str = Field(default="x", max_length=20)
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=6)
+    tone: str = Field(default="formal", max_length=10)
+    doc_ids: list[str] = Field(default_factory=list, max_length=MAX_DOCS)
+    thread: bool = False
+
+
+class EditIn(BaseModel):
+    based_on: int = Field(ge=1, description="The version the edit starts from")
+    texts: dict[str, str] = Field(min_length=1, description="New text per language")
+
+
+class ReviewIn(BaseModel):
+    version: int = Field(ge=1, description="The version the reviewer read")
+    comment: str = Field(default="", max_length=2000)
+    acknowledge: bool = Field(default=False, description="The warnings were read")
+
+
+class ExportIn(BaseModel):
+    format: Literal["json", "md"] = "json"
+
+
+class CountIn(BaseModel):
+    platform: str = Field(max_length=20)
+    text: str = Field(max_length=70000)
+
+
+def create_draft(
+    services: Services, user: User, body: DraftIn, ticket: Ticket, client: str | None
+) -> dict[str, Any]:
+    """Generate (holding the model's turn for the whole draft) and enter the workflow."""
+    request = DraftRequest(**body.model_dump())
+    request.check()
+    drafter = services.drafter()
+    drafter.platform(request.platform)  # an unknown platform is refused before the queue
+    content = ticket.run(lambda: drafter.draft(request))
+    return services.drafts.create(user, content, client).to_dict()
+
+
+def edit_draft(
+    services: Services, user: User, draft_id: int, body: EditIn, client: str | None
+) -> dict[str, Any]:
+    """A new version from the edited texts, checked like generated text."""
+    desk = services.drafts
+    current = desk.get(draft_id).version.content
+    drafter = services.drafter()
+    content = edited_content(
+        current,
+        body.texts,
+        drafter.platform(current.platform),
+        drafter.verifier(passages_of(current)),
+        drafter.terms,
+    )
+    return desk.edit(user, draft_id, content, body.based_on, client).to_dict()
+
+
+def export_draft(
+    services: Services, user: User, draft_id: int, fmt: str, client: str | None
+) -> tuple[str, str, str]:
+    """(body, media type, file name) of the approved version; the export is recorded."""
+    view = services.drafts.exported(user, draft_id, fmt, client)
+    approved = services.drafts.get(draft_id, view.approved_version)
+    body, media_type = render_export(approved, fmt)
+    return body, media_type, f"draft-{draft_id}-v{approved.version.number}.{fmt}"
+
+
+def diff_versions(services: Services, draft_id: int, old: int, new: int) -> dict[str, Any]:
+    desk = services.drafts
+    before, after = desk.get(draft_id, old), desk.get(draft_id, new)
+    return {
+        "draft_id": draft_id,
+        "from": old,
+        "to": new,
+        "languages": version_diff(before.version.content, after.version.content),
+    }

@@ -1,0 +1,216 @@
+"""Drafts of official posts: the pages for press officers and approvers, and the JSON API.
+
+Drafting roles (press officer, approver, admin) see and edit every draft; approving and
+rejecting need the approver role and are refused on one's own drafts
+(:mod:`assistant.drafting.workflow` holds the rules)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from assistant.drafting.model import LANGUAGES, TONES
+from assistant.drafting.platforms import PLATFORM_NAMES, length_report
+from assistant.web.auth import DraftApprover, DraftWriter, ServicesDep, client_of
+from assistant.web.drafting import (
+    CountIn,
+    DraftIn,
+    EditIn,
+    ExportIn,
+    ReviewIn,
+    create_draft,
+    diff_versions,
+    edit_draft,
+    export_draft,
+)
+
+router = APIRouter()
+
+
+@router.get("/drafts", response_class=HTMLResponse)
+async def drafts_page(request: Request, principal: DraftWriter, services: ServicesDep) -> Response:
+    """Every draft, newest change first, and the form for a new one."""
+    drafts = await run_in_threadpool(services.drafts.listing)
+    context = {
+        "user": principal.user,
+        "csrf_token": principal.csrf_token or "",
+        "drafts": drafts,
+        "platforms": PLATFORM_NAMES,
+        "languages": LANGUAGES,
+        "tones": list(TONES),
+    }
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "drafts.html.j2", context
+    )
+
+
+@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+async def draft_page(
+    draft_id: int,
+    request: Request,
+    principal: DraftWriter,
+    services: ServicesDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    compare: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """One draft: its variants (editable, counted live), flags, sources, versions, reviews."""
+    view = await run_in_threadpool(services.drafts.get, draft_id, version)
+    diff = None
+    if compare is not None:
+        diff = await run_in_threadpool(
+            diff_versions, services, draft_id, compare, view.version.number
+        )
+    profile = services.drafter_platform(view.platform)
+    context = {
+        "user": principal.user,
+        "csrf_token": principal.csrf_token or "",
+        "draft": view,
+        "data": view.to_dict(),
+        "diff": diff,
+        "profile": profile.to_dict(),
+    }
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "draft.html.j2", context
+    )
+
+
+@router.get("/api/drafts", tags=["drafts"])
+async def list_drafts(
+    principal: DraftWriter,
+    services: ServicesDep,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+) -> dict[str, Any]:
+    """Drafts in the workflow (``?status=in_review`` for an approver's queue)."""
+    return {"drafts": await run_in_threadpool(services.drafts.listing, status)}
+
+
+@router.post("/api/drafts", tags=["drafts"], status_code=201)
+async def new_draft(
+    body: DraftIn, request: Request, principal: DraftWriter, services: ServicesDep
+) -> dict[str, Any]:
+    """Draft a post grounded in public sources (takes a turn in the generation queue)."""
+    services.ask_limit.check(principal.user.username)
+    ticket = services.gate.admit()
+    try:
+        return await run_in_threadpool(
+            create_draft, services, principal.user, body, ticket, client_of(request)
+        )
+    finally:
+        ticket.cancel()  # a no-op once the draft ran; frees the place when it never did
+
+
+@router.get("/api/drafts/{draft_id}", tags=["drafts"])
+async def get_draft(
+    draft_id: int,
+    principal: DraftWriter,
+    services: ServicesDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """A draft at its current (or the given) version, with its versions and reviews."""
+    view = await run_in_threadpool(services.drafts.get, draft_id, version)
+    return view.to_dict()
+
+
+@router.get("/api/drafts/{draft_id}/diff", tags=["drafts"])
+async def draft_diff(
+    draft_id: int,
+    principal: DraftWriter,
+    services: ServicesDep,
+    a: Annotated[int, Query(ge=1)],
+    b: Annotated[int, Query(ge=1)],
+) -> dict[str, Any]:
+    """Word-level differences from version ``a`` to version ``b``, per language."""
+    return await run_in_threadpool(diff_versions, services, draft_id, a, b)
+
+
+@router.post("/api/drafts/{draft_id}/versions", tags=["drafts"], status_code=201)
+async def edit(
+    draft_id: int, body: EditIn, request: Request, principal: DraftWriter, services: ServicesDep
+) -> dict[str, Any]:
+    """Save edited text as a new version (approved versions never change)."""
+    client = client_of(request)
+    return await run_in_threadpool(edit_draft, services, principal.user, draft_id, body, client)
+
+
+@router.post("/api/drafts/{draft_id}/submit", tags=["drafts"])
+async def submit(
+    draft_id: int, request: Request, principal: DraftWriter, services: ServicesDep
+) -> dict[str, Any]:
+    """Send the draft to review."""
+    view = await run_in_threadpool(
+        services.drafts.submit, principal.user, draft_id, client_of(request)
+    )
+    return view.to_dict()
+
+
+@router.post("/api/drafts/{draft_id}/approve", tags=["drafts"])
+async def approve(
+    draft_id: int,
+    body: ReviewIn,
+    request: Request,
+    principal: DraftApprover,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """Approve the version read (not one's own draft; warnings acknowledged)."""
+    view = await run_in_threadpool(
+        lambda: services.drafts.approve(
+            principal.user,
+            draft_id,
+            body.version,
+            body.comment,
+            body.acknowledge,
+            client_of(request),
+        )
+    )
+    return view.to_dict()
+
+
+@router.post("/api/drafts/{draft_id}/reject", tags=["drafts"])
+async def reject(
+    draft_id: int,
+    body: ReviewIn,
+    request: Request,
+    principal: DraftApprover,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """Send the draft back, saying what to change."""
+    view = await run_in_threadpool(
+        services.drafts.reject,
+        principal.user,
+        draft_id,
+        body.version,
+        body.comment,
+        client_of(request),
+    )
+    return view.to_dict()
+
+
+@router.post("/api/drafts/{draft_id}/export", tags=["drafts"])
+async def export(
+    draft_id: int,
+    body: ExportIn,
+    request: Request,
+    principal: DraftWriter,
+    services: ServicesDep,
+) -> Response:
+    """The approved text as JSON or Markdown, to publish by hand."""
+    content, media_type, name = await run_in_threadpool(
+        export_draft, services, principal.user, draft_id, body.format, client_of(request)
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(content, media_type=media_type, headers=headers)
+
+
+@router.post("/api/drafts/count", tags=["drafts"])
+def count(body: CountIn, principal: DraftWriter, services: ServicesDep) -> dict[str, Any]:
+    """Count text as the platform does (the editor's live count)."""
+    return length_report(services.drafter_platform(body.platform), body.text)
+
+
+@router.get("/api/platforms", tags=["drafts"])
+def platforms(principal: DraftWriter, services: ServicesDep) -> dict[str, Any]:
+    """The platform profiles: limits, counting rules, hashtag conventions."""
+    return {"platforms": [services.drafter_platform(n).to_dict() for n in PLATFORM_NAMES]}
