@@ -17,6 +17,7 @@ from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.cli_corpus import docs_app, ingest_command
 from assistant.cli_draft import draft_command, drafts_app
 from assistant.cli_eval import eval_app
+from assistant.cli_monitor import alerts_command, monitor_command
 from assistant.cli_search import reindex_command, search_command
 from assistant.cli_web import audit_command, serve_command, users_app
 from assistant.errors import DragomanError, InputError
@@ -39,6 +40,8 @@ app.add_typer(eval_app, name="eval")
 app.command("brief")(brief_command)
 app.command("draft")(draft_command)
 app.add_typer(drafts_app, name="drafts")
+app.command("monitor")(monitor_command)
+app.command("alerts")(alerts_command)
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.command("audit")(audit_command)

@@ -65,6 +65,12 @@ def ingest_command(
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Only register; index on a later run")
     ] = False,
+    no_monitor: Annotated[
+        bool,
+        typer.Option(
+            "--no-monitor", help="Skip the monitoring series (dragoman monitor --update catches up)"
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest sources into the registry, then chunk, embed and index them (crash-safe)."""
@@ -99,6 +105,8 @@ def ingest_command(
     summary = report.to_dict()
     if not no_index:
         summary["index"] = run_indexing(settings, store, as_json)
+        if settings.monitor_on_ingest and not no_monitor:
+            summary["monitor"] = run_monitoring(settings, store, as_json)
     if as_json:
         emit_json(summary)
         return
@@ -113,6 +121,12 @@ def ingest_command(
         out.print(
             f"indexed {index['documents_indexed']} documents as {index['chunks']} chunks "
             f"({index['seconds']:.1f}s)"
+        )
+    if "monitor" in summary:
+        found = summary["monitor"]
+        out.print(
+            f"monitoring: {found['scored']} documents scored, {len(found['alerts'])} new alerts, "
+            f"{len(found['campaigns'])} new campaigns"
         )
     for failure in report.failed:
         err.print(f"[red]failed[/red] {failure['path']}: {failure['error']}", highlight=False)
@@ -130,6 +144,21 @@ def run_indexing(settings: Settings, store: Registry, quiet: bool) -> dict[str, 
             progress.update(task, description=f"indexing: {documents} documents, {chunks} chunks")
 
         return index_pending(Retrieval(settings), store, show).to_dict()
+
+
+def run_monitoring(settings: Settings, store: Registry, quiet: bool) -> dict[str, Any]:
+    """The monitoring stage: sentiment toward countries into the series, then alerts and
+    campaigns in the period the new documents cover."""
+    from assistant.monitoring.service import Monitoring
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task("monitoring", total=None)
+
+        def show(done: int, total: int) -> None:
+            progress.update(task, description=f"monitoring: {done}/{total} documents scored")
+
+        return Monitoring(settings, store).update(show)
 
 
 def _date_flag(value: str | None, flag: str) -> int | None:

@@ -136,6 +136,23 @@ class Settings(BaseSettings):
         default=500, ge=100, le=100000, description="Post limit of the Mastodon instance"
     )
 
+    monitor_on_ingest: bool = Field(
+        default=True, description="Score new documents into the monitoring series at ingest"
+    )
+    monitor_webhook: str | None = Field(
+        default=None, description="URL that receives each new early-warning alert (signed)"
+    )
+    monitor_campaign_minutes: int = Field(
+        default=60, ge=1, le=10080, description="Window of a coordinated burst"
+    )
+    monitor_campaign_accounts: int = Field(
+        default=5, ge=2, le=10000, description="Distinct accounts that make a campaign"
+    )
+    monitor_campaign_similarity: float = Field(
+        default=0.7, ge=0.3, le=0.95, description="MinHash Jaccard of near-identical posts"
+    )
+    monitor_forecast_days: int = Field(default=7, ge=1, le=60, description="Forecast horizon")
+
     web_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"
     )

@@ -310,6 +310,18 @@ class Registry:
         with Session(self.engine) as session:
             return [to_document(row) for row in session.scalars(query)]
 
+    def minhashes(self, doc_ids: list[str]) -> dict[str, bytes]:
+        """Stored MinHash signatures of these documents (those that have one)."""
+        found: dict[str, bytes] = {}
+        with Session(self.engine) as session:
+            for start in range(0, len(doc_ids), 500):
+                query = select(DocumentRow.doc_id, DocumentRow.minhash).where(
+                    DocumentRow.doc_id.in_(doc_ids[start : start + 500]),
+                    DocumentRow.minhash.is_not(None),
+                )
+                found.update({doc_id: data for doc_id, data in session.execute(query) if data})
+        return found
+
     def count(self, include_duplicates: bool = True) -> int:
         query = select(func.count()).select_from(DocumentRow)
         if not include_duplicates:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import tarfile
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,29 @@ def prc_reports(n: int) -> list[dict[str, str]]:
     with gzip.open(shared("prc-government-work-reports.jsonl.gz"), "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f]
     return [r for r in rows if r.get("year")][:n]
+
+
+CRUD_DENSE = ("2023-07-24", "2023-08-18")  # the days CRUD-RAG covers densely
+_CRUD_RECORD = re.compile(r"^(?:\[\s*)?(?P<date>[^，\]]*?)\s*\]?\s*，正文：(?P<text>.+)$")
+_CRUD_WHEN = re.compile(r"2023\D(\d{1,2})\D(\d{1,2})\D*?(?:\s+(\d{1,2})[:：](\d{2}))?")
+
+
+def crud_records() -> list[tuple[datetime, str]]:
+    """CRUD-RAG articles with a full date (and hour when given), in the dense period."""
+    first, last = (date.fromisoformat(d) for d in CRUD_DENSE)
+    found = []
+    with tarfile.open(shared("crud-rag-news-zh-2023.tar.gz")) as tar:
+        for member in tar:
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is None:
+                continue
+            for line in handle.read().decode("utf-8").splitlines():
+                record = _CRUD_RECORD.match(line.strip())
+                when = _CRUD_WHEN.match(record.group("date").strip()) if record else None
+                if not record or not when:
+                    continue
+                month, day, hour = int(when.group(1)), int(when.group(2)), when.group(3)
+                moment = datetime(2023, month, day, int(hour or 0), tzinfo=UTC)
+                if first <= moment.date() <= last:
+                    found.append((moment, record.group("text")))
+    return found

@@ -98,6 +98,22 @@ class Alert:
 
 
 @dataclass
+class PublicAlert:
+    """An early warning from monitoring (a spike in volume or in negative share) whose
+    window ended in the briefing's window."""
+
+    signal: str  # volume | negative_share
+    country: str  # alpha-3, or "*" for everything
+    topic: str
+    kind: str
+    observed: float
+    baseline: float
+    z: float
+    window_start: str
+    citations: list[int]
+
+
+@dataclass
 class WatchItem:
     """A forthcoming event a source announces, quoted verbatim."""
 
@@ -124,6 +140,7 @@ class Analysis:
     backend: str
     model: str
     fingerprint: str
+    public_alerts: list[PublicAlert] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -26,7 +26,13 @@ from assistant.briefing.selection import (
     select_documents,
     watchlist_named,
 )
-from assistant.briefing.signals import country_alerts, load_baseline, volume_by_day, what_to_watch
+from assistant.briefing.signals import (
+    country_alerts,
+    load_baseline,
+    public_alerts,
+    volume_by_day,
+    what_to_watch,
+)
 from assistant.briefing.stories import calibrated_threshold, group_stories, rank_stories
 from assistant.briefing.summarise import StoryWriter, run_now
 from assistant.briefing.translate import LANGUAGES, Translator
@@ -155,6 +161,7 @@ class Briefer:
             stories.append(writer.write(cluster, rank))
         timings["summarise_s"] = _lap(mark)
         alerts = country_alerts(selection.documents, baseline, book)
+        public = public_alerts(self.registry, window, request.clearance, book)
         watch = what_to_watch(selection.documents, book)
         documents = selection.documents
         return Analysis(
@@ -174,6 +181,7 @@ class Briefer:
             backend=self.llm.backend,
             model=self.llm.model,
             fingerprint=self._fingerprint(request, selection.documents),
+            public_alerts=public,
         )
 
     def _fingerprint(self, request: BriefRequest, documents: list[Any]) -> str:

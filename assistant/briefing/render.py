@@ -18,7 +18,7 @@ import jinja2
 from babel import Locale, UnknownLocaleError
 
 from assistant.briefing.charts import stories_chart, volume_chart
-from assistant.briefing.model import Analysis, Rendition
+from assistant.briefing.model import Analysis, PublicAlert, Rendition
 from assistant.errors import ConfigError, InputError
 from corpus.countries import country_name
 
@@ -63,6 +63,27 @@ def localized_country(alpha3: str, language: str) -> str:
     return country_name(alpha3)
 
 
+def _public_line(alert: PublicAlert, language: str, words: dict[str, str]) -> str:
+    """A monitoring alert in the rendition's language, with its citations."""
+    where = [words["everything"] if alert.country == "*" else
+             localized_country(alert.country, language)]  # fmt: skip
+    if alert.topic != "*":
+        where.append(alert.topic)
+    where.append(words.get(f"kind_{alert.kind}", alert.kind))
+    when = alert.window_start[:16].replace("T", " ")
+    if alert.signal == "volume":
+        line = words["public_volume_line"].format(
+            where=" · ".join(where), observed=int(alert.observed), baseline=alert.baseline,
+            z=alert.z,
+        )  # fmt: skip
+    else:
+        line = words["public_negative_line"].format(
+            where=" · ".join(where), observed=round(100 * alert.observed),
+            baseline=round(100 * alert.baseline), z=alert.z,
+        )  # fmt: skip
+    return f"{when} UTC — {line}" + "".join(f"[{n}]" for n in alert.citations)
+
+
 def context(analysis: Analysis, rendition: Rendition, charts: bool) -> dict[str, Any]:
     language = rendition.language
     words = labels()[language]
@@ -76,7 +97,7 @@ def context(analysis: Analysis, rendition: Rendition, charts: bool) -> dict[str,
         )
         + "".join(f"[{n}]" for n in a.citations)
         for a in analysis.alerts
-    ]
+    ] + [_public_line(a, language, words) for a in analysis.public_alerts]
     summary = words["summary"].format(
         documents=analysis.documents, duplicates=analysis.duplicates, stories=len(analysis.stories)
     )

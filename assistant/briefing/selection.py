@@ -35,6 +35,12 @@ class Watchlist(BaseModel):
     kinds: list[Kind] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
+    # early-warning thresholds for the series this watchlist watches (monitoring)
+    alert_z: float = Field(default=4.0, gt=0, le=50, description="Spike z-score")
+    alert_min_volume: int = Field(default=5, ge=1, description="Posts a window needs")
+    alert_min_negative_delta: float = Field(
+        default=0.15, gt=0, le=1, description="Rise in negative share over the baseline"
+    )
 
     @field_validator("countries")
     @classmethod

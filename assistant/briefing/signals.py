@@ -12,9 +12,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from assistant.briefing.model import Alert, WatchItem
+from assistant.briefing.model import Alert, PublicAlert, WatchItem
 from assistant.briefing.passages import PassageBook, clean, forthcoming, lead_spans
-from assistant.briefing.selection import BriefingWindow, Watchlist, select_documents
+from assistant.briefing.selection import (
+    BriefingWindow,
+    Watchlist,
+    readable_levels,
+    select_documents,
+)
 from assistant.briefing.stories import authority as _authority
 from corpus.document import Document
 from corpus.registry import Registry
@@ -92,6 +97,31 @@ def country_alerts(documents: list[Document], baseline: Baseline, book: PassageB
                 )
             )
     return sorted(alerts, key=lambda a: (-a.score, a.country))
+
+
+def public_alerts(
+    registry: Registry, window: BriefingWindow, clearance: str, book: PassageBook
+) -> list[PublicAlert]:
+    """Monitoring's alerts whose window ended within the briefing's, within its clearance,
+    each citing the posts behind it."""
+    from assistant.monitoring.series import SeriesStore
+    from assistant.monitoring.warning import list_alerts
+
+    start, end = int(window.start.timestamp()), int(window.end.timestamp())
+    stored = list_alerts(SeriesStore(registry), readable_levels(clearance), since_ts=start)
+    found = []
+    for alert in sorted(stored, key=lambda a: (a["window_end"], a["id"])):
+        if alert["window_end"] > end:
+            continue
+        documents = registry.existing(alert["doc_ids"])
+        cited = [documents[d] for d in alert["doc_ids"] if d in documents]
+        citations = [book.add(d, spans) for d in cited if (spans := lead_spans(d))]
+        series = alert["series"]
+        found.append(PublicAlert(alert["signal"], series["country"], series["topic"],
+                                 series["kind"], alert["observed"], alert["baseline"],
+                                 alert["z"], alert["window"]["start"],
+                                 citations[:ALERT_CITATIONS]))  # fmt: skip
+    return found
 
 
 def what_to_watch(documents: list[Document], book: PassageBook) -> list[WatchItem]:

@@ -32,6 +32,7 @@ from assistant.web import (
     routes_briefings,
     routes_drafts,
     routes_history,
+    routes_monitor,
     routes_pages,
 )
 from assistant.web.guards import BodyLimitMiddleware
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(routes_history.router)
     app.include_router(routes_briefings.router)
     app.include_router(routes_drafts.router)
+    app.include_router(routes_monitor.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     upload_limit = settings.max_upload_mb * 1024 * 1024

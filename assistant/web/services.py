@@ -8,6 +8,7 @@ searches and uploads, so an ingest through the API is searchable immediately.
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
     from assistant.briefing.pipeline import Briefer
     from assistant.drafting.pipeline import Drafter
+    from assistant.monitoring.service import Monitoring
     from retrieval.indexer import Retrieval
     from retrieval.search import HybridSearch
 
@@ -54,6 +56,12 @@ class Services:
         self._engine: AskEngine | None = None
         self._briefer: Briefer | None = None
         self._drafter: Drafter | None = None
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        from assistant.monitoring.service import Monitoring
+
+        return Monitoring(self.settings, self.registry)
 
     @property
     def uploads_dir(self) -> Path:

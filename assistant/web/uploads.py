@@ -77,13 +77,17 @@ def ingest_uploads(
         language=options.language, batch_size=settings.ingest_batch_size,
     )  # fmt: skip
     results = []
+    result: dict[str, Any]
     with services.ingest_lock:
         for upload in uploads:
             path = _unique(folder, safe_name(upload.name))
             path.write_bytes(upload.data)
             results.append(_ingest_one(services, path, upload.name, ingest_options))
         index = index_pending(services.retrieval(), services.registry).to_dict()
-    return {"files": results, "index": index}
+        result = {"files": results, "index": index}
+        if settings.monitor_on_ingest:
+            result["monitor"] = services.monitoring.update()
+    return result
 
 
 def _unique(folder: Path, name: str) -> Path:

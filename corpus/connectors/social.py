@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.errors import InputError
 from corpus.connectors import Options, connector, decode_text
-from corpus.connectors.tabular import csv_rows, json_rows, records_from_rows
+from corpus.connectors.tabular import csv_rows, json_or_jsonl_rows, records_from_rows
 from corpus.connectors.web import html_to_text
 from corpus.document import RawRecord
 from corpus.sources import SourceFile
@@ -137,7 +137,7 @@ def _weibo_mapping(columns: set[str], explicit: dict[str, str]) -> dict[str, str
 @connector("weibo")
 def read_weibo(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
     is_json = source.data.lstrip()[:1] in (b"[", b"{")
-    rows = json_rows(source, options) if is_json else csv_rows(source, options)
+    rows = json_or_jsonl_rows(source, options) if is_json else csv_rows(source, options)
     columns = set().union(*(row.keys() for row in rows[:50])) if rows else set()
     weibo_options = replace(options, mapping=_weibo_mapping(columns, options.mapping))
     for record in records_from_rows(rows, source, weibo_options, platform="weibo"):

@@ -158,8 +158,7 @@ def read_json(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRec
     yield from records_from_rows(json_rows(source, options), source, options)
 
 
-@connector("jsonl")
-def read_jsonl(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
+def jsonl_rows(source: SourceFile, options: Options) -> list[dict[str, Any]]:
     rows = []
     for number, line in enumerate(decode_text(source, options.limits).splitlines(), 1):
         if not line.strip():
@@ -170,7 +169,29 @@ def read_jsonl(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRe
             raise InputError(f"invalid JSON on line {number}: {exc.msg}") from exc
         if isinstance(row, dict):
             rows.append(row)
-    yield from records_from_rows(rows, source, options)
+    return rows
+
+
+def json_or_jsonl_rows(source: SourceFile, options: Options) -> list[dict[str, Any]]:
+    """One JSON document, or JSON Lines (one object per line), whichever the file is."""
+    text = decode_text(source, options.limits)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if first.lstrip().startswith("{") and _is_json(first) and first.strip() != text.strip():
+        return jsonl_rows(source, options)
+    return json_rows(source, options)
+
+
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+@connector("jsonl")
+def read_jsonl(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
+    yield from records_from_rows(jsonl_rows(source, options), source, options)
 
 
 @connector("csv")

