@@ -22,6 +22,7 @@ from assistant.web import (
     routes_briefings,
     routes_drafts,
     routes_history,
+    routes_monitor,
     routes_pages,
 )
 from assistant.web.app import PUBLIC_PATHS, create_app
@@ -84,7 +85,14 @@ def test_every_route_but_the_public_ones_requires_authentication(client: TestCli
     checked = 0
     routes = [
         r
-        for m in (routes_api, routes_briefings, routes_drafts, routes_history, routes_pages)
+        for m in (
+            routes_api,
+            routes_briefings,
+            routes_drafts,
+            routes_history,
+            routes_monitor,
+            routes_pages,
+        )
         for r in m.router.routes
     ]
     for route in routes:
@@ -97,7 +105,7 @@ def test_every_route_but_the_public_ones_requires_authentication(client: TestCli
             assert response.status_code == 401, (method, path, response.status_code)
             assert response.json()["error"] == "AuthError"
             checked += 1
-    assert checked >= 28
+    assert checked >= 31
     page = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert client.get("/healthz").json()["status"] == "ok"

@@ -254,3 +254,27 @@ def test_press_officer_drafts_and_an_approver_approves(browser: Any, corpus_home
             [number, val.get_attribute('meta[name="csrf-token"]', "content")],
         )
         assert status == 403
+
+
+def test_analyst_reads_the_monitoring_dashboard(browser: Any, corpus_home: Path) -> None:
+    """The dashboard in the real browser: the chart, the countries most talked about, their
+    links, and nothing of the restricted cable for a public reader."""
+    with serving(corpus_home, scripted_env(corpus_home, ["unused"])) as url:
+        ana = _page(browser, url)
+        _sign_in(ana, "ana")
+        ana.click("#monitor-link")
+        ana.wait_for_selector("form.filters")
+        ana.fill("input[name=since]", "2025-01-01")
+        ana.fill("input[name=until]", "2025-12-31")
+        ana.click("form.filters button[type=submit]")
+        ana.wait_for_selector("#chart svg")
+        api = ana.evaluate("() => fetch('/api/monitor' + location.search).then(r => r.json())")
+        assert api["totals"]["volume"] >= 10
+        assert f"{api['totals']['volume']} items" in ana.inner_text("#summary")
+        top = api["countries"][0]
+        assert top["name"] in ana.inner_text("#countries")
+        ana.screenshot(path=str(SCREENSHOTS / "monitor.png"), full_page=True)
+        ana.click(f"#countries a:has-text('{top['name']}')")
+        ana.wait_for_selector("#summary")
+        assert ana.inner_text("#summary").startswith(top["country"])
+        assert "Samarkand" not in ana.content()
