@@ -310,6 +310,18 @@ class Registry:
         with Session(self.engine) as session:
             return [to_document(row) for row in session.scalars(query)]
 
+    def readable(self, doc_ids: list[str], clearance_levels: list[str]) -> set[str]:
+        """Those of these documents that exist at one of the listed clearance levels."""
+        found: set[str] = set()
+        with Session(self.engine) as session:
+            for start in range(0, len(doc_ids), 500):
+                query = select(DocumentRow.doc_id).where(
+                    DocumentRow.doc_id.in_(doc_ids[start : start + 500]),
+                    DocumentRow.clearance.in_(clearance_levels),
+                )
+                found.update(session.scalars(query))
+        return found
+
     def minhashes(self, doc_ids: list[str]) -> dict[str, bytes]:
         """Stored MinHash signatures of these documents (those that have one)."""
         found: dict[str, bytes] = {}

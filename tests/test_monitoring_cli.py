@@ -156,3 +156,52 @@ def _doc_ids(env: dict[str, str], mids: list[str]) -> set[str]:
     wanted = set(mids)
     return {d["doc_id"] for d in json.loads(listed.stdout)
             if d["origin"].rsplit("#id=", 1)[-1] in wanted}  # fmt: skip
+
+
+def test_the_briefing_carries_the_alerts_of_its_window(tmp_path: Path) -> None:
+    """Alerts that ended in a briefing's window are in it, citing the posts behind them,
+    in the rendition's language; a public briefing never shows a restricted alert."""
+    from assistant.briefing.model import PublicAlert
+    from assistant.briefing.passages import PassageBook
+    from assistant.briefing.render import _public_line, labels
+    from assistant.briefing.selection import BriefingWindow
+    from assistant.briefing.signals import public_alerts
+    from corpus.registry import Registry
+
+    export = tmp_path / "weibo.jsonl"
+    build_export(export)
+    home = tmp_path / "home"
+    env = cli_env(home)
+    copy = tmp_path / "weibo-restricted.jsonl"
+    copy.write_bytes(export.read_bytes())
+    for path, clearance in ((export, "public"), (copy, "restricted")):
+        done = run_cli("ingest", str(path), "--format", "weibo", "--kind", "social",
+                       "--source", f"Weibo {clearance}", "--clearance", clearance,
+                       "--json", env=env, timeout=900)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    registry = Registry(f"sqlite:///{home / 'dragoman.db'}")
+    window = BriefingWindow(START + timedelta(hours=24), START + timedelta(hours=48))
+    book = PassageBook()
+    found = public_alerts(registry, window, "public", book)
+    assert {(a.signal, a.country) for a in found} == {("volume", "*"), ("negative_share", "*")}
+    cited = {p.doc_id for p in book.passages}
+    assert cited and all(registry.existing([d])[d].clearance == "public" for d in cited)
+    assert len(public_alerts(registry, window, "restricted", PassageBook())) == 4
+    earlier = BriefingWindow(START, START + timedelta(hours=24))
+    assert public_alerts(registry, earlier, "public", PassageBook()) == []
+    negative: PublicAlert = next(a for a in found if a.signal == "negative_share")
+    line = _public_line(negative, "zh", labels()["zh"])
+    assert line.startswith("2024-03-10 08:00 UTC — 全部来源 · 社交媒体：负面占")
+    assert line.endswith("".join(f"[{n}]" for n in negative.citations))
+
+    # the public posts reclassified as restricted: rescored, and gone for public readers
+    again = run_cli("ingest", str(export), "--format", "weibo", "--kind", "social",
+                    "--source", "Weibo public", "--clearance", "restricted", "--json",
+                    env=env, timeout=900)  # fmt: skip
+    assert json.loads(again.stdout)["monitor"]["rescored"] == 608
+    assert public_alerts(registry, window, "public", PassageBook()) == []
+    listed = json.loads(run_cli("alerts", "--json", env=env).stdout)
+    assert listed == {"alerts": [], "campaigns": []}
+    view = run_cli("monitor", "--kind", "social", "--since", "2024-03-09", "--until",
+                   "2024-03-10", "--json", env=env)  # fmt: skip
+    assert json.loads(view.stdout)["totals"]["volume"] == 0

@@ -168,4 +168,7 @@ def list_campaigns(
         query = query.where(CampaignRow.last_ts >= since_ts)
     query = query.order_by(CampaignRow.first_ts.desc()).limit(limit)
     with Session(registry.engine) as db:
-        return [{"id": r.id, **json.loads(r.detail_json)} for r in db.scalars(query)]
+        found = [{"id": r.id, **json.loads(r.detail_json)} for r in db.scalars(query)]
+    cited = sorted({d for c in found for d in c["doc_ids"]})
+    visible = registry.readable(cited, clearances)
+    return [c for c in found if set(c["doc_ids"]) <= visible]

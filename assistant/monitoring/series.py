@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from assistant.briefing.selection import Watchlist
 from assistant.monitoring.attribution import Attribution, Attributor
@@ -141,6 +142,18 @@ def _apply(db: Session, deltas: dict[SeriesKey, list[float]]) -> None:
             db.delete(row)
 
 
+def _changed() -> ColumnElement[bool]:
+    """A document never scored, or changed since in anything its contribution uses."""
+    return or_(
+        ScoredRow.doc_id.is_(None),
+        ScoredRow.content_hash != DocumentRow.content_hash,
+        ScoredRow.clearance != DocumentRow.clearance,
+        ScoredRow.published_ts.is_distinct_from(DocumentRow.published_ts),
+        ScoredRow.kind != DocumentRow.kind,
+        ScoredRow.language != DocumentRow.language,
+    )
+
+
 class SeriesStore:
     """The monitoring tables of one registry."""
 
@@ -154,9 +167,7 @@ class SeriesStore:
         query = (
             select(DocumentRow)
             .outerjoin(ScoredRow, ScoredRow.doc_id == DocumentRow.doc_id)
-            .where(
-                or_(ScoredRow.doc_id.is_(None), ScoredRow.content_hash != DocumentRow.content_hash)
-            )
+            .where(_changed())
             .order_by(DocumentRow.doc_id)
             .limit(limit)
         )
@@ -168,9 +179,7 @@ class SeriesStore:
             select(func.count())
             .select_from(DocumentRow)
             .outerjoin(ScoredRow, ScoredRow.doc_id == DocumentRow.doc_id)
-            .where(
-                or_(ScoredRow.doc_id.is_(None), ScoredRow.content_hash != DocumentRow.content_hash)
-            )
+            .where(_changed())
         )
         with Session(self.engine) as db:
             return int(db.scalar(query) or 0)
@@ -187,7 +196,17 @@ class SeriesStore:
                 if db.get(ScoredRow, doc.doc_id) is not None:
                     report.rescored += 1
                 db.execute(delete(MentionRow).where(MentionRow.doc_id == doc.doc_id))
-                db.merge(ScoredRow(doc_id=doc.doc_id, content_hash=doc.content_hash, scored_at=now))
+                db.merge(
+                    ScoredRow(
+                        doc_id=doc.doc_id,
+                        content_hash=doc.content_hash,
+                        clearance=doc.clearance,
+                        published_ts=doc.published_ts,
+                        kind=doc.kind,
+                        language=doc.language,
+                        scored_at=now,
+                    )
+                )
                 for row in rows:
                     _add_to_series(deltas, row, +1)
                     report.touched.add((row.country, row.topic, row.kind))

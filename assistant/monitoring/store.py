@@ -27,10 +27,17 @@ class MonitorBase(DeclarativeBase):
 
 
 class ScoredRow(MonitorBase):
+    """What a document's contribution was computed from: any change (text, clearance,
+    date, kind, language) makes it pending again."""
+
     __tablename__ = "monitor_scored"
 
     doc_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     content_hash: Mapped[str] = mapped_column(String(64))
+    clearance: Mapped[str] = mapped_column(String(16))
+    published_ts: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(8))
     scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -33,6 +33,7 @@ from assistant.briefing.selection import Watchlist
 from assistant.monitoring.series import Point, SeriesStore
 from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow, bucket_of
 from corpus.document import CLEARANCES
+from corpus.registry import Registry
 
 CADENCE = {"social": ("hour", 12), "news": ("day", 14), "policy": ("day", 14)}
 CITED = 5
@@ -231,10 +232,20 @@ def list_alerts(
     query = query.order_by(AlertRow.window_end.desc(), AlertRow.id.desc()).limit(limit)
     with Session(store.engine) as db:
         rows = list(db.scalars(query))
-    alerts = [alert_dict(r) for r in rows]
+    alerts = _still_readable([alert_dict(r) for r in rows], store.registry, clearances)
     if country:
         alerts = [a for a in alerts if a["series"]["country"] == country]
     return alerts
+
+
+def _still_readable(
+    items: list[dict[str, Any]], registry: Registry, clearances: list[str]
+) -> list[dict[str, Any]]:
+    """Drop what cites a document since reclassified above the reader or deleted: the
+    item was computed from documents the reader may no longer see."""
+    cited = sorted({d for item in items for d in item["doc_ids"]})
+    visible = registry.readable(cited, clearances)
+    return [item for item in items if set(item["doc_ids"]) <= visible]
 
 
 def alert_dict(row: AlertRow) -> dict[str, Any]:
