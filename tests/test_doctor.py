@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import cli_env, free_port, run_cli
 
-COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry"}
+COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry", "sentiment"}
 
 
 @pytest.mark.model
@@ -27,6 +27,7 @@ def test_doctor_json_all_ok(home: Path, small_model: Path) -> None:
     assert "dimension 512" in by_name["embedder"]["detail"]
     assert (home / "chroma").is_dir()
     assert "0 documents" in by_name["registry"]["detail"]
+    assert "probe positive/negative" in by_name["sentiment"]["detail"]
 
 
 def test_doctor_reports_a_bad_registry_url(home: Path) -> None:

@@ -130,3 +130,14 @@ def test_forecast_backtest_on_real_hourly_news_volume() -> None:
     assert all(
         lo <= v <= hi for lo, v, hi in zip(ahead.lower, ahead.values, ahead.upper, strict=True)
     )
+
+
+def test_sentiment_history_carries_values_over_empty_buckets() -> None:
+    from assistant.monitoring.service import sentiment_history
+
+    def p(s: float | None) -> Point:
+        return Point(0, 0 if s is None else 3, s, None)
+
+    assert sentiment_history([p(None), p(0.2), p(None), p(-0.4), p(None)]) == [0.2, 0.2, -0.4, -0.4]
+    assert sentiment_history([p(0.1), p(None), p(None), p(None)]) == []  # mostly empty
+    assert sentiment_history([p(None), p(None)]) == []

@@ -176,6 +176,7 @@ class Monitoring:
         }
 
     def _forecast(self, points: list[Any], granularity: str) -> dict[str, Any]:
+        """Volume (and mean sentiment, where the series has enough of it) ahead."""
         season = SEASON[granularity]
         horizon = self.settings.monitor_forecast_days * (24 if granularity == "hour" else 1)
         volumes = [float(p.volume) for p in points]
@@ -187,11 +188,15 @@ class Monitoring:
         step = GRANULARITIES[granularity]
         result = forecast(volumes, season, horizon, bounds=(0.0, float("inf")))
         start = points[-1].bucket_ts + step
+        felt = sentiment_history(points)
         return {
             "available": True,
             "metric": "volume",
             **result.to_dict(),
             "at": [_iso(start + i * step) for i in range(horizon)],
+            "sentiment": forecast(felt, season, horizon, bounds=(-1.0, 1.0)).to_dict()
+            if len(felt) >= 3 * season
+            else None,
         }
 
     def top_countries(
@@ -237,6 +242,20 @@ class Monitoring:
         return list_alerts(
             self.store, readable_levels(clearance), since_ts, _country(country) if country else None
         )
+
+
+def sentiment_history(points: list[Any]) -> list[float]:
+    """Mean sentiment per bucket from the first bucket with items on, an empty bucket
+    carrying the last value forward; empty when fewer than half the buckets had items."""
+    observed = [p.sentiment for p in points]
+    first = next((i for i, v in enumerate(observed) if v is not None), None)
+    if first is None or sum(v is not None for v in observed[first:]) * 2 < len(observed) - first:
+        return []
+    filled, last = [], 0.0
+    for value in observed[first:]:
+        last = value if value is not None else last
+        filled.append(float(last))
+    return filled
 
 
 def _country(code: str | None) -> str:
