@@ -148,8 +148,11 @@ def sentiment_forecast_figures(attributor: Attributor, per_day: int = 60) -> dic
 
 
 def campaign_figures() -> dict[str, Any]:
-    """All 1,800 real Weibo posts over two days from distinct accounts, plus five planted
-    campaigns (8 accounts within 20 minutes, small edits) and five decoys."""
+    """The real Weibo posts over two days from distinct accounts, plus five planted campaigns
+    (a real post copied by 8 accounts within 16 minutes, small edits) and five decoys (one
+    account repeating itself, or 8 accounts an hour apart).  The copied posts are also in
+    the background, posted once by their author at a random time: when that falls in the
+    burst, the author is rightly one more account of the campaign."""
     rows = corpora.weibo_rows(1800)
     rng = random.Random(11)
     start = datetime(2024, 3, 9, tzinfo=UTC)
@@ -192,9 +195,13 @@ def campaign_figures() -> dict[str, Any]:
         if len(accounts) >= 5:
             found.append(accounts)
     seconds = time.perf_counter() - started
-    hits = sum(any(p == f for f in found) for p in planted)
+    matched = [next((f for f in found if p <= f), None) for p in planted]
+    decoys = [f for f in found if not any(p <= f for p in planted)]
     return {"posts": len(docs), "planted": len(planted), "found": len(found),
-            "planted_found_exactly": hits, "seconds": round(seconds, 2)}  # fmt: skip
+            "planted_found": sum(m is not None for m in matched),
+            "extra_accounts_in_found": sum(len(m - p) for m, p in zip(matched, planted, strict=True)
+                                           if m is not None),
+            "decoys_flagged": len(decoys), "seconds": round(seconds, 2)}  # fmt: skip
 
 
 def main() -> None:
