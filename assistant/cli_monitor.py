@@ -60,7 +60,7 @@ def monitor_command(
     _check(kind, KINDS, "--kind")
     _check(clearance, CLEARANCES, "--clearance")
     monitoring = _monitoring()
-    if topic is not None and topic not in {w.name for w in monitoring.watchlists()}:
+    if topic is not None and topic not in {w.name for w in monitoring.watchlists() if w.keywords}:
         raise InputError(
             f"no topic {topic!r}", fix="topics are watchlists with keywords (DRAGOMAN_WATCHLISTS)"
         )

@@ -90,7 +90,9 @@ def test_monitoring_end_to_end(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = cli_env(tmp_path / "home",
                   DRAGOMAN_MONITOR_WEBHOOK=f"http://127.0.0.1:{server.server_port}/hook",
-                  DRAGOMAN_WEBHOOK_SECRET=SECRET)  # fmt: skip
+                  DRAGOMAN_WEBHOOK_SECRET=SECRET,
+                  DRAGOMAN_WATCHLISTS=json.dumps({"protest": {"keywords": ["坚决反对"],
+                                                              "alert_z": 3}}))  # fmt: skip
     try:
         done = run_cli("ingest", str(export), "--format", "weibo", "--kind", "social",
                        "--source", "Weibo", "--json", env=env, timeout=900)  # fmt: skip
@@ -108,13 +110,20 @@ def test_monitoring_end_to_end(tmp_path: Path) -> None:
     # early warning: the planted burst, and nothing else in the hours the corpus covers
     alerts = monitor["alerts"]
     spike_ts = int((START + timedelta(hours=SPIKE_HOUR)).timestamp())
-    whole = [a for a in alerts if a["series"]["country"] == "*"]
+    whole = [a for a in alerts if a["series"]["country"] == a["series"]["topic"] == "*"]
     assert {(a["signal"], a["window_start"]) for a in whole} == {
         ("volume", spike_ts),
         ("negative_share", spike_ts),
     }
     negative = next(a for a in whole if a["signal"] == "negative_share")
     assert sum(d in _doc_ids(env, built["planted"]["negative"]) for d in negative["doc_ids"]) >= 4
+
+    # the topic (a watchlist with keywords and its own threshold) saw the zh campaign
+    campaign_ts = int((START + timedelta(hours=20)).timestamp())
+    topical = [(a["signal"], a["window_start"], a["watchlist"]) for a in alerts
+               if a["series"]["topic"] == "protest"]  # fmt: skip
+    assert topical == [("volume", campaign_ts, "protest")]
+    assert len(alerts) == 3
 
     # the webhook got the new alerts, signed
     ((body, signature),) = _Receiver.received
@@ -129,6 +138,11 @@ def test_monitoring_end_to_end(tmp_path: Path) -> None:
     points = json.loads(view.stdout)["points"]
     assert len(points) == 48
     assert {p["ts"]: p["volume"] for p in points if p["volume"]} == dict(built["hourly"])
+    topic = run_cli("monitor", "--topic", "protest", "--kind", "social", "--since", "2024-03-09",
+                    "--until", "2024-03-10", "--json", env=env)  # fmt: skip
+    assert json.loads(topic.stdout)["totals"]["volume"] == 8
+    unknown = run_cli("monitor", "--topic", "sports", "--json", env=env)
+    assert unknown.returncode != 0 and "no topic 'sports'" in unknown.stdout + unknown.stderr
     # 36 hours of history are too few for a forecast by the hour, and it says so
     assert json.loads(view.stdout)["forecast"] == {
         "available": False,

@@ -121,6 +121,8 @@ def _add_to_series(deltas: dict[SeriesKey, list[float]], row: MentionRow, sign: 
 def _apply(db: Session, deltas: dict[SeriesKey, list[float]]) -> None:
     for key, (volume, total, negative) in deltas.items():
         row = db.get(SeriesRow, key)
+        if row is None and volume <= 0:
+            continue  # nothing to add (a contribution moved within the same bucket)
         if row is None:
             row = SeriesRow(
                 granularity=key[0],
