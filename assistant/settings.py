@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     monitor_webhook: str | None = Field(
         default=None, description="URL that receives each new early-warning alert (signed)"
     )
+    monitor_webhook_clearance: Literal["public", "internal", "restricted"] = Field(
+        default="public", description="Highest clearance of alerts sent to the webhook"
+    )
     monitor_campaign_minutes: int = Field(
         default=60, ge=1, le=10080, description="Window of a coordinated burst"
     )

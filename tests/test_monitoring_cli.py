@@ -193,6 +193,11 @@ def test_the_briefing_carries_the_alerts_of_its_window(tmp_path: Path) -> None:
                        "--source", f"Weibo {clearance}", "--clearance", clearance,
                        "--json", env=env, timeout=900)  # fmt: skip
         assert done.returncode == 0, done.stderr
+        env["DRAGOMAN_MONITOR_WEBHOOK"] = "http://127.0.0.1:9/hook"  # nothing listens there
+    # restricted alerts are never sent to the (public by default) webhook
+    restricted = json.loads(done.stdout)["monitor"]
+    assert restricted["alerts"] and restricted["deliveries"] == []
+    del env["DRAGOMAN_MONITOR_WEBHOOK"]
     registry = Registry(f"sqlite:///{home / 'dragoman.db'}")
     window = BriefingWindow(START + timedelta(hours=24), START + timedelta(hours=48))
     book = PassageBook()

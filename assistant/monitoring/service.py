@@ -83,7 +83,12 @@ class Monitoring:
         report: UpdateReport = MonitorUpdater(self.store, self.attributor, self.watchlists()).run(
             progress
         )
-        result: dict[str, Any] = {**report.to_dict(), "alerts": [], "campaigns": []}
+        result: dict[str, Any] = {
+            **report.to_dict(),
+            "alerts": [],
+            "campaigns": [],
+            "deliveries": [],
+        }
         if report.first_ts is None or report.last_ts is None:
             return result
         alerts = EarlyWarning(self.store, self.watchlists()).scan(
@@ -108,8 +113,11 @@ class Monitoring:
         return CampaignDetector(self.registry, rules)
 
     def deliver(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """POST new alerts to DRAGOMAN_MONITOR_WEBHOOK (signed); record the outcome."""
+        """POST new alerts up to DRAGOMAN_MONITOR_WEBHOOK_CLEARANCE to
+        DRAGOMAN_MONITOR_WEBHOOK (signed); record the outcome on each."""
         url = self.settings.monitor_webhook
+        levels = readable_levels(self.settings.monitor_webhook_clearance)
+        alerts = [a for a in alerts if a["clearance"] in levels]
         if not alerts or not url:
             return []
         delivery = post_webhook(self.settings, url, {"type": "dragoman.alerts", "alerts": alerts})
