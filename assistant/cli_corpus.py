@@ -149,16 +149,10 @@ def run_indexing(settings: Settings, store: Registry, quiet: bool) -> dict[str, 
 def run_monitoring(settings: Settings, store: Registry, quiet: bool) -> dict[str, Any]:
     """The monitoring stage: sentiment toward countries into the series, then alerts and
     campaigns in the period the new documents cover."""
+    from assistant.cli_monitor import catch_up
     from assistant.monitoring.service import Monitoring
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
-        task = progress.add_task("monitoring", total=None)
-
-        def show(done: int, total: int) -> None:
-            progress.update(task, description=f"monitoring: {done}/{total} documents scored")
-
-        return Monitoring(settings, store).update(show)
+    return catch_up(Monitoring(settings, store), quiet)
 
 
 def _date_flag(value: str | None, flag: str) -> int | None:

@@ -22,7 +22,8 @@ def _monitoring() -> Any:
     return Monitoring(load_settings())
 
 
-def _catch_up(monitoring: Any, quiet: bool) -> dict[str, Any]:
+def catch_up(monitoring: Any, quiet: bool) -> dict[str, Any]:
+    """Score what is pending, with a progress line (ingest's monitoring stage too)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -64,7 +65,7 @@ def monitor_command(
         raise InputError(
             f"no topic {topic!r}", fix="topics are watchlists with keywords (DRAGOMAN_WATCHLISTS)"
         )
-    caught_up = _catch_up(monitoring, as_json) if update else None
+    caught_up = catch_up(monitoring, as_json) if update else None
     view = monitoring.overview(
         country=country,
         topic=topic,
