@@ -196,13 +196,17 @@ def test_blocking_terms_and_restricted_sources_are_refused(server: str, home: Pa
     assert any(f["kind"] == "over_limit" for f in over["version"]["flags"])
     assert val.get(base).status_code == 200  # approvers read every draft
     registry = Registry(f"sqlite:///{home / 'dragoman.db'}")
-    restricted = [
-        d for d in registry.documents(DocFilters(kind="policy")) if d.clearance != "public"
-    ]
+    cleared = {d.clearance: d.doc_id for d in registry.documents(DocFilters(kind="policy"))}
+    # pat (internal) reads the internal note, but posts draw on public documents only
     response = pat.post(
-        "/api/drafts", {"instruction": INSTRUCTION, "doc_ids": [restricted[0].doc_id]}
+        "/api/drafts", {"instruction": INSTRUCTION, "doc_ids": [cleared["internal"]]}
     )
     assert response.status_code == 400 and "public documents only" in response.json()["message"]
+    # the restricted cable is above pat: no such document, as for an id that does not exist
+    response = pat.post(
+        "/api/drafts", {"instruction": INSTRUCTION, "doc_ids": [cleared["restricted"]]}
+    )
+    assert response.status_code == 404 and "restricted" not in response.text
 
 
 def test_cli_drafts_and_lists(server: str, home: Path) -> None:

@@ -36,6 +36,8 @@ class DraftRequest:
     tone: str = "formal"
     doc_ids: list[str] = field(default_factory=list)
     thread: bool = False
+    # whose request: a document above this clearance is "no such document" (never confirmed)
+    reader_clearance: str = "restricted"
 
     def check(self) -> None:
         """Refuse bad input before any model call."""

@@ -53,7 +53,11 @@ class Drafter:
         engine = self.engine
         if request.doc_ids:
             return document_passages(
-                engine.registry, engine.retrieval.embedder, request.doc_ids, request.instruction
+                engine.registry,
+                engine.retrieval.embedder,
+                request.doc_ids,
+                request.instruction,
+                request.reader_clearance,
             )
         return searched_passages(
             engine.search,

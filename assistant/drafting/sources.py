@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.answering.context import select_context
 from assistant.answering.stages import Passage
 from assistant.briefing.passages import PassageBook, is_cjk, usable_sentences
+from assistant.briefing.selection import readable_levels
 from assistant.errors import InputError, NotFoundError
 from corpus.registry import Registry
 from retrieval.search import HybridSearch
@@ -26,14 +27,20 @@ CLEARANCE = "public"
 
 
 def document_passages(
-    registry: Registry, embedder: Embeddings, doc_ids: list[str], instruction: str
+    registry: Registry,
+    embedder: Embeddings,
+    doc_ids: list[str],
+    instruction: str,
+    reader_clearance: str = "restricted",
 ) -> list[Passage]:
-    """One passage per document: its sentences most relevant to the instruction."""
+    """One passage per document: its sentences most relevant to the instruction.  A
+    document above the reader's clearance is reported as missing, like one that is."""
     book = PassageBook()
     numbers = []
+    readable = readable_levels(reader_clearance)
     for doc_id in dict.fromkeys(doc_ids):
         doc = registry.get(doc_id)
-        if doc is None:
+        if doc is None or doc.clearance not in readable:
             raise NotFoundError(f"no document {doc_id!r}", fix="dragoman search … --json")
         if doc.clearance != CLEARANCE:
             raise InputError(

@@ -49,7 +49,7 @@ def create_draft(
     services: Services, user: User, body: DraftIn, ticket: Ticket, client: str | None
 ) -> dict[str, Any]:
     """Generate (holding the model's turn for the whole draft) and enter the workflow."""
-    request = DraftRequest(**body.model_dump())
+    request = DraftRequest(**body.model_dump(), reader_clearance=user.clearance)
     request.check()
     drafter = services.drafter()
     drafter.platform(request.platform)  # an unknown platform is refused before the queue
