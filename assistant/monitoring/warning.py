@@ -129,8 +129,10 @@ class EarlyWarning:
         self.watchlists = watchlists
 
     def scan(self, since_ts: int, until_ts: int) -> list[dict[str, Any]]:
-        """Alerts for windows ending in (since, until]; each clearance level on its own, so
-        no alert mixes what some readers may not see.  Returns the new alerts."""
+        """Alerts for the windows from the one holding ``since_ts`` to the one holding
+        ``until_ts``; each clearance level on its own, so no alert mixes what some readers
+        may not see (a spike only visible in levels combined is not raised).  Returns the
+        new alerts."""
         new = []
         known = self.store.keys()
         for watchlist in self.watchlists:
