@@ -279,6 +279,36 @@ class SeriesStore:
             db.expunge_all()
         return rows
 
+    def country_totals(
+        self, since_ts: int, until_ts: int, kind: str | None, clearances: list[str], limit: int
+    ) -> list[tuple[str, int, float, int]]:
+        """(country, volume, sentiment sum, negatives) of the countries named most often in
+        [since, until), from the daily series, in one query."""
+        volume = func.sum(SeriesRow.volume)
+        query = (
+            select(
+                SeriesRow.country,
+                volume,
+                func.sum(SeriesRow.sentiment_sum),
+                func.sum(SeriesRow.negative),
+            )
+            .where(
+                SeriesRow.granularity == "day",
+                SeriesRow.topic == ANY,
+                SeriesRow.country != ANY,
+                SeriesRow.bucket_ts >= since_ts,
+                SeriesRow.bucket_ts < until_ts,
+                SeriesRow.clearance.in_(clearances),
+            )
+            .group_by(SeriesRow.country)
+            .order_by(volume.desc(), SeriesRow.country)
+            .limit(limit)
+        )
+        if kind:
+            query = query.where(SeriesRow.kind == kind)
+        with Session(self.engine) as db:
+            return [(c, int(v), float(t), int(n)) for c, v, t, n in db.execute(query) if v]
+
     def coverage_start(self, kind: str, clearance: str) -> int | None:
         """When the stored items of this kind and clearance begin (epoch seconds)."""
         query = select(func.min(MentionRow.published_ts)).where(

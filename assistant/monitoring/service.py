@@ -212,29 +212,17 @@ class Monitoring:
     ) -> list[dict[str, Any]]:
         from corpus.countries import country_name
 
-        totals: dict[str, list[float]] = {}
-        for code, topic, series_kind in self.store.keys(levels):
-            if code == ANY or topic != ANY or (kind and series_kind != kind):
-                continue
-            points = self.store.points(
-                "day", since_ts, until_ts, code, ANY, series_kind, clearances=levels
-            )
-            acc = totals.setdefault(code, [0, 0.0, 0.0])
-            for p in points:
-                if p.volume:
-                    acc[0] += p.volume
-                    acc[1] += (p.sentiment or 0.0) * p.volume
-                    acc[2] += (p.negative_share or 0.0) * p.volume
-        ranked = sorted(((c, a) for c, a in totals.items() if a[0]), key=lambda x: -x[1][0])
         return [
             {
-                "country": c,
-                "name": country_name(c),
-                "volume": int(a[0]),
-                "sentiment": round(a[1] / a[0], 4),
-                "negative_share": round(a[2] / a[0], 4),
+                "country": code,
+                "name": country_name(code),
+                "volume": volume,
+                "sentiment": round(total / volume, 4),
+                "negative_share": round(negative / volume, 4),
             }
-            for c, a in ranked[:limit]
+            for code, volume, total, negative in self.store.country_totals(
+                since_ts, until_ts, kind, levels, limit
+            )
         ]
 
     def campaigns(self, clearance: str, since: str | None = None) -> list[dict[str, Any]]:
