@@ -66,15 +66,12 @@ eval-gate: install
 
 test: lint typecheck pytest eval-gate
 
+# Every headline figure in one run (about 75 min on 2 cores; bench/RESULTS.md records them).
+# The other studies (XQuAD retrieval, fusion tuning, drafting, monitoring) run one by one:
+# `$(BIN)/python bench/<name>.py`.
 bench: install
-	$(BIN)/python bench/ingest_throughput.py
-	$(BIN)/python bench/xquad_retrieval.py
-	$(BIN)/python bench/tune_fusion.py
-	$(BIN)/python bench/ask_latency.py
-	$(BIN)/python bench/serve_load.py
-	$(BIN)/python bench/briefing.py
-	$(BIN)/python bench/drafting.py
-	$(BIN)/python bench/monitoring.py
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -65,7 +65,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the registry")
 
     chunk_tokens: int = Field(default=160, ge=16, description="Chunk budget (cl100k tokens)")
-    ingest_batch_size: int = Field(default=200, ge=1, description="Documents per transaction")
+    ingest_batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="Documents per transaction (indexing: at most 32, monitoring: at most 64)",
+    )
     fusion_lexical_weight: float = Field(
         default=1.0, ge=0.0, description="BM25's weight against dense (1.0) in rank fusion"
     )

@@ -3,7 +3,8 @@
 Builds a scratch home (the White House demo files, one account with an API token), serves it
 on the chosen backend (default: the embedded 1.5B), waits for the warm-up, then drives it with
 the same client mix as tests/test_web_load.py (questions, half streamed; searches; health
-checks), honouring Retry-After.  Prints the outcome counts and latency percentiles as JSON.
+checks), honouring Retry-After.  Prints the outcome counts, latency percentiles and the server's resident memory (warm and idle,
+peak under load sampled every 0.5 s, after the load; the process and its children) as JSON.
 
     python bench/serve_load.py [--backend local] [--clients 50] [--seconds 60]
 """
@@ -22,9 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.procinfo import RssSampler, tree_rss_mb  # noqa: E402
 from tests.conftest import cli_env, run_cli  # noqa: E402
 from tests.load_driver import run_load  # noqa: E402
-from tests.web_support import build_home, serving  # noqa: E402
+from tests.web_support import build_home, serving_process  # noqa: E402
 
 
 def main() -> None:
@@ -46,14 +48,19 @@ def main() -> None:
             DRAGOMAN_RATE_ASKS_PER_MINUTE="100000", DRAGOMAN_RATE_REQUESTS_PER_MINUTE="100000",
         )  # fmt: skip
         token = json.loads(run_cli("users", "token", "ana", "--json", env=env).stdout)["token"]
-        with serving(home, env) as url:
+        with serving_process(home, env) as (url, process):
+            idle_rss = tree_rss_mb(process.pid)  # warmed up: model loaded, nothing asked yet
             started = time.time()
-            report = run_load(url, token, clients=args.clients, seconds=args.seconds)
+            with RssSampler(process.pid) as sampler:
+                report = run_load(url, token, clients=args.clients, seconds=args.seconds)
             import httpx
 
             gate = httpx.get(f"{url}/healthz").json()["generation"]
+            after_rss = tree_rss_mb(process.pid)
     summary = report.to_dict()
     summary.update({
+        "serve_rss_mb": {"idle_warm": idle_rss, "peak_under_load": sampler.peak_mb,
+                         "after_load": after_rss},
         "backend": args.backend, "generation_queue": int(args.queue), "gate_after": gate,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores", "started": started,
     })  # fmt: skip

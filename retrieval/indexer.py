@@ -64,7 +64,8 @@ def index_pending(
     started = time.perf_counter()
     report = IndexReport()
     touched: set[str] = set()
-    while pending := registry.pending_index(DOCS_PER_BATCH):
+    batch_size = min(DOCS_PER_BATCH, retrieval.settings.ingest_batch_size)
+    while pending := registry.pending_index(batch_size):
         batch = [doc for doc, _ in pending]
         # Chunks of a changed document go first. A crash after the upsert but before the
         # mark leaves it "pending" with chunks in place: the same deterministic ids are

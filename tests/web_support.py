@@ -95,6 +95,15 @@ def scripted_env(
 @contextmanager
 def serving(home: Path, env: dict[str, str]) -> Iterator[str]:
     """The real `dragoman serve` on a free loopback port, warmed up; yields its URL."""
+    with serving_process(home, env) as (url, _process):
+        yield url
+
+
+@contextmanager
+def serving_process(
+    home: Path, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `serving`, also yielding the server process (for its memory, its signals)."""
     port = free_port()
     log_path = home.parent / f"serve-{port}.log"
     with log_path.open("wb") as log:
@@ -110,7 +119,7 @@ def serving(home: Path, env: dict[str, str]) -> Iterator[str]:
                 assert process.poll() is None, log_path.read_text()[-2000:]
                 assert time.monotonic() < deadline, "the engine did not warm up"
                 time.sleep(0.5)
-            yield url
+            yield url, process
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -338,8 +338,13 @@ class MonitorUpdater:
     """Scores pending documents in batches, with progress."""
 
     def __init__(
-        self, store: SeriesStore, attributor: Attributor, watchlists: list[Watchlist]
+        self,
+        store: SeriesStore,
+        attributor: Attributor,
+        watchlists: list[Watchlist],
+        batch: int = BATCH,
     ) -> None:
+        self.batch = batch
         self.store = store
         self.attributor = attributor
         self.watchlists = watchlists
@@ -348,7 +353,7 @@ class MonitorUpdater:
         report = UpdateReport()
         total = self.store.pending_count()
         done = 0
-        while batch := self.store.pending(BATCH):
+        while batch := self.store.pending(self.batch):
             dated = [d for d in batch if d.published_ts is not None]
             report.undated += len(batch) - len(dated)
             found = self.attributor.attribute_many(

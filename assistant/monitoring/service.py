@@ -18,7 +18,7 @@ from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
 from assistant.monitoring.forecast import forecast
 from assistant.monitoring.sentiment import SentimentClassifier
-from assistant.monitoring.series import MonitorUpdater, SeriesStore, UpdateReport
+from assistant.monitoring.series import BATCH, MonitorUpdater, SeriesStore, UpdateReport
 from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow
 from assistant.monitoring.warning import EarlyWarning, list_alerts
 from assistant.settings import Settings
@@ -80,9 +80,9 @@ class Monitoring:
 
     def update(self, progress: Progress = lambda _d, _t: None) -> dict[str, Any]:
         """Score what is new; raise alerts and find campaigns in the period it covers."""
-        report: UpdateReport = MonitorUpdater(self.store, self.attributor, self.watchlists()).run(
-            progress
-        )
+        batch = min(BATCH, self.settings.ingest_batch_size)
+        updater = MonitorUpdater(self.store, self.attributor, self.watchlists(), batch)
+        report: UpdateReport = updater.run(progress)
         result: dict[str, Any] = {
             **report.to_dict(),
             "alerts": [],
