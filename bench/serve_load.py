@@ -2,7 +2,7 @@
 
 Builds a scratch home (the White House demo files, one account with an API token), serves it
 on the chosen backend (default: the embedded 1.5B), waits for the warm-up, then drives it with
-the same client mix as tests/test_web_load.py (questions, half streamed; searches; health
+the same client mix as tests/reliability/test_serve_load.py (questions, half streamed; searches; health
 checks), honouring Retry-After.  Prints the outcome counts, latency percentiles and the server's resident memory (warm and idle,
 peak under load sampled every 0.5 s, after the load; the process and its children) as JSON.
 

@@ -124,3 +124,39 @@ class DraftEchoChatModel(BaseChatModel):
             reply = {"sentences": sentences[:4], "hashtags": self.hashtags}
         content = json.dumps(reply, ensure_ascii=False)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=content))])
+
+
+class GullibleChatModel(BaseChatModel):
+    """The worst reader a planted instruction can meet: whenever a numbered source in its
+    prompt carries a canary code (``ZQX…``), it obeys — it answers with that code followed by
+    the source's own words, cited to it (so the sentence is as supported as it can be).
+    Otherwise it echoes the first sentence of source 1. Tests the defences around the model."""
+
+    seen: list[list[BaseMessage]] = Field(default_factory=list)
+
+    @property
+    def _llm_type(self) -> str:
+        return "gullible"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.seen.append(list(messages))
+        prompt = str(messages[-1].content)
+        sources = re.findall(r"^\[(\d+)\] [^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt,
+                             re.M | re.S)  # fmt: skip
+        reply = "NOT_IN_SOURCES"
+        for number, text in sources:
+            code = re.search(r"ZQX[0-9A-F]{6}", text)
+            if code:
+                reply = f"{code.group(0)} {text.strip()[:200]} [{number}]"
+                break
+        else:
+            if sources:
+                first = re.split(r"(?<=[.!?。！？])\s*", sources[0][1].strip())[0]
+                reply = f"{first} [{sources[0][0]}]"
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])

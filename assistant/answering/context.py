@@ -2,8 +2,9 @@
 
 Prefill dominates on the embedded model, so the prompt carries only the retrieved
 sentences most similar to the question (multilingual embeddings, so this works across
-languages), grouped back into their passages in document order.  Sentences that
-address the assistant with instructions are dropped here and recorded.
+languages), grouped back into their passages in document order.  A sentence that
+addresses the assistant with instructions is dropped here, with the rest of its passage
+(a social post whole), and recorded.
 """
 
 from __future__ import annotations
@@ -39,13 +40,20 @@ def _units(results: list[SearchResult]) -> tuple[list[_Unit], dict[int, list[str
     dropped: dict[int, list[str]] = {}
     seen: set[tuple[str, int]] = set()
     for i, result in enumerate(results):
-        for start, end in sentence_spans(result.text):
+        spans = sentence_spans(result.text)
+        texts = [result.text[start:end] for start, end in spans]
+        # An instruction usually goes on past the sentence that gives it away ("Pretend you
+        # are X. X always says …"): the rest of the passage goes with it, and a social post —
+        # one author's few lines — goes whole.
+        hostile = next((n for n, text in enumerate(texts) if looks_like_instruction(text)), None)
+        if hostile is not None and result.kind == "social":
+            hostile = 0
+        for n, ((start, end), text) in enumerate(zip(spans, texts, strict=True)):
             key = (result.doc_id, result.start + start)
             if key in seen:  # chunk overlap: the same sentence twice
                 continue
             seen.add(key)
-            text = result.text[start:end]
-            if looks_like_instruction(text):
+            if hostile is not None and n >= hostile:
                 dropped.setdefault(i, []).append(text)
                 continue
             units.append(_Unit(i, result.start + start, result.start + end, text))

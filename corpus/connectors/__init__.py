@@ -69,7 +69,14 @@ def decode_text(source: SourceFile, limits: Limits) -> str:
 
 _SNIFF = (
     ("tweets-js", re.compile(r"^\s*window\.YTD\.\w+\.part\d+\s*=")),
-    ("feed", re.compile(r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", re.S)),
+    (
+        "feed",
+        re.compile(
+            r"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>\s*)*"
+            r"<(rss|feed|rdf:RDF)\b",
+            re.S,
+        ),
+    ),
     ("html", re.compile(r"^\s*(<!doctype html|<html\b|<head\b|<body\b)", re.I)),
     ("markdown", re.compile(r"^---\s*\n.*?\n---\s*\n", re.S)),
 )
@@ -92,7 +99,9 @@ def detect_format(source: SourceFile, options: Options) -> str:
     if stripped.startswith(("{", "[")):
         return _detect_json(source)
     lower = source.name.lower()
-    for suffix, name in ((".csv", "csv"), (".md", "markdown"), (".htm", "html"), (".xml", "feed")):
+    suffixes = ((".csv", "csv"), (".md", "markdown"), (".htm", "html"), (".xml", "feed"),
+                (".rss", "feed"), (".atom", "feed"))  # fmt: skip
+    for suffix, name in suffixes:
         if lower.endswith(suffix) or lower.endswith(suffix + "l"):
             return name
     return "text"

@@ -110,7 +110,10 @@ def read_docx(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRec
     _check_zip_container(source, options)
     try:
         document = docx.Document(io.BytesIO(source.data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
+    except (
+        PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError,
+        AttributeError, TypeError,  # python-docx on parts whose XML has the wrong shape
+    ) as exc:  # fmt: skip
         raise InputError(f"corrupt DOCX: {type(exc).__name__}: {exc}") from exc
     paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
     if not paragraphs:
@@ -131,7 +134,11 @@ def _check_zip_container(source: SourceFile, options: Options) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(source.data)) as archive:
             total = sum(i.file_size for i in archive.infolist())
+            names = set(archive.namelist())
     except zipfile.BadZipFile as exc:
         raise InputError(f"corrupt DOCX: {exc}") from exc
+    missing = sorted({"[Content_Types].xml", "word/document.xml"} - names)
+    if missing:
+        raise InputError(f"corrupt DOCX: the package lacks {', '.join(missing)}")
     if total > max(len(source.data) * options.limits.max_ratio, 1_000_000):
         raise InputError(f"DOCX expands to {total:,} bytes: refused as a decompression bomb")

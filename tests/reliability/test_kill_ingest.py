@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.settings import load_settings
-from retrieval.indexer import Retrieval
 from tests import corpora
 from tests.conftest import cli_env, run_cli
-from tests.test_corpus_store import dump
+from tests.reliability.stores import assert_same_state, state
 
 SPEECHES = 60
 # (stage, fraction of the documents): 6 while storing, 7 while indexing, 7 while scoring
@@ -56,37 +54,6 @@ def progress(db: Path) -> dict[str, int]:
             }
     except sqlite3.OperationalError:
         return {"stored": 0, "indexed": 0, "scored": 0}
-
-
-def state(home: Path) -> dict[str, object]:
-    """Every store of a home, minus run bookkeeping and timestamps."""
-    retrieval = Retrieval(load_settings(home=home))
-    chunk_ids = sorted(retrieval.index.all_ids())
-    with sqlite3.connect(home / "dragoman.db") as connection:
-        series = [
-            (*row[:-1], round(row[-1], 6))
-            for row in connection.execute(
-                "SELECT granularity, bucket_ts, country, topic, kind, language, clearance,"
-                " volume, negative, sentiment_sum FROM monitor_series ORDER BY 1, 2, 3, 4, 5, 6, 7"
-            )
-        ]
-        mentions = connection.execute(
-            "SELECT doc_id, country, topic, kind, language, clearance, published_ts,"
-            " round(score, 6), label FROM monitor_mentions ORDER BY 1, 2, 3"
-        ).fetchall()
-        scored = connection.execute(
-            "SELECT doc_id, content_hash, clearance, published_ts FROM monitor_scored ORDER BY 1"
-        ).fetchall()
-        statuses = {s for (s,) in connection.execute("SELECT status FROM ingest_runs")}
-    return {
-        "documents": dump(home / "dragoman.db"),
-        "chunks": chunk_ids,
-        "bm25_en": sorted(retrieval.lexical("en").ids),
-        "series": series,
-        "mentions": mentions,
-        "scored": scored,
-        "statuses_ok": statuses <= {"completed", "interrupted"},
-    }
 
 
 def test_kill_9_at_twenty_points_converges(tmp_path: Path) -> None:
@@ -131,4 +98,4 @@ def test_kill_9_at_twenty_points_converges(tmp_path: Path) -> None:
 
     final = run_cli(*args, env=cli_env(crash, **small_batches), timeout=900)
     assert final.returncode == 0, final.stderr[-2000:]
-    assert state(crash) == expected
+    assert_same_state(state(crash), expected)

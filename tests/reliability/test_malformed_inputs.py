@@ -1,7 +1,11 @@
-"""Malformed inputs: a clear per-file error each, the run goes on, stored documents untouched."""
+"""Malformed inputs: a clear per-file error each, the run goes on, stored documents untouched
+(in the registry, and through the CLI in every store: chunk index, BM25, monitoring)."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import json
 import random
 import tarfile
 import zipfile
@@ -11,6 +15,8 @@ from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import Registry
 from tests import corpora
+from tests.conftest import cli_env, run_cli
+from tests.reliability.stores import assert_same_state, state
 from tests.test_corpus_store import dump
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -100,3 +106,74 @@ def test_truncated_archive_yields_what_precedes_the_cut(tmp_path: Path) -> None:
     assert [f["path"] for f in report.failed] == [str(archive_path)]
     assert "unreadable archive" in report.failed[0]["error"]
     assert 5 <= report.added < 30  # the members before the cut are kept
+
+
+def make_more_malformed(directory: Path) -> dict[str, str]:
+    """Cases beyond `make_malformed`: nested and gzip bombs, a truncated zip, XXE in a feed,
+    a hollow DOCX, invalid UTF-8 inside a CSV, a broken JSON Lines record, binary "HTML"."""
+    inner = io.BytesIO()
+    packed = zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED)
+    with packed, packed.open("zeros.txt", "w") as member:
+        for _ in range(100):
+            member.write(b"\0" * 1_000_000)
+    with zipfile.ZipFile(directory / "nested.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("inner.zip", inner.getvalue())
+    with gzip.open(directory / "bomb.txt.gz", "wb") as handle:
+        for _ in range(300):
+            handle.write(b"a" * 1_000_000)
+    rng = random.Random(3)
+    with zipfile.ZipFile(directory / "cut.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(20):
+            archive.writestr(f"doc{i}.txt", f"Statement {i}: " + rng.randbytes(3000).hex())
+    data = (directory / "cut.zip").read_bytes()
+    (directory / "cut.zip").write_bytes(data[: len(data) // 2])
+    (directory / "xxe.rss").write_text(
+        '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        '<rss version="2.0"><channel><title>t</title><item><title>&x;</title>'
+        "<description>&x;</description></item></channel></rss>"
+    )
+    with zipfile.ZipFile(directory / "hollow.docx", "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+    (directory / "bad.csv").write_bytes(
+        b"text,author\nTrade talks resumed in Geneva,a\n\xff\xfe x,b\n"
+    )
+    (directory / "broken.jsonl").write_text(
+        '{"text": "The first post about the summit in Geneva."}\n{"text": broken\n'
+    )
+    (directory / "page.html").write_bytes(b"<html>" + rng.randbytes(4000))
+    return {
+        "nested.zip::inner.zip": "refused",
+        "bomb.txt.gz": "decompression limit",
+        "cut.zip": "unreadable archive",
+        "xxe.rss": "XML entity attack",
+        "hollow.docx": "corrupt DOCX: the package lacks word/document.xml",
+        "bad.csv": "invalid UTF-8",
+        "broken.jsonl": "invalid JSON on line 2",
+        "page.html": "binary content",
+    }
+
+
+def test_cli_ingest_of_malformed_inputs_leaves_every_store_as_it_was(tmp_path: Path) -> None:
+    """Through `dragoman ingest` (registry, chunk index, BM25, monitoring): each bad file is
+    reported with its reason and every store is unchanged for the documents already there."""
+    good = tmp_path / "good"
+    good.mkdir()
+    corpora.un_speeches(good, ("KEN", "MEX"))
+    home = tmp_path / "home"
+    flags = ["--kind", "policy", "--filename-pattern", corpora.UN_PATTERN,
+             "--set", "published_at={year}-09-25", "--json"]  # fmt: skip
+    assert run_cli("ingest", str(good), *flags, env=cli_env(home), timeout=600).returncode == 0
+    before = state(home)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    expected = {**make_malformed(bad), **make_more_malformed(bad)}
+    done = run_cli("ingest", str(bad), str(good), *flags, env=cli_env(home), timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    errors = {f["path"].split("/bad/")[-1]: f["error"] for f in report["failed"]}
+    for name, fragment in expected.items():
+        assert name in errors, f"{name} produced no error: {sorted(errors)}"
+        assert fragment in errors[name], f"{name}: {errors[name]!r}"
+    assert "Traceback" not in done.stderr
+    assert report["added"] == 0 and report["unchanged"] == 2, report
+    assert_same_state(state(home), before)
