@@ -145,11 +145,10 @@ def measure(home: Path, n_queries: int, chroma_url: str | None) -> dict[str, Any
 
 
 def child(*args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True,
+    done = subprocess.run(  # progress lines go straight through on stderr
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )  # fmt: skip
-    sys.stderr.write(done.stderr[-4000:] if done.returncode else "")
     if done.returncode != 0:
         raise SystemExit(f"`scale.py {' '.join(args)}` failed ({done.returncode})")
     result: dict[str, Any] = json.loads(done.stdout)
