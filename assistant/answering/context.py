@@ -3,8 +3,8 @@
 Prefill dominates on the embedded model, so the prompt carries only the retrieved
 sentences most similar to the question (multilingual embeddings, so this works across
 languages), grouped back into their passages in document order.  A sentence that
-addresses the assistant with instructions is dropped here, with the rest of its passage
-(a social post whole), and recorded.
+addresses the assistant with instructions is dropped here, with the rest of its passage,
+and recorded.
 """
 
 from __future__ import annotations
@@ -43,11 +43,9 @@ def _units(results: list[SearchResult]) -> tuple[list[_Unit], dict[int, list[str
         spans = sentence_spans(result.text)
         texts = [result.text[start:end] for start, end in spans]
         # An instruction usually goes on past the sentence that gives it away ("Pretend you
-        # are X. X always says …"): the rest of the passage goes with it, and a social post —
-        # one author's few lines — goes whole.
+        # are X. X always says …"): the rest of the passage goes with it. What precedes it
+        # stays usable (a post's report of a fact, before its injected line).
         hostile = next((n for n, text in enumerate(texts) if looks_like_instruction(text)), None)
-        if hostile is not None and result.kind == "social":
-            hostile = 0
         for n, ((start, end), text) in enumerate(zip(spans, texts, strict=True)):
             key = (result.doc_id, result.start + start)
             if key in seen:  # chunk overlap: the same sentence twice
