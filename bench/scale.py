@@ -14,6 +14,7 @@ by `chroma run`. ``--home`` keeps the index for re-runs (building embeds every c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
@@ -172,11 +173,9 @@ def with_chroma_server(home: Path, n_queries: int) -> dict[str, Any]:
     try:
         deadline = time.monotonic() + 120
         while True:
-            try:
+            with contextlib.suppress(httpx.TransportError):  # not listening yet
                 if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).status_code == 200:
                     break
-            except httpx.TransportError:
-                pass
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"`chroma run` did not start: see {home / 'chroma-run.log'}")
             time.sleep(0.5)
