@@ -21,6 +21,7 @@ from assistant.cli_monitor import alerts_command, monitor_command
 from assistant.cli_search import reindex_command, search_command
 from assistant.cli_web import audit_command, serve_command, users_app
 from assistant.errors import DragomanError, InputError
+from assistant.redact import install_log_scrubber, scrub
 from assistant.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -165,14 +166,25 @@ def backends_command(as_json: JsonFlag = False) -> None:
     out.print(table)
 
 
-def _report(exc: DragomanError, as_json: bool) -> int:
+def _report(exc: DragomanError, as_json: bool, secrets: set[str]) -> int:
+    message, fix = scrub(exc.message, secrets), scrub(exc.fix, secrets) if exc.fix else None
     if as_json:
-        emit_json(exc.to_dict())
+        emit_json({**exc.to_dict(), "message": message, "fix": fix})
     else:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        if exc.fix:
-            err.print(f"[yellow]fix:[/yellow] {exc.fix}", highlight=False)
+        err.print(f"[red]error:[/red] {message}", highlight=False)
+        if fix:
+            err.print(f"[yellow]fix:[/yellow] {fix}", highlight=False)
     return exc.exit_code
+
+
+def _secrets() -> set[str]:
+    """The configured secrets, masked from every log record from here on."""
+    try:
+        secrets = load_settings().secrets()
+    except DragomanError:
+        return set()
+    install_log_scrubber(secrets)
+    return secrets
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -182,7 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     else it lets through, so our own errors are reported here.
     """
     args = sys.argv[1:] if argv is None else argv
+    secrets = _secrets()
     try:
         app(args=args, prog_name="dragoman")
     except DragomanError as exc:
-        sys.exit(_report(exc, "--json" in args))
+        sys.exit(_report(exc, "--json" in args, secrets))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +13,7 @@ from assistant.cli_common import JsonFlag, emit_json, err, out
 from assistant.errors import InputError
 from assistant.settings import Settings, load_settings
 from corpus.connectors import Options, known_formats
-from corpus.document import CLEARANCES, KINDS
+from corpus.document import CLEARANCES, KINDS, Document
 from corpus.registry import DocFilters, Registry
 
 docs_app = typer.Typer(help="List and show stored documents.", no_args_is_help=True)
@@ -92,6 +93,7 @@ def ingest_command(
         timezone=timezone,
         near_dup_threshold=near_dup_threshold,
         batch_size=settings.ingest_batch_size,
+        actor=f"cli:{getpass.getuser()}",
     )
     store = Registry(settings.registry_url)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
@@ -164,6 +166,25 @@ def _date_flag(value: str | None, flag: str) -> int | None:
 
 
 @docs_app.command("list")
+def _show_versions(store: Registry, document: Document, as_json: bool) -> None:
+    earlier = store.versions(document.doc_id)
+    if as_json:
+        emit_json({"doc_id": document.doc_id, "current": document.model_dump(mode="json"),
+                   "versions": earlier})  # fmt: skip
+        return
+    out.print(f"[bold]{document.title}[/bold] ({document.doc_id})", highlight=False)
+    if not earlier:
+        out.print("no earlier version: the document has not been changed since it was added")
+    for v in earlier:
+        out.print(
+            f"v{v['version']} · {v['clearance']} · written {v['written_at'] or '?'} by "
+            f"{v['written_by'] or '?'} · replaced {v['superseded_at']} by "
+            f"{v['superseded_by'] or '?'} · {len(v['text'])} chars · {v['title']}",
+            highlight=False, markup=False,
+        )  # fmt: skip
+    out.print(f"current: {document.clearance} · {len(document.text)} chars", highlight=False)
+
+
 def docs_list(
     kind: Annotated[str | None, typer.Option()] = None,
     lang: Annotated[str | None, typer.Option("--lang")] = None,
@@ -194,12 +215,21 @@ def docs_list(
 
 
 @docs_app.command("show")
-def docs_show(doc_id: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
+def docs_show(
+    doc_id: Annotated[str, typer.Argument()],
+    versions: Annotated[
+        bool, typer.Option("--versions", help="List its earlier versions (who, when, what)")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Show one document, with the documents that duplicate it ("also reported by")."""
     store = registry()
     document = store.get(doc_id)
     if document is None:
         raise InputError(f"no document {doc_id!r}", fix="see `dragoman docs list`")
+    if versions:
+        _show_versions(store, document, as_json)
+        return
     also = [
         {"doc_id": d.doc_id, "source": d.source, "url": d.url, "kind": d.duplicate_kind}
         for d in store.duplicates_of(doc_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import ipaddress
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -47,12 +48,16 @@ def serve_command(
     import uvicorn
 
     from assistant.cli import prepare_local_model
+    from assistant.memory import limit_arenas
     from assistant.web.app import create_app
 
+    limit_arenas()  # before any worker thread: a few malloc arenas, not 8 per core
+
     settings = load_settings()
-    if settings.placeholder_secret and not _loopback(host):
+    if settings.weak_secret and not _loopback(host):
         raise ConfigError(
-            f"refusing to serve on {host} with the placeholder DRAGOMAN_SECRET_KEY",
+            f"refusing to serve on {host} with the placeholder DRAGOMAN_SECRET_KEY "
+            "(or one shorter than 32 random characters)",
             fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
         )
     spec = backend or settings.llm_backend
@@ -63,7 +68,7 @@ def serve_command(
         emit_json({"url": url, "backend": spec, "environment": settings.environment})
     else:
         err.print(f"Dragoman on [bold]{url}[/bold] (backend {spec}); API reference at {url}/docs")
-        if settings.placeholder_secret:
+        if settings.weak_secret:
             err.print("[yellow]development secret key: fine on loopback, never in production")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
@@ -114,6 +119,28 @@ def users_add(
         out.print(f"{status}: {user.username} ({user.role}, clearance {user.clearance})")
 
 
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from standard input")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set an account's password (every session of the account ends); audited."""
+    from assistant.web.accounts import Accounts
+    from assistant.web.audit import AuditLog
+    from assistant.web.store import WebStore
+
+    store = WebStore(load_settings().web_url)
+    user = Accounts(store).set_password(username, _read_password(password_stdin))
+    AuditLog(store).record(cli_actor(), "password_set", username)
+    if as_json:
+        emit_json({"status": "changed", **user.to_dict()})
+    else:
+        out.print(f"password changed: {user.username} (its sessions have ended)")
+
+
 @users_app.command("list")
 def users_list(as_json: JsonFlag = False) -> None:
     """Every account with role, clearance and state."""
@@ -162,6 +189,9 @@ def users_enable(username: Annotated[str, typer.Argument()], as_json: JsonFlag =
 def users_token(
     username: Annotated[str, typer.Argument()],
     name: Annotated[str, typer.Option(help="What the token is for")] = "script",
+    expires_days: Annotated[
+        float | None, typer.Option(help="Stop working after this many days (default: never)")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API token (`Authorization: Bearer …`); it is shown once, stored hashed."""
@@ -170,10 +200,12 @@ def users_token(
     from assistant.web.store import WebStore
 
     store = WebStore(load_settings().web_url)
-    token = Accounts(store).create_token(username, name)
-    AuditLog(store).record(cli_actor(), "token_create", username, {"name": name})
+    token = Accounts(store).create_token(username, name, expires_days)
+    AuditLog(store).record(cli_actor(), "token_create", username,
+                           {"name": name, "expires_days": expires_days})  # fmt: skip
     if as_json:
-        emit_json({"username": username, "name": name, "token": token})
+        emit_json({"username": username, "name": name, "token": token,
+                   "expires_days": expires_days})  # fmt: skip
     else:
         out.print(token)
         err.print("[dim]shown once: store it now[/dim]")
@@ -201,17 +233,29 @@ def audit_command(
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 50,
     actor: Annotated[str | None, typer.Option(help="Only this user")] = None,
     action: Annotated[str | None, typer.Option(help="login, ask, search, ingest, export…")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Only check the chain and the head (no entries)")
+    ] = False,
+    head: Annotated[
+        Path | None, typer.Option(help="Compare with this exported head (default: the kept one)")
+    ] = None,
+    export_head: Annotated[
+        Path | None, typer.Option(help="Write the signed head here (keep it off this machine)")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The newest audit-log entries, and a check of the whole hash chain (exit 1 if broken)."""
+    """The newest audit-log entries, and a check of the whole keyed hash chain against the
+    signed head kept outside the database (exit 1 if rows were altered or removed)."""
     from assistant.web.audit import AuditLog
     from assistant.web.store import WebStore
 
-    audit = AuditLog(WebStore(load_settings().web_url))
-    entries = audit.entries(limit, actor, action)
-    chain = audit.verify_chain()
+    settings = load_settings()
+    audit = AuditLog(WebStore(settings.web_url), settings)
+    entries = [] if verify else audit.entries(limit, actor, action)
+    chain = audit.verify_chain(head)
+    exported = audit.export_head(export_head) if export_head and chain.intact else None
     if as_json:
-        emit_json({"entries": entries, "chain": chain.to_dict()})
+        emit_json({"entries": entries, "chain": chain.to_dict(), "exported_head": exported})
     else:
         table = Table("id", "at", "actor", "action", "target")
         for entry in entries:
@@ -219,6 +263,9 @@ def audit_command(
                           entry["target"] or "")  # fmt: skip
         out.print(table)
         state = "intact" if chain.intact else f"BROKEN at row {chain.first_bad_id}"
-        out.print(f"{chain.rows} rows; hash chain {state}")
+        out.print(f"{chain.rows} rows; hash chain {state}; head: {chain.head}"
+                  + (f" ({chain.reason})" if chain.reason else ""))  # fmt: skip
+        if exported:
+            out.print(f"head (row {exported['id']}) written to {export_head}")
     if not chain.intact:
         raise typer.Exit(1)

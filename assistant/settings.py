@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
+from assistant.redact import MASK, SECRET_KEY, mask_url_password, mask_value, secret_values
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "dev-secret"})
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -164,6 +165,18 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"
     )
     session_hours: float = Field(default=12.0, gt=0, description="Web session lifetime")
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the audit chain (default: the key file below, made once)",
+    )
+    audit_key_file: Path | None = Field(
+        default=None, description="Where the audit HMAC key is kept (default HOME/audit.key)"
+    )
+    audit_head_file: Path | None = Field(
+        default=None,
+        description="Signed copy of the newest audit row, kept outside the database "
+        "(default HOME/audit.head.json); `dragoman audit --verify` compares with it",
+    )
     cookie_secure: bool | None = Field(
         default=None, description="Secure cookies (HTTPS only); default: on in production"
     )
@@ -187,12 +200,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment != "development" and self.placeholder_secret:
+        if self.environment != "development" and self.weak_secret:
             raise ValueError(
-                "DRAGOMAN_SECRET_KEY is a placeholder; set a random value outside development "
-                '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
+                "DRAGOMAN_SECRET_KEY must be at least 32 random bytes outside development "
+                "(a placeholder, a short or repetitive value is refused): "
+                'python -c "import secrets; print(secrets.token_urlsafe(32))"'
             )
         return self
+
+    @property
+    def weak_secret(self) -> bool:
+        """A placeholder, or fewer than 32 characters, or too few distinct ones to be random
+        (``secrets.token_urlsafe(32)`` gives 43 characters, about 30 distinct)."""
+        value = self.secret_key.get_secret_value()
+        return self.placeholder_secret or len(value) < MIN_SECRET_CHARS or len(set(value)) < 12
 
     @property
     def placeholder_secret(self) -> bool:
@@ -222,33 +243,36 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'dragoman.db'}"
 
     def masked(self) -> dict[str, Any]:
-        """Every setting with secrets masked, JSON-ready."""
+        """Every setting with secrets masked, JSON-ready: secret values, URL passwords,
+        webhook URLs (their path is the token) and secret-named keys at any depth."""
         out: dict[str, Any] = {}
         for name, value in self.model_dump().items():
             if isinstance(value, SecretStr):
-                out[name] = "**********" if value.get_secret_value() else ""
+                out[name] = MASK if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 out[name] = str(value)
-            elif name in _URL_SETTINGS and value:
-                out[name] = _mask_url_password(value)
             else:
-                out[name] = value
+                out[name] = mask_value(name, value)
         out["models_dir"] = str(self.models_dir)
-        out["chroma"] = self.chroma_url or str(self.chroma_path)
-        out["registry"] = _mask_url_password(self.registry_url)
+        out["chroma"] = mask_value("chroma", self.chroma_url or str(self.chroma_path))
+        out["registry"] = mask_url_password(self.registry_url)
         return out
 
+    def secrets(self) -> set[str]:
+        """Every secret value set, for scrubbing free text (logs, error messages)."""
+        values: list[Any] = [
+            v.get_secret_value() for v in self.model_dump().values() if isinstance(v, SecretStr)
+        ]
+        values += [self.monitor_webhook, *(s.get("webhook") for s in self.brief_schedules)]
+        values += [v for k, v in self.langchain_kwargs.items() if SECRET_KEY.search(k)]
+        for url in (self.database_url, self.web_database_url, self.chroma_url,
+                    self.openai_base_url):  # fmt: skip
+            if url and "@" in url:
+                values.append(url.split("://", 1)[-1].rsplit("@", 1)[0].partition(":")[2])
+        return secret_values(v for v in values if v)
 
-_URL_SETTINGS = ("database_url", "web_database_url", "chroma_url", "openai_base_url")
 
-
-def _mask_url_password(url: str) -> str:
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:**********@{host}"
+MIN_SECRET_CHARS = 32
 
 
 def load_settings(**overrides: Any) -> Settings:

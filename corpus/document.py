@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from dateutil import parser as date_parser
 from pydantic import BaseModel, Field
@@ -67,9 +68,39 @@ class Document(BaseModel):
     duplicate_kind: Literal["exact", "near"] | None = None
 
 
+def http_url(url: object) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None: a stored
+    ``javascript:`` or ``data:`` link must never become something a reader clicks."""
+    if not isinstance(url, str):
+        return None
+    candidate = url.strip()
+    if any(ord(c) < 0x21 or c in '<>"\\' for c in candidate):  # browsers strip tabs and newlines
+        return None
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:
+        return None
+    ok = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return candidate if ok else None
+
+
 def make_doc_id(identity: str) -> str:
     """Stable id from the source identity (never from run order)."""
     return "doc_" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:24]
+
+
+def scoped_identity(
+    identity: str, clearance: str, scope: str | None = None, explicit: bool = False
+) -> str:
+    """The identity a document's id derives from: the source's own identity, within the
+    uploader's scope (``upload:NAME/cable.md``) and the clearance level it is filed at.
+
+    The same file filed at another level, or uploaded by someone else, is another
+    document: an ingest can never overwrite (or learn of) a document it could not read.
+    Public documents keep the bare identity (ids stable since the first release) unless
+    ``explicit`` — used when that id is taken by an older document filed higher."""
+    key = f"{scope}/{identity}" if scope else identity
+    return f"[{clearance}] {key}" if clearance != "public" or explicit else key
 
 
 _SPACES = re.compile(r"[^\S\n]+")

@@ -30,9 +30,11 @@ from corpus.document import (
     RawRecord,
     content_hash,
     date_fields,
+    http_url,
     make_doc_id,
     normalise_text,
     parse_date,
+    scoped_identity,
 )
 from corpus.language import detect_language, normalise_language_code
 from corpus.registry import Registry
@@ -130,15 +132,20 @@ class Ingestor:
         check_inputs(inputs)
         started = time.perf_counter()
         report = IngestReport(self.registry.start_run(inputs, self._options_record()))
-        for item in walk(inputs, self.options.limits):
-            report.files += 1
-            if isinstance(item, SourceError):
-                report.failed.append({"path": item.path, "error": item.error})
-            else:
-                self._ingest_file(item, report)
-            if progress:
-                progress(report.files, report.documents_seen, getattr(item, "name", ""))
-        self._flush(report)
+        try:
+            for item in walk(inputs, self.options.limits):
+                report.files += 1
+                if isinstance(item, SourceError):
+                    report.failed.append({"path": item.path, "error": item.error})
+                else:
+                    self._ingest_file(item, report)
+                if progress:
+                    progress(report.files, report.documents_seen, getattr(item, "name", ""))
+            self._flush(report)
+        except BaseException:
+            # Whatever stops the run (a store error, Ctrl-C), it is never left "running".
+            self.registry.abandon_run(report.run_id, self._counts(report), report.failed)
+            raise
         report.documents_total = self.registry.count()
         report.seconds = round(time.perf_counter() - started, 3)
         self.registry.finish_run(report.run_id, self._counts(report), report.failed, report.seconds)
@@ -156,13 +163,17 @@ class Ingestor:
         return {k: v for k, v in data.items() if k != "run_id"}
 
     def _ingest_file(self, source: SourceFile, report: IngestReport) -> None:
+        where = source.path or source.identity
         try:
             fmt, records = extract(source, self.options)
             groups = filename_groups(source, self.options)
             documents = [self.normalise(r, source, fmt, groups) for r in records]
             self._check_templates_rendered(documents)
         except InputError as exc:
-            report.failed.append({"path": source.path or source.identity, "error": str(exc)})
+            report.failed.append({"path": where, "error": str(exc)})
+            return
+        except Exception as exc:  # noqa: BLE001 - a connector's bug or missing library fails its file alone
+            report.failed.append({"path": where, "error": f"{type(exc).__name__}: {exc}"})
             return
         for document in documents:
             if document is not None:
@@ -192,13 +203,16 @@ class Ingestor:
         ))  # fmt: skip
         published_date, published_ts = date_fields(published)
         metadata = {**record.metadata, "format": fmt}
+        if values["url"] and not http_url(values["url"]):
+            metadata["url_dropped"] = "not an http(s) URL"
         metadata.update({k: v for k, v in assigned.items() if k not in SETTABLE})
+        identity = scoped_identity(record.identity, self.options.clearance, self.options.scope)
         return Document(
-            doc_id=make_doc_id(record.identity),
+            doc_id=make_doc_id(identity),
             kind=self.options.kind or record.kind or FORMAT_KINDS.get(fmt, "policy"),
             title=normalise_text(str(title))[:500],
             text=text,
-            url=values["url"],
+            url=http_url(values["url"]),
             source=self.options.source or values["source"],
             author=values["author"],
             platform=values["platform"],
@@ -209,7 +223,7 @@ class Ingestor:
             countries_mentioned=countries,
             clearance=self.options.clearance,
             content_hash=content_hash(text),
-            origin=record.identity,
+            origin=identity,
             metadata=metadata,
         )
 
@@ -227,6 +241,12 @@ class Ingestor:
     def _accept(self, doc: Document, report: IngestReport) -> None:
         """Classify a document (unchanged / duplicate / new) and queue it for writing."""
         stored = self.registry.existing([doc.doc_id]).get(doc.doc_id)
+        if stored is not None and stored.clearance != doc.clearance:
+            # An id from before clearance was part of the identity, filed at another level:
+            # never touch it (nor say it exists); this document takes the explicit id.
+            doc.origin = scoped_identity(doc.origin, doc.clearance, explicit=True)
+            doc.doc_id = make_doc_id(doc.origin)
+            stored = self.registry.existing([doc.doc_id]).get(doc.doc_id)
         queued = next((d for d, _ in self.pending if d.doc_id == doc.doc_id), None)
         if queued is not None or (stored is not None and _same(stored, doc)):
             report.unchanged += 1
@@ -253,7 +273,7 @@ class Ingestor:
 
     def _flush(self, report: IngestReport) -> None:
         if self.pending:
-            self.registry.write_batch(self.pending, report.run_id)
+            self.registry.write_batch(self.pending, report.run_id, self.options.actor)
             self.pending = []
             self.batch_hashes = {}
 

@@ -70,6 +70,30 @@ class DocumentRow(Base):
     # pending → indexed | excluded (duplicates); a write makes an indexed document "stale"
     # (its old chunks must go) and any other document "pending"
     index_state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VersionRow(Base):
+    """A document's earlier content, kept whenever an ingest changes it: nothing is lost."""
+
+    __tablename__ = "document_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_id: Mapped[str] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(300))
+    clearance: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    written_by: Mapped[str | None] = mapped_column(String(200))
+    written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[str] = mapped_column(String(40))
+    superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class RunRow(Base):
@@ -182,10 +206,31 @@ class Registry:
             run.seconds = seconds
             session.add_all(FailureRow(run_id=run_id, **f) for f in failures)
 
-    def existing(self, doc_ids: list[str]) -> dict[str, Document]:
+    def abandon_run(
+        self, run_id: str, counts: dict[str, Any], failures: list[dict[str, str]]
+    ) -> None:
+        """Mark a run that stopped on an error ``interrupted`` (never left ``running``)."""
+        try:
+            with Session(self.engine) as session, session.begin():
+                run = session.get(RunRow, run_id)
+                if run is not None:
+                    run.status = "interrupted"
+                    run.finished_at = datetime.now(UTC)
+                    run.counts_json = json.dumps(counts)
+                    session.add_all(FailureRow(run_id=run_id, **f) for f in failures)
+        except SQLAlchemyError:
+            pass  # the store itself failed: the next run marks this one interrupted
+
+    def existing(
+        self, doc_ids: list[str], clearance_levels: list[str] | None = None
+    ) -> dict[str, Document]:
+        """These documents, as stored now; with ``clearance_levels``, only those filed at
+        one of them (what a reader may see, checked at the moment of reading)."""
+        query = select(DocumentRow).where(DocumentRow.doc_id.in_(doc_ids))
+        if clearance_levels is not None:
+            query = query.where(DocumentRow.clearance.in_(clearance_levels))
         with Session(self.engine) as session:
-            rows = session.scalars(select(DocumentRow).where(DocumentRow.doc_id.in_(doc_ids)))
-            return {row.doc_id: to_document(row) for row in rows}
+            return {row.doc_id: to_document(row) for row in session.scalars(query)}
 
     def original_with_hash(self, clearance: str, content_hash: str) -> str | None:
         """The original with this content at this clearance level, if any."""
@@ -201,15 +246,22 @@ class Registry:
                 .limit(1)
             )
 
-    def write_batch(self, items: list[tuple[Document, bytes | None]], run_id: str) -> None:
-        """Insert or update a batch of documents in one transaction."""
+    def write_batch(
+        self, items: list[tuple[Document, bytes | None]], run_id: str, actor: str | None = None
+    ) -> None:
+        """Insert or update a batch of documents in one transaction; a changed document's
+        previous content is kept as a version."""
+        now = datetime.now(UTC)
         with Session(self.engine) as session, session.begin():
             for doc, signature in items:
                 row = session.get(DocumentRow, doc.doc_id)
                 if row is None:
                     row = DocumentRow(first_run_id=run_id)
                     session.add(row)
+                else:
+                    session.add(_version_of(session, row, now, actor))
                 _fill(row, doc)
+                row.updated_by, row.updated_at = actor, now
                 row.minhash = signature
                 row.last_run_id = run_id
                 row.index_state = "stale" if row.index_state == "indexed" else "pending"
@@ -256,6 +308,14 @@ class Registry:
         with Session(self.engine) as session:
             row = session.get(DocumentRow, doc_id)
             return to_document(row) if row else None
+
+    def versions(self, doc_id: str) -> list[dict[str, Any]]:
+        """Earlier versions of a document, oldest first (``docs show ID --versions``)."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(VersionRow).where(VersionRow.doc_id == doc_id).order_by(VersionRow.version)
+            )
+            return [_version_dict(row) for row in rows]
 
     def duplicates_of(self, doc_id: str) -> list[Document]:
         with Session(self.engine) as session:
@@ -351,14 +411,48 @@ class Registry:
             ]  # fmt: skip
 
 
+def _version_of(session: Session, row: DocumentRow, now: datetime, actor: str | None) -> VersionRow:
+    """The row's current content as its next version number."""
+    latest = session.scalar(
+        select(func.max(VersionRow.version)).where(VersionRow.doc_id == row.doc_id)
+    )
+    return VersionRow(
+        doc_id=row.doc_id, version=int(latest or 0) + 1, title=row.title, text=row.text,
+        url=row.url, source=row.source, clearance=row.clearance, content_hash=row.content_hash,
+        metadata_json=row.metadata_json, written_by=row.updated_by, written_at=row.updated_at,
+        run_id=row.last_run_id, superseded_at=now, superseded_by=actor,
+    )  # fmt: skip
+
+
+def _version_dict(row: VersionRow) -> dict[str, Any]:
+    def iso(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+    return {
+        "version": row.version, "title": row.title, "text": row.text, "url": row.url,
+        "source": row.source, "clearance": row.clearance, "content_hash": row.content_hash,
+        "metadata": json.loads(row.metadata_json), "written_by": row.written_by,
+        "written_at": iso(row.written_at), "run_id": row.run_id,
+        "superseded_at": iso(row.superseded_at), "superseded_by": row.superseded_by,
+    }  # fmt: skip
+
+
+_LATER_COLUMNS = {
+    "index_state": "VARCHAR(12) DEFAULT 'pending'",
+    "updated_by": "VARCHAR(200)",
+    "updated_at": "TIMESTAMP",
+}
+
+
 def _add_missing_columns(engine: Engine) -> None:
     """Columns added after a registry was created (SQLite/Postgres ``ADD COLUMN``)."""
     with engine.begin() as connection:
         present = {c["name"] for c in inspect(connection).get_columns("documents")}
-        if "index_state" not in present:
-            connection.execute(
-                text("ALTER TABLE documents ADD COLUMN index_state VARCHAR(12) DEFAULT 'pending'")
-            )
+        for name, definition in _LATER_COLUMNS.items():
+            if name not in present:
+                connection.execute(text(f"ALTER TABLE documents ADD COLUMN {name} {definition}"))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from corpus.document import Clearance
+from corpus.document import CLEARANCES, Clearance, http_url
 from corpus.language import detect_language
 from corpus.registry import Registry
-from retrieval.index import Filters, Hit
+from retrieval.index import Filters, Hit, clearance_level
 from retrieval.indexer import Retrieval
 
 # Defaults of DRAGOMAN_FUSION_RRF_K / DRAGOMAN_FUSION_LEXICAL_WEIGHT; see bench/RESULTS.md
@@ -86,22 +86,32 @@ class HybridSearch:
             hits.update(allowed)
             allowed_ids = [cid for cid in candidates if cid in allowed]
             rankings.append((allowed_ids, settings.fusion_lexical_weight))
-        fused = fuse(rankings, k=settings.fusion_rrf_k)[:k]
-        return self._results([(hits[cid], score) for cid, score in fused])
+        # a few spare candidates replace any the registry no longer lets the caller read
+        fused = fuse(rankings, k=settings.fusion_rrf_k)[: 2 * k + 10]
+        return self._results([(hits[cid], score) for cid, score in fused], clearance, k)
 
-    def _results(self, scored: list[tuple[Hit, float]]) -> list[SearchResult]:
-        documents = self.registry.existing(list({h.metadata["doc_id"] for h, _ in scored}))
-        results = []
+    def _results(
+        self, scored: list[tuple[Hit, float]], clearance: Clearance | str, k: int
+    ) -> list[SearchResult]:
+        """The first ``k`` hits whose document the caller may read *now*: the registry is
+        re-read at the caller's clearance, so a stale index (a document re-filed higher and
+        not yet re-indexed, a crash mid-ingest) never shows its title, URL or source."""
+        levels: list[str] = list(CLEARANCES[: clearance_level(clearance) + 1])
+        ids = list({h.metadata["doc_id"] for h, _ in scored})
+        documents = self.registry.existing(ids, clearance_levels=levels)
+        results: list[SearchResult] = []
         for hit, score in scored:
             doc = documents.get(hit.metadata["doc_id"])
-            if doc is None:  # indexed chunk whose document is gone: never shown
+            if doc is None:  # gone, or no longer readable at this clearance: never shown
                 continue
+            if len(results) == k:
+                break
             results.append(
                 SearchResult(
                     chunk_id=hit.chunk_id,
                     doc_id=doc.doc_id,
                     title=doc.title,
-                    url=doc.url,
+                    url=http_url(doc.url),
                     published_at=doc.published_at.isoformat() if doc.published_at else None,
                     language=doc.language,
                     score=round(score, 6),

@@ -265,3 +265,57 @@ def test_scheduled_briefing_runs_and_every_outcome_is_audited(july) -> None:  # 
     with pytest.raises(ConfigError, match="BRIEF_SCHEDULES"):
         start_scheduler(load_settings(home=home, brief_schedules=[{"cron": "61 * * * *"}]),
                         lambda: briefer, record)  # fmt: skip
+
+
+def test_a_webhooks_url_and_the_receivers_reply_reach_no_reader(july) -> None:  # type: ignore[no-untyped-def]
+    """Issue 20 §4: the webhook URL carries its receiver's token; a failing receiver's reply
+    may echo it. Neither is stored in the manifest, printed, or served to a reader."""
+    from fastapi.testclient import TestClient
+
+    from assistant.settings import load_settings
+    from assistant.web.app import create_app
+    from tests.web_support import PASSWORD, sign_in
+
+    token, echoed = "T0KEN-d41d8cd98f00b204", "receiver-secret-e9800998ecf8427e"
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(f"bad token {token}; {echoed}".encode())
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home, env = july
+    url = f"http://127.0.0.1:{server.server_port}/hooks/{token}?sig={echoed}"
+    try:
+        done = run_cli("brief", "--date", "2025-07-11", "--window", "3d", "--format", "md",
+                       "--webhook", url, "--json", env=env)  # fmt: skip
+    finally:
+        server.shutdown()
+    assert done.returncode == 1, done.stderr[-2000:]
+    [delivery] = json.loads(done.stdout)["deliveries"]
+    assert delivery["target"] == f"http://127.0.0.1:{server.server_port}/…"
+    assert delivery["error"] == "HTTP 500" and len(delivery["target_sha256"]) == 16
+    folder = home / "briefings" / "2025-07-11" / "all"
+    stored = (folder / "manifest.json").read_text("utf-8")
+    for secret in (token, echoed):
+        assert secret not in done.stdout + done.stderr and secret not in stored
+    added = run_cli("users", "add", "reader", "--password-stdin", "--exist-ok", env=env,
+                    stdin=PASSWORD + "\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    settings = load_settings(home=home, llm_backend=ECHO, verify_judge="heuristic")
+    with TestClient(create_app(settings)) as client:
+        sign_in(client, "reader")
+        listed = client.get("/api/briefings")
+        page = client.get("/briefings")
+        for secret in (token, echoed):
+            assert secret not in listed.text and secret not in page.text
+        [shown] = [b for b in listed.json() if b["date"] == "2025-07-11"]
+        assert shown["deliveries"][0]["ok"] is False and "timings" not in shown
+        assert "manifest.json" not in shown["files"]
+        assert client.get("/briefings/2025-07-11/all/manifest.json").status_code == 404

@@ -33,7 +33,7 @@ def dump(db: Path) -> list[tuple[object, ...]]:
     """Every stored document, minus the run bookkeeping, in a stable order."""
     with sqlite3.connect(db) as connection:
         columns = [r[1] for r in connection.execute("PRAGMA table_info(documents)")]
-        keep = [c for c in columns if c not in ("first_run_id", "last_run_id")]
+        keep = [c for c in columns if c not in ("first_run_id", "last_run_id", "updated_at")]
         return connection.execute(
             f"SELECT {', '.join(keep)} FROM documents ORDER BY doc_id"
         ).fetchall()

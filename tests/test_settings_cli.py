@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,11 @@ def test_environment_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_placeholder_secret_refused_outside_development() -> None:
     with pytest.raises(ConfigError, match="placeholder"):
         load_settings(environment="production")
-    assert load_settings(environment="production", secret_key="x" * 32).environment == "production"
+    strong = secrets.token_urlsafe(32)
+    assert load_settings(environment="production", secret_key=strong).environment == "production"
+    for weak in ("x" * 32, "short-but-random-Q7", "abcabcabcabcabcabcabcabcabcabcabcabc"):
+        with pytest.raises(ConfigError, match="at least 32 random bytes"):
+            load_settings(environment="production", secret_key=weak)
 
 
 def test_invalid_value_names_the_variable() -> None:

@@ -338,7 +338,7 @@ def test_tampering_outside_the_app_breaks_the_chain(tmp_path: Path) -> None:
     from assistant.web.store import WebStore
 
     store = WebStore(f"sqlite:///{tmp_path / 'web.db'}")
-    log = AuditLog(store)
+    log = AuditLog(store, load_settings(home=tmp_path))
     for action in ("login", "ask", "export"):
         log.record("ana", action, None, {"n": 1})
     assert log.verify_chain().intact

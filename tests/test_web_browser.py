@@ -278,3 +278,34 @@ def test_analyst_reads_the_monitoring_dashboard(browser: Any, corpus_home: Path)
         ana.wait_for_selector("#summary")
         assert ana.inner_text("#summary").startswith(top["country"])
         assert "Samarkand" not in ana.content()
+
+
+def test_a_stored_javascript_url_never_becomes_a_link(
+    browser: Any, corpus_home: Path, tmp_path: Path
+) -> None:
+    """Issue 20 §8: a document stored (by an older release) with a `javascript:` URL; the
+    source viewer shows no link, and clicking where it would be runs nothing."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    shutil.copytree(corpus_home, home, symlinks=True)
+    with sqlite3.connect(home / "dragoman.db") as db:
+        db.execute("UPDATE documents SET url = 'javascript:window.__pwned=1//' WHERE kind='news'")
+    with serving(home, scripted_env(home, [PLANTED])) as url:
+        page = _page(browser, url)
+        _sign_in(page, "ana")
+        page.fill("#question", QUESTION)
+        page.click("#ask-button")
+        page.wait_for_selector(".answer", timeout=120_000)
+        page.click(".answer .verified .chip")
+        page.wait_for_selector("#viewer mark.cited")
+        link = page.query_selector("#viewer-link")
+        assert link is not None and not link.is_visible()
+        assert link.get_attribute("href") in (None, "")
+        listed = page.evaluate("fetch('/api/conversations').then(r => r.json())")
+        latest = listed["conversations"][0]["id"]
+        saved = page.evaluate(f"fetch('/api/conversations/{latest}').then(r => r.json())")
+        citations = saved["messages"][-1]["result"]["citations"]
+        assert citations and all(c["url"] is None for c in citations)
+        link.dispatch_event("click")
+        assert page.evaluate("window.__pwned === undefined")

@@ -17,9 +17,10 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from assistant.answering.injection import prompt_sources
 from assistant.answering.stages import Context, Draft, DraftSentence, QueryPlan
 from assistant.errors import LLMOutputError
-from assistant.llm.client import LLM, parse_json_output
+from assistant.llm.client import LLM, LONE_SURROGATE, parse_json_output
 from assistant.llm.local import ChatLocalLlama
 from prompts import render
 from retrieval.chunking import sentence_spans
@@ -77,7 +78,7 @@ def build_prompt(
         system = render("answer_system_text.j2", max_sentences=max_sentences)
     user = render(
         "answer_user.j2",
-        passages=context.passages,
+        passages=prompt_sources(vars(p) for p in context.passages),
         question=plan.question,
         language_name=language_name(plan.answer_language),
         cross_lingual=any(p.language != plan.answer_language for p in context.passages),
@@ -111,7 +112,7 @@ class JsonTextStreamer:
             consumed = self._consume_string(emitted)
             if not consumed:
                 break
-        return "".join(emitted)
+        return _valid_text("".join(emitted))
 
     def _consume_string(self, emitted: list[str]) -> bool:
         """Emit string characters; False when more input is needed."""
@@ -129,9 +130,11 @@ class JsonTextStreamer:
                 if code == "u":
                     if i + 6 > len(self.buffer):
                         break
-                    emitted.append(chr(int(self.buffer[i + 2 : i + 6], 16)))
-                    i += 6
-                    continue
+                    digits = self.buffer[i + 2 : i + 6]
+                    if re.fullmatch(r"[0-9a-fA-F]{4}", digits):
+                        emitted.append(_valid_text(chr(int(digits, 16))))
+                        i += 6
+                        continue
                 emitted.append(_ESCAPES.get(code, code))
                 i += 2
                 continue
@@ -143,6 +146,7 @@ class JsonTextStreamer:
 
 def parse_text_answer(text: str) -> tuple[bool, list[DraftSentence]]:
     """Prose with ``[n]`` markers → sentences with their citation numbers."""
+    text = _valid_text(text)
     if text.strip().strip(".").upper() == NOT_IN_SOURCES or not text.strip():
         return False, []
     sentences: list[DraftSentence] = []
@@ -170,7 +174,7 @@ def parse_json_answer(raw: str, schema: dict[str, Any]) -> tuple[bool, list[Draf
         data = parse_json_output(raw, schema)
     except LLMOutputError:
         salvaged = [
-            DraftSentence(json.loads(f'"{text}"').strip(), [int(n) for n in re.findall(r"\d+", c)])
+            DraftSentence(unescape_json_string(text).strip(), _numbers(c))
             for text, c in _SENTENCE_OBJECT.findall(raw)
         ]
         return bool(salvaged), [s for s in salvaged if s.text], True
@@ -180,6 +184,46 @@ def parse_json_answer(raw: str, schema: dict[str, Any]) -> tuple[bool, list[Draf
         if str(s["text"]).strip()
     ]
     return bool(sentences), sentences, False
+
+
+def _numbers(text: str) -> list[int]:
+    """Citation numbers of a salvaged ``[1, 2]`` (absurdly long numbers dropped)."""
+    return list(dict.fromkeys(int(n) for n in re.findall(r"\d+", text) if len(n) <= 4))
+
+
+def unescape_json_string(body: str) -> str:
+    """The value of a JSON string's body as a model wrote it: raw control characters
+    (a literal newline) are allowed, and a malformed escape is kept as written."""
+    try:
+        value = json.loads(f'"{body}"', strict=False)
+    except (json.JSONDecodeError, RecursionError):
+        value = _lenient_unescape(body)
+    return _valid_text(str(value))
+
+
+def _valid_text(text: str) -> str:
+    """Lone surrogates (a half ``\\ud83d`` escape) replaced: the text must encode as UTF-8."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _lenient_unescape(body: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char != "\\" or i + 1 >= len(body):
+            out.append(char)
+            i += 1
+            continue
+        code = body[i + 1]
+        hex_digits = body[i + 2 : i + 6]
+        if code == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", hex_digits):
+            out.append(chr(int(hex_digits, 16)))
+            i += 6
+        else:
+            out.append(_ESCAPES.get(code, code))
+            i += 2
+    return "".join(out)
 
 
 def generate_draft(

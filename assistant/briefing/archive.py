@@ -15,12 +15,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputError, NotFoundError, StoreError
+from assistant.briefing.delivery import shown_delivery
+from assistant.errors import InputError, NotFoundError, RangeError, StoreError
 from corpus.document import CLEARANCES
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
+
+
+MAX_LISTING = 500  # briefings one listing returns at most
+# what a reader sees of a manifest (never the raw file: it records deliveries' targets)
+SHOWN_KEYS = ("date", "watchlist", "window", "clearance", "languages", "formats", "files",
+              "documents", "stories", "empty", "headlines", "untranslated", "backend", "model",
+              "generated_at")  # fmt: skip
+
+
+def shown_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's reader-facing fields; deliveries without URLs or receivers' replies."""
+    shown = {key: manifest[key] for key in SHOWN_KEYS if key in manifest}
+    shown["files"] = [f for f in shown.get("files", []) if f != "manifest.json"]
+    shown["deliveries"] = [shown_delivery(d) for d in manifest.get("deliveries", [])]
+    return shown
 
 
 def check_name(name: str) -> str:
@@ -73,8 +89,13 @@ class Archive:
             raise StoreError(f"briefing manifest in {folder} is unreadable: {exc}") from exc
         return data
 
-    def listing(self, clearance: str) -> list[dict[str, Any]]:
-        """Every archived briefing the clearance may read, newest first."""
+    def listing(
+        self, clearance: str, limit: int = MAX_LISTING, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Archived briefings the clearance may read, newest first, as readers see them
+        (:func:`shown_manifest`); at most ``limit`` (≤ MAX_LISTING) from ``offset``."""
+        if not 1 <= limit <= MAX_LISTING or offset < 0:
+            raise RangeError(f"limit must be 1–{MAX_LISTING} and offset ≥ 0")
         readable = set(CLEARANCES[: CLEARANCES.index(clearance) + 1])
         found = []
         for manifest_path in sorted(self.root.glob("*/*/manifest.json"), reverse=True):
@@ -82,13 +103,19 @@ class Archive:
                 continue  # staging or replaced folders of a run in progress
             manifest = self.manifest(manifest_path.parent)
             if manifest.get("clearance") in readable:
-                found.append(manifest)
-        return found
+                found.append(shown_manifest(manifest))
+            if len(found) >= offset + limit:
+                break
+        return found[offset:]
 
     def file(self, date: str, watchlist: str, name: str, clearance: str) -> Path:
         """One file of an archived briefing, if the clearance may read it."""
         folder = self.folder(date, watchlist)
-        if not _FILE.match(name) or not (folder / "manifest.json").exists():
+        if (
+            not _FILE.match(name)
+            or name == "manifest.json"
+            or not (folder / "manifest.json").exists()
+        ):
             raise NotFoundError(f"no briefing file {date}/{watchlist}/{name}")
         manifest = self.manifest(folder)
         readable = CLEARANCES[: CLEARANCES.index(clearance) + 1]

@@ -18,18 +18,42 @@ from typing import Any
 
 import httpx
 
+from assistant.redact import redact_url, scrub, secret_values, url_fingerprint
 from assistant.settings import Settings
 
 
 @dataclass
 class Delivery:
+    """A delivery's outcome as it may be stored and shown: a webhook is named by its host
+    and a fingerprint, never its URL (which carries the receiver's token), and a failure
+    by its kind, never the receiver's reply."""
+
     channel: str  # "email" | "webhook"
     target: str
     ok: bool
     error: str | None = None
+    target_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def webhook_delivery(url: str, ok: bool, error: str | None = None) -> Delivery:
+    return Delivery("webhook", redact_url(url), ok, error, url_fingerprint(url))
+
+
+def shown_delivery(entry: dict[str, Any]) -> dict[str, Any]:
+    """A stored delivery record as a reader may see it (older records held the URL and
+    the receiver's reply: both are cut here too)."""
+    channel = str(entry.get("channel", ""))
+    error = entry.get("error")
+    if channel == "webhook":
+        target = redact_url(str(entry.get("target", "")))
+        error = str(error).split(":", 1)[0] if error else None
+    else:
+        target = str(entry.get("target", ""))
+    return {"channel": channel, "target": target, "ok": bool(entry.get("ok")), "error": error,
+            "target_sha256": entry.get("target_sha256")}  # fmt: skip
 
 
 def email_message(
@@ -91,9 +115,8 @@ def post_webhook(settings: Settings, url: str, payload: dict[str, Any]) -> Deliv
             url, content=body, headers=headers, timeout=settings.delivery_timeout_s
         )
     except httpx.HTTPError as exc:
-        return Delivery("webhook", url, False, f"{type(exc).__name__}: {exc}")
+        reason = scrub(str(exc), secret_values([url]))[:200]
+        return webhook_delivery(url, False, f"{type(exc).__name__}: {reason}")
     if response.status_code >= 300:
-        return Delivery(
-            "webhook", url, False, f"HTTP {response.status_code}: {response.text[:200]}"
-        )
-    return Delivery("webhook", url, True)
+        return webhook_delivery(url, False, f"HTTP {response.status_code}")
+    return webhook_delivery(url, True)

@@ -21,6 +21,7 @@ from assistant.briefing.charts import stories_chart, volume_chart
 from assistant.briefing.model import Analysis, PublicAlert, Rendition
 from assistant.errors import ConfigError, InputError
 from corpus.countries import country_name
+from corpus.document import http_url
 
 FORMATS = ("md", "html", "pdf")
 
@@ -43,9 +44,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = lambda text: str(text).replace("<", "&lt;").replace(">", "&gt;")
-    env.filters["http_url"] = lambda url: (
-        url if str(url or "").startswith(("http://", "https://")) else ""
-    )
+    env.filters["http_url"] = lambda url: http_url(url) or ""
     env.filters["cites"] = lambda numbers: "".join(f"[{n}]" for n in numbers)
     return env
 

@@ -108,12 +108,13 @@ def public_alerts(
     from assistant.monitoring.warning import list_alerts
 
     start, end = int(window.start.timestamp()), int(window.end.timestamp())
-    stored = list_alerts(SeriesStore(registry), readable_levels(clearance), since_ts=start)
+    levels = readable_levels(clearance)
+    stored = list_alerts(SeriesStore(registry), levels, since_ts=start)
     found = []
     for alert in sorted(stored, key=lambda a: (a["window_end"], a["id"])):
         if alert["window_end"] > end:
             continue
-        documents = registry.existing(alert["doc_ids"])
+        documents = registry.existing(alert["doc_ids"], clearance_levels=levels)
         cited = [documents[d] for d in alert["doc_ids"] if d in documents]
         citations = [book.add(d, spans) for d in cited if (spans := lead_spans(d))]
         series = alert["series"]

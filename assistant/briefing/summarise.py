@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from assistant.answering.generation import answer_schema, language_name
+from assistant.answering.injection import prompt_sources
 from assistant.answering.stages import DraftSentence
 from assistant.answering.support import content_terms
 from assistant.answering.verify import SupportJudge, support_score, verify_sentence
@@ -76,7 +77,7 @@ class StoryWriter:
         ]
         user = render(
             "brief_story_user.j2",
-            sources=sources,
+            sources=prompt_sources(sources),
             min_sentences=MIN_SENTENCES,
             max_sentences=self.max_sentences,
             language_name=language_name(self.language),

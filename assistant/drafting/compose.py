@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.answering.generation import language_name
+from assistant.answering.injection import prompt_sources
 from assistant.answering.stages import Passage
 from assistant.briefing.summarise import repeats, run_now
 from assistant.briefing.translate import looping, translation_schema
@@ -153,7 +154,7 @@ class Composer:
         passages = self.verifier.passages
         user = render(
             "draft_user.j2",
-            sources=[vars(p) for p in passages],
+            sources=prompt_sources(vars(p) for p in passages),
             platform=self.profile.label,
             language_name=language_name(language),
             tone=TONES[self.request.tone],

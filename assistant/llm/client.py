@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -176,6 +177,20 @@ class LLM:
         return count_tokens(text, self.settings.home / "tiktoken")
 
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any) -> Any:
+    """Strings as UTF-8 can hold them: a lone surrogate (half a ``\\ud83d`` pair) → U+FFFD."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(_encodable(k)): _encodable(v) for k, v in value.items()}
+    return value
+
+
 def parse_json_output(text: str, schema: dict[str, Any]) -> Any:
     """Parse model output as JSON and validate it; a clear LLMOutputError otherwise."""
     candidate = text.strip()
@@ -185,6 +200,9 @@ def parse_json_output(text: str, schema: dict[str, Any]) -> Any:
         data = json.loads(candidate)
     except json.JSONDecodeError as exc:
         raise LLMOutputError(f"model output is not valid JSON ({exc.msg}): {text[:200]!r}") from exc
+    except RecursionError as exc:
+        raise LLMOutputError("model output nests too deeply to be an answer") from exc
+    data = _encodable(data)
     try:
         jsonschema.validate(data, schema)
     except jsonschema.ValidationError as exc:

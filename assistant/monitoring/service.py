@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.briefing.delivery import post_webhook
 from assistant.briefing.selection import Watchlist, readable_levels, watchlist_named
-from assistant.errors import InputError
+from assistant.errors import InputError, RangeError
 from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
 from assistant.monitoring.forecast import forecast
@@ -28,6 +28,11 @@ Progress = Callable[[int, int], None]
 _SPAN = re.compile(r"^(\d+)\s*([hdw])$")
 _UNIT = {"h": 3600, "d": 86400, "w": 604800}
 SEASON = {"day": 7, "hour": 24}
+DAY = 86_400
+# Documented caps (README "Limits"): the longest period one request may cover.
+MAX_SPAN = {"hour": 90 * DAY, "day": 731 * DAY}
+MAX_LIST_SPAN = 731 * DAY  # alerts, campaigns and --scan: at most 2 years back
+FORECAST_HISTORY = {"hour": 28 * 24, "day": 365}  # buckets the forecast reads at most
 
 
 def parse_moment(text: str, flag: str) -> int:
@@ -38,20 +43,40 @@ def parse_moment(text: str, flag: str) -> int:
         raise InputError(f"{flag} expects a date like 2025-07-01, got {text!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if not 1900 <= moment.year <= 2999:
+        raise RangeError(f"{flag} must be a date between 1900 and 2999, got {text!r}")
     return int(moment.timestamp())
 
 
-def parse_since(text: str, until_ts: int) -> int:
-    """``30d``, ``12h``, ``2w`` before ``until_ts``, or a date."""
+def parse_since(text: str, until_ts: int, max_span: int = MAX_LIST_SPAN) -> int:
+    """``30d``, ``12h``, ``2w`` before ``until_ts``, or a date; at most ``max_span`` back."""
     match = _SPAN.match(text.strip().lower())
     if match:
-        amount = int(match.group(1))
+        amount = int(match.group(1)[:12])
         if amount <= 0:
             raise InputError(f"--since must be positive, got {text!r}")
-        return until_ts - amount * _UNIT[match.group(2)]
-    if re.match(r"^\d{4}-\d{2}-\d{2}", text.strip()):
-        return parse_moment(text, "--since")
-    raise InputError(f"--since expects 30d, 12h, 2w or a date, got {text!r}")
+        since_ts = until_ts - min(amount, 10**9) * _UNIT[match.group(2)]
+    elif re.match(r"^\d{4}-\d{2}-\d{2}", text.strip()):
+        since_ts = parse_moment(text, "--since")
+    else:
+        raise InputError(f"--since expects 30d, 12h, 2w or a date, got {text!r}")
+    check_span(since_ts, until_ts, max_span, _days(max_span))
+    return since_ts
+
+
+def check_span(since_ts: int, until_ts: int, max_span: int, cap: str) -> None:
+    """A clear 422 for a period over its cap, with the fix."""
+    if until_ts - since_ts > max_span:
+        asked = (until_ts - since_ts) // DAY
+        raise RangeError(
+            f"the period asked for ({asked:,} days) is over the cap of {cap} for this view",
+            fix=f"ask for at most {cap} (since=30d, or a date within {cap} of until); "
+            "hourly series cover at most 90 days, daily series 2 years",
+        )
+
+
+def _days(seconds: int) -> str:
+    return "2 years" if seconds == MAX_LIST_SPAN else f"{seconds // DAY:,} days"
 
 
 def end_of_day(day: str) -> int:
@@ -144,7 +169,7 @@ class Monitoring:
         if granularity not in GRANULARITIES:
             raise InputError(f"--granularity must be day or hour, got {granularity!r}")
         until_ts = end_of_day(until) if until else int(datetime.now(UTC).timestamp())
-        since_ts = parse_since(since, until_ts)
+        since_ts = parse_since(since, until_ts, MAX_SPAN[granularity])
         if since_ts >= until_ts:
             raise InputError("--since must be before --until")
         levels = readable_levels(clearance)
@@ -194,9 +219,11 @@ class Monitoring:
                 "reason": f"a forecast needs at least {3 * season} {granularity}s of history",
             }
         step = GRANULARITIES[granularity]
+        history = FORECAST_HISTORY[granularity]
+        volumes, recent = volumes[-history:], points[-history:]
         result = forecast(volumes, season, horizon, bounds=(0.0, float("inf")))
         start = points[-1].bucket_ts + step
-        felt = sentiment_history(points)
+        felt = sentiment_history(recent)
         return {
             "available": True,
             "metric": "volume",

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.briefing.delivery import shown_delivery
 from assistant.briefing.selection import Watchlist
 from assistant.monitoring.series import Point, SeriesStore
 from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow, bucket_of
@@ -250,6 +251,12 @@ def _still_readable(
     return [item for item in items if set(item["doc_ids"]) <= visible]
 
 
+def _shown_delivered(delivered: dict[str, Any]) -> dict[str, Any]:
+    """Delivery records without webhook URLs or receivers' replies (older rows had them)."""
+    return {name: shown_delivery(entry) if isinstance(entry, dict) else entry
+            for name, entry in delivered.items()}  # fmt: skip
+
+
 def alert_dict(row: AlertRow) -> dict[str, Any]:
     detail = json.loads(row.detail_json)
     return {
@@ -260,7 +267,7 @@ def alert_dict(row: AlertRow) -> dict[str, Any]:
             "start": datetime.fromtimestamp(row.window_start, UTC).isoformat(),
             "end": datetime.fromtimestamp(row.window_end, UTC).isoformat(),
         },
-        "delivered": json.loads(row.delivered_json),
+        "delivered": _shown_delivered(json.loads(row.delivered_json)),
         "created_at": row.created_at.isoformat(),
         "fingerprint": hashlib.sha256(
             row.series_key.encode() + str(row.window_end).encode()

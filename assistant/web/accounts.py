@@ -66,6 +66,9 @@ class WebSession:
     expires_at: datetime
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 def _user(row: UserRow) -> User:
     return User(row.id, row.username, row.role, row.clearance, row.disabled)
 
@@ -175,15 +178,52 @@ class Accounts:
             if row is not None:
                 db.delete(row)
 
-    def create_token(self, username: str, name: str) -> str:
-        """A new API token for the user; returned once, stored only as a hash."""
+    def create_token(self, username: str, name: str, expires_days: float | None = None) -> str:
+        """A new API token for the user; returned once, stored only as a hash.  With
+        ``expires_days`` it stops working after that many days."""
         user = self.get(username)
+        if expires_days is not None and not 0 < expires_days <= MAX_TOKEN_DAYS:
+            raise InputError(f"a token's expiry must be between 0 and {MAX_TOKEN_DAYS} days")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires = utcnow() + timedelta(days=expires_days) if expires_days else None
         with self.store.session() as db, db.begin():
             db.add(TokenRow(
                 token_hash=sha256(token), user_id=user.id, name=name[:100], created_at=utcnow(),
+                expires_at=expires,
             ))  # fmt: skip
         return token
+
+    def set_password(self, username: str, password: str) -> User:
+        """A new password (an admin's `dragoman users passwd`); every session of the
+        account ends."""
+        check_password_strength(password)
+        with self.store.session() as db, db.begin():
+            row = db.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFoundError(f"no user {username!r}")
+            row.password_hash = _hasher.hash(password)
+            db.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            return _user(row)
+
+    def change_own_password(
+        self, username: str, current: str, new: str, keep_session: str | None = None
+    ) -> User:
+        """A user's own change: the current password is checked first; the user's other
+        sessions end (``keep_session``, the one making the change, stays)."""
+        self.authenticate(username, current)
+        if new == current:
+            raise InputError("the new password must differ from the current one")
+        check_password_strength(new)
+        with self.store.session() as db, db.begin():
+            row = db.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFoundError(f"no user {username!r}")
+            row.password_hash = _hasher.hash(new)
+            others = delete(SessionRow).where(SessionRow.user_id == row.id)
+            if keep_session:
+                others = others.where(SessionRow.id_hash != sha256(keep_session))
+            db.execute(others)
+            return _user(row)
 
     def revoke_tokens(self, username: str) -> int:
         """Revoke every API token of the user; returns how many were active."""
@@ -202,6 +242,8 @@ class Accounts:
         with self.store.session() as db, db.begin():
             row = db.scalar(select(TokenRow).where(TokenRow.token_hash == sha256(token)))
             if row is None or row.revoked:
+                return None
+            if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
                 return None
             user = db.get(UserRow, row.user_id)
             if user is None or user.disabled:

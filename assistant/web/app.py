@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
 from assistant.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
+from assistant.redact import install_log_scrubber
 from assistant.settings import Settings, load_settings
 from assistant.web import (
     routes_api,
@@ -60,6 +61,7 @@ def create_app(
     the first question does not pay for it; ``schedule`` runs the configured briefings
     (`dragoman serve` does both)."""
     settings = settings or load_settings()
+    install_log_scrubber(settings.secrets())  # no secret in any log line the server writes
     services = Services(settings, backend)
     scheduler = None
     if schedule:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.errors import RateLimitedError, ServerBusyError
+from assistant.memory import release_free_memory
 
 T = TypeVar("T")
 
@@ -39,6 +40,12 @@ class RateLimiter:
         with self._lock:
             tokens, _ = self._refill(key, time.monotonic())
             self._buckets[key] = (max(0.0, tokens - 1.0), time.monotonic())
+
+    def refund(self, key: str) -> None:
+        """Give one back (a sign-in that succeeded was charged before it was checked)."""
+        with self._lock:
+            tokens, now = self._refill(key, time.monotonic())
+            self._buckets[key] = (min(self.capacity, tokens + 1.0), now)
 
     def _refill(self, key: str, now: float) -> tuple[float, float]:
         tokens, stamp = self._buckets.get(key, (self.capacity, now))
@@ -101,12 +108,16 @@ class GenerationGate:
             if seconds is not None:
                 self.served += 1
                 self._mean_s = 0.8 * self._mean_s + 0.2 * seconds
+        release_free_memory()  # a generation frees hundreds of MB: give them back
 
     def exclusive(self, work: Callable[[], T]) -> T:
         """Run ``work`` holding the model, waiting as long as it takes (background jobs:
         no queue place, so analysts' questions are never refused on their account)."""
         with self._slot:
-            return work()
+            try:
+                return work()
+            finally:
+                release_free_memory()
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -27,6 +27,7 @@ from assistant.web.auth import (
 )
 from assistant.web.services import Services
 from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
+from corpus.document import http_url
 from retrieval.index import clearance_level
 
 router = APIRouter(prefix="/api")
@@ -120,7 +121,7 @@ def document(doc_id: str, principal: Reader, services: ServicesDep) -> dict[str,
     allowed = clearance_level(principal.user.clearance)
     if doc is None or clearance_level(doc.clearance) > allowed:
         raise NotFoundError(f"no document {doc_id!r}")
-    return doc.model_dump(mode="json")
+    return {**doc.model_dump(mode="json"), "url": http_url(doc.url)}
 
 
 @router.post("/ingest", tags=["documents"])

@@ -4,12 +4,13 @@ Only briefings written for the user's clearance or below are listed or served.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from assistant.briefing.archive import MAX_LISTING
 from assistant.web.auth import Reader, ServicesDep
 
 router = APIRouter()
@@ -27,9 +28,17 @@ async def briefings_page(request: Request, principal: Reader, services: Services
 
 
 @router.get("/api/briefings")
-async def briefings_list(principal: Reader, services: ServicesDep) -> list[dict[str, Any]]:
-    """Archived briefings (their manifests) this user may read, newest first."""
-    return await run_in_threadpool(services.briefings.listing, principal.user.clearance)
+async def briefings_list(
+    principal: Reader,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LISTING)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list[dict[str, Any]]:
+    """Archived briefings this user may read, newest first (at most 500 a page): what each
+    covers, its files and whether it was delivered — never a delivery's URL."""
+    return await run_in_threadpool(
+        services.briefings.listing, principal.user.clearance, limit, offset
+    )
 
 
 @router.get("/briefings/{day}/{watchlist}/{name}")

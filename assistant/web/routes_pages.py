@@ -12,15 +12,19 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from assistant import __version__
-from assistant.errors import AuthError
+from assistant.errors import AuthError, InputError, RateLimitedError
+from assistant.web.accounts import MIN_PASSWORD
 from assistant.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
+    Principal,
     ServicesDep,
     client_of,
     signer,
 )
+from assistant.web.guards import RateLimiter
+from assistant.web.services import Services
 from corpus.document import CLEARANCES, KINDS
 
 router = APIRouter(include_in_schema=False)
@@ -69,14 +73,14 @@ async def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         raise AuthError("the sign-in form expired or was not sent from this site", fix="reload")
-    attempt = f"{username}|{client_of(request)}"
-    services.login_limit.ensure_available(attempt)  # failed attempts are what is limited
+    charged = _charge_login(services, username, client_of(request))
     try:
         user = await run_in_threadpool(services.accounts.authenticate, username, password)
     except AuthError:
-        services.login_limit.spend(attempt)
         services.audit.record(username, "login_failed", None, {}, client_of(request))
         return RedirectResponse(f"/login?error=1&next={_safe_next(next)}", status_code=303)
+    for limiter, key in charged:  # only failed attempts count against the limits
+        limiter.refund(key)
     session_id, _ = services.accounts.open_session(user, services.settings.session_hours)
     services.audit.record(user.username, "login", None, {}, client_of(request))
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -89,6 +93,25 @@ async def login(
     return response
 
 
+def _charge_login(
+    services: Services, username: str, client: str | None
+) -> list[tuple[RateLimiter, str]]:
+    """Charge the attempt to its user name and its address *before* the password is
+    checked, so parallel attempts cannot all pass a check made before any was counted."""
+    charged: list[tuple[RateLimiter, str]] = []
+    keys = ((services.login_limit, f"name:{username.casefold()}"),
+            (services.login_address_limit, f"address:{client or '?'}"))  # fmt: skip
+    try:
+        for limiter, key in keys:
+            limiter.check(key)
+            charged.append((limiter, key))
+    except RateLimitedError:
+        for limiter, key in charged:
+            limiter.refund(key)
+        raise
+    return charged
+
+
 @router.post("/logout")
 def logout(request: Request, principal: CurrentUser, services: ServicesDep) -> Response:
     if principal.session_id:
@@ -97,6 +120,51 @@ def logout(request: Request, principal: CurrentUser, services: ServicesDep) -> R
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+@router.get("/account/password", response_class=HTMLResponse)
+def password_page(request: Request, principal: CurrentUser, done: bool = False) -> Response:
+    """The form to change one's own password."""
+    return _password_form(request, principal, None, done)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def change_password(
+    request: Request,
+    principal: CurrentUser,
+    services: ServicesDep,
+    current: Annotated[str, Form(max_length=1024)],
+    new: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Check the current password (charged to the sign-in limits), set the new one, end
+    the user's other sessions; audited."""
+    user = principal.user
+    charged = _charge_login(services, user.username, client_of(request))
+    try:
+        await run_in_threadpool(services.accounts.change_own_password, user.username, current,
+                                new, principal.session_id)  # fmt: skip
+    except AuthError:
+        services.audit.record(user.username, "password_change_failed", None, {},
+                              client_of(request))  # fmt: skip
+        return _password_form(request, principal, "The current password is wrong.", False, 400)
+    except InputError as exc:
+        return _password_form(request, principal, exc.message, False, 400)
+    for limiter, key in charged:
+        limiter.refund(key)
+    services.audit.record(user.username, "password_change", user.username, {},
+                          client_of(request))  # fmt: skip
+    return RedirectResponse("/account/password?done=true", status_code=303)
+
+
+def _password_form(
+    request: Request, principal: Principal, error: str | None, done: bool, status: int = 200
+) -> Response:
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "password.html.j2",
+        {"user": principal.user, "csrf_token": principal.csrf_token or "", "error": error,
+         "done": done, "min_length": MIN_PASSWORD},
+        status_code=status,
+    )  # fmt: skip
 
 
 @router.get("/", response_class=HTMLResponse)

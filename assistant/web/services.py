@@ -42,13 +42,17 @@ class Services:
         self.backend = backend or settings.llm_backend
         self.store = WebStore(settings.web_url)
         self.accounts = Accounts(self.store)
-        self.audit = AuditLog(self.store)
+        self.audit = AuditLog(self.store, settings)
         self.history = History(self.store)
         self.registry = Registry(settings.registry_url)
         self.gate = GenerationGate(settings.generation_queue, settings.generation_queue_timeout_s)
         self.ask_limit = RateLimiter(settings.rate_asks_per_minute, "questions")
         self.request_limit = RateLimiter(settings.rate_requests_per_minute, "requests")
         self.login_limit = RateLimiter(settings.rate_logins_per_minute, "login attempts")
+        # one address may try a few names (an office behind one NAT), not a dictionary
+        self.login_address_limit = RateLimiter(
+            3 * settings.rate_logins_per_minute, "login attempts from this address"
+        )
         self.ingest_lock = threading.Lock()
         self._search_limiter: anyio.CapacityLimiter | None = None
         self._open_lock = threading.Lock()

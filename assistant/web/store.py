@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
     text,
 )
 from sqlalchemy.engine import Engine
@@ -29,6 +30,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from assistant.errors import StoreError
+from assistant.redact import mask_url_password
 
 
 class Base(DeclarativeBase):
@@ -76,6 +78,7 @@ class TokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConversationRow(Base):
@@ -188,26 +191,41 @@ class WebStore:
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        shown = mask_url_password(url)
         try:
             self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
-        except ArgumentError as exc:
+        except (ArgumentError, ImportError) as exc:
             raise StoreError(
-                f"invalid DRAGOMAN_WEB_DATABASE_URL {url!r}: {exc}", fix="use a SQLAlchemy URL"
+                f"invalid DRAGOMAN_WEB_DATABASE_URL {shown!r}: {type(exc).__name__}: {exc}",
+                fix="use a SQLAlchemy URL whose driver is installed",
             ) from exc
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             Base.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
             if self.engine.dialect.name == "sqlite":
                 with self.engine.begin() as connection:
                     for statement in _APPEND_ONLY:
                         connection.execute(text(statement))
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the web database {url}: {exc}") from exc
+            raise StoreError(f"cannot open the web database {shown}: {exc}") from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
         return self._sessions()
+
+
+_LATER_COLUMNS = {("api_tokens", "expires_at"): "TIMESTAMP"}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added after a web database was created (``ADD COLUMN``)."""
+    with engine.begin() as connection:
+        for (table, column), definition in _LATER_COLUMNS.items():
+            present = {c["name"] for c in inspect(connection).get_columns(table)}
+            if column not in present:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {definition}"))
 
 
 def _connect_args(url: str) -> dict[str, Any]:

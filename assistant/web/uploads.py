@@ -7,6 +7,7 @@ for the whole upload, on the retrieval the server answers from.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -15,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import DragomanError, InputError, PermissionDeniedError
+from assistant.memory import release_free_memory
 from assistant.web.accounts import User
 from assistant.web.services import Services
 from corpus.connectors import Options
 from corpus.document import CLEARANCES, KINDS
 from retrieval.index import clearance_level
 
+logger = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
 MAX_FILES = 50
 
@@ -44,6 +47,13 @@ def safe_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = _UNSAFE.sub("_", base).strip("._")
     return cleaned[:120] or "upload"
+
+
+def upload_scope(user: User) -> str | None:
+    """An upload's documents live in its uploader's namespace, unless an admin files them
+    into the shared one (where `dragoman ingest` files): one analyst's ``cable.md`` is
+    never another's."""
+    return None if user.role == "admin" else f"upload:{user.username}"
 
 
 def check_options(user: User, options: UploadOptions, files: int) -> None:
@@ -75,6 +85,7 @@ def ingest_uploads(
         kind=options.kind,  # type: ignore[arg-type]
         source=options.source, clearance=options.clearance,  # type: ignore[arg-type]
         language=options.language, batch_size=settings.ingest_batch_size,
+        scope=upload_scope(user), actor=f"web:{user.username}",
     )  # fmt: skip
     results = []
     result: dict[str, Any]
@@ -87,6 +98,7 @@ def ingest_uploads(
         result = {"files": results, "index": index}
         if settings.monitor_on_ingest:
             result["monitor"] = services.monitoring.update()
+    release_free_memory(force=True)  # parsing, embedding and scoring freed a lot
     return result
 
 
@@ -106,6 +118,10 @@ def _ingest_one(services: Services, path: Path, name: str, options: Options) -> 
         report = ingest(services.registry, [str(path)], options)
     except DragomanError as exc:
         return {"file": name, "status": "failed", **exc.to_dict()}
+    except Exception as exc:
+        logger.exception("ingest of an uploaded file failed")
+        message = "the file could not be ingested (the server log has the detail)"
+        return {"file": name, "status": "failed", "error": type(exc).__name__, "message": message}
     failed = report.failed
     counts = {
         key: getattr(report, key)

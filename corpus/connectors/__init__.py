@@ -29,6 +29,8 @@ class Options:
     timezone: str = "UTC"  # IANA zone for dates written without an offset
     near_dup_threshold: float = 0.8
     batch_size: int = 200  # documents per transaction: the most a crash can lose
+    scope: str | None = None  # identity namespace (a web upload: ``upload:NAME``)
+    actor: str | None = None  # who ingests, recorded with every version it writes
     limits: Limits = field(default_factory=Limits)
 
 

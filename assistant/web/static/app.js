@@ -152,7 +152,9 @@ async function openSource(citation) {
   $("viewer-meta").textContent = [doc.source, doc.published_at ? doc.published_at.slice(0, 10) : null,
     doc.language, doc.kind, doc.clearance].filter(Boolean).join(" · ");
   const link = $("viewer-link");
-  if (doc.url) { link.href = doc.url; link.hidden = false; } else { link.hidden = true; }
+  // only an http(s) link is ever clickable (a stored javascript: URL is not a link)
+  if (doc.url && /^https?:\/\/[^\s]/i.test(doc.url)) { link.href = doc.url; link.hidden = false; }
+  else { link.removeAttribute("href"); link.hidden = true; }
   // Offsets are code points (Python); Array.from splits the same way.
   const chars = Array.from(doc.text);
   const spans = citation.spans.map(([a, b]) => [a, b]).sort((x, y) => x[0] - y[0]);
