@@ -10,7 +10,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint typecheck pytest eval-gate bench clean
+.PHONY: install base-venv demo test lint typecheck pytest eval-gate bench clean
 
 install: $(STAMP)
 
@@ -19,6 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip wheel
 	$(BIN)/pip install --quiet -e '.[server,dev,st]'
 	touch $(STAMP)
+
+# A bare install (the base dependencies alone, no extra), as a user's `pip install -e .`:
+# tests/reliability/test_base_install.py ingests HTML and a feed with it.
+BASE_VENV := .venv-base
+base-venv: $(BASE_VENV)/.installed
+
+$(BASE_VENV)/.installed: pyproject.toml
+	test -x $(BASE_VENV)/bin/python || $(PYTHON) -m venv $(BASE_VENV)
+	$(BASE_VENV)/bin/pip install --quiet --upgrade pip wheel
+	$(BASE_VENV)/bin/pip install --quiet -e .
+	touch $@
 
 DEMO := corpus/demo
 HOST ?= 127.0.0.1
@@ -54,7 +65,7 @@ typecheck: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
-pytest: install
+pytest: install base-venv
 	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
@@ -74,4 +85,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BASE_VENV) build *.egg-info .mypy_cache .ruff_cache

@@ -3,10 +3,14 @@
 Sources are always fenced as data in the prompt (``prompts.fence_data``) and the system
 prompt says to ignore instructions inside them; small models do not always obey, so a
 sentence that addresses the assistant is also removed from the context and recorded.
-The fixed patterns cover the six UN languages; a second rule, in English and Chinese,
-catches other wordings that name a machine reader (or its answer) and direct it. Anything
-both miss is still fenced, and a sentence produced from it must pass verification against
-the sources. The false-positive rate on real corpora is measured in tests/reliability.
+The fixed patterns cover the six UN languages plus German, Portuguese, Japanese and Korean,
+and standing orders ("Reply X to every question about Y"); a second rule, in English and
+Chinese, catches other wordings that name a machine reader (or its answer) and direct it.
+Text is checked with invisible characters removed and look-alike Cyrillic/Greek letters
+folded to Latin ("Ign\u200bore", "Ignоre"). Titles and source names are filtered the same
+way (:func:`prompt_sources`) and fenced with the text. Anything missed is still fenced, and
+a sentence produced from it must pass verification against the sources. The
+false-positive rate on real corpora is measured in tests/reliability.
 """
 
 from __future__ import annotations
