@@ -165,7 +165,6 @@ def _date_flag(value: str | None, flag: str) -> int | None:
     return date_fields(parse_date(value))[0]
 
 
-@docs_app.command("list")
 def _show_versions(store: Registry, document: Document, as_json: bool) -> None:
     earlier = store.versions(document.doc_id)
     if as_json:
@@ -185,6 +184,7 @@ def _show_versions(store: Registry, document: Document, as_json: bool) -> None:
     out.print(f"current: {document.clearance} · {len(document.text)} chars", highlight=False)
 
 
+@docs_app.command("list")
 def docs_list(
     kind: Annotated[str | None, typer.Option()] = None,
     lang: Annotated[str | None, typer.Option("--lang")] = None,
@@ -212,6 +212,29 @@ def docs_list(
         countries = ",".join(d.countries_mentioned[:4])
         table.add_row(d.doc_id, date, d.kind, d.language, countries, d.source or "", d.title[:60])
     out.print(table)
+
+
+@docs_app.command("reclassify")
+def docs_reclassify(
+    doc_ids: Annotated[list[str], typer.Argument(help="Documents to re-file")],
+    clearance: Annotated[str, typer.Option(help="public | internal | restricted")],
+    as_json: JsonFlag = False,
+) -> None:
+    """File documents at another clearance level (each keeps its previous version), then
+    move their chunks and rescore them. Re-ingesting never reclassifies: a file ingested at
+    another level is another document."""
+    settings = load_settings()
+    store = Registry(settings.registry_url)
+    level = _choice(clearance, CLEARANCES, "--clearance")
+    changed = store.reclassify(doc_ids, level, f"cli:{getpass.getuser()}")
+    summary: dict[str, Any] = {"reclassified": changed, "clearance": level}
+    summary["index"] = run_indexing(settings, store, as_json)
+    if settings.monitor_on_ingest:
+        summary["monitor"] = run_monitoring(settings, store, as_json)
+    if as_json:
+        emit_json(summary)
+        return
+    out.print(f"{len(changed)} document(s) now {level}: {', '.join(changed) or '—'}")
 
 
 @docs_app.command("show")

@@ -147,7 +147,7 @@ def alerts_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Early-warning alerts (spikes in volume or negative share) and campaigns."""
-    from assistant.monitoring.service import end_of_day, parse_since
+    from assistant.monitoring.service import MAX_SCAN_SPAN, end_of_day, parse_since
     from assistant.monitoring.warning import EarlyWarning
 
     _check(clearance, CLEARANCES, "--clearance")
@@ -155,7 +155,7 @@ def alerts_command(
     now = int(time.time())
     if scan:
         until_ts = end_of_day(until) if until else now
-        start = parse_since(since or "30d", until_ts)
+        start = parse_since(since or "30d", until_ts, MAX_SCAN_SPAN)
         EarlyWarning(monitoring.store, monitoring.watchlists()).scan(start, until_ts)
         monitoring.detector().detect(start, until_ts)
     alerts = monitoring.alerts(clearance, since, country)

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from assistant.errors import StoreError
+from assistant.errors import InputError, StoreError
 from corpus.document import Document
 
 
@@ -266,6 +266,25 @@ class Registry:
                 row.last_run_id = run_id
                 row.index_state = "stale" if row.index_state == "indexed" else "pending"
 
+    def reclassify(self, doc_ids: list[str], clearance: str, actor: str | None) -> list[str]:
+        """File these documents at ``clearance``; each keeps its previous version and is
+        marked for re-indexing (its chunks move collection). Returns those changed; an
+        unknown id is an InputError and changes nothing."""
+        now = datetime.now(UTC)
+        with Session(self.engine) as session, session.begin():
+            rows = {r.doc_id: r for r in session.scalars(
+                select(DocumentRow).where(DocumentRow.doc_id.in_(doc_ids)))}  # fmt: skip
+            unknown = [d for d in doc_ids if d not in rows]
+            if unknown:
+                raise InputError(f"no document {unknown[0]!r}", fix="see `dragoman docs list`")
+            changed = [r for r in rows.values() if r.clearance != clearance]
+            for row in changed:
+                session.add(_version_of(session, row, now, actor))
+                row.clearance, row.updated_by, row.updated_at = clearance, actor, now
+                row.index_state = "stale" if row.index_state == "indexed" else "pending"
+            _detach_duplicates(session, [r.doc_id for r in changed], clearance)
+            return sorted(r.doc_id for r in changed)
+
     def signatures(self) -> Iterator[tuple[str, str, bytes]]:
         """(doc_id, clearance, MinHash signature) of every original (non-duplicate) document."""
         with Session(self.engine) as session:
@@ -422,6 +441,16 @@ def _version_of(session: Session, row: DocumentRow, now: datetime, actor: str | 
         metadata_json=row.metadata_json, written_by=row.updated_by, written_at=row.updated_at,
         run_id=row.last_run_id, superseded_at=now, superseded_by=actor,
     )  # fmt: skip
+
+
+def _detach_duplicates(session: Session, originals: list[str], clearance: str) -> None:
+    """Duplicates left at another level than their re-filed original become originals
+    themselves (never hidden behind a document some of their readers cannot see)."""
+    query = select(DocumentRow).where(
+        DocumentRow.duplicate_of.in_(originals), DocumentRow.clearance != clearance
+    )
+    for row in session.scalars(query):
+        row.duplicate_of, row.duplicate_kind, row.index_state = None, None, "pending"
 
 
 def _version_dict(row: VersionRow) -> dict[str, Any]:

@@ -13,6 +13,18 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+_SOURCE = re.compile(r"^\[(\d+)\][^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
+
+
+def numbered_sources(prompt: str) -> list[tuple[str, str, str]]:
+    """(number, header, text) of each numbered source in a prompt: the fence holds the
+    source's title (and outlet) on its first line, then its text."""
+    found = []
+    for number, data in _SOURCE.findall(prompt):
+        header, _, text = data.partition("\n")
+        found.append((number, header, text))
+    return found
+
 
 class ScriptedChatModel(BaseChatModel):
     """Replies with the scripted responses in order and records every prompt it saw."""
@@ -68,8 +80,7 @@ class SourceEchoChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
     def _story(self, prompt: str) -> dict[str, Any]:
-        sources = re.findall(r"^\[(\d+)\] (.*?)\n\n<<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt,
-                             re.M | re.S)  # fmt: skip
+        sources = numbered_sources(prompt)
         sentences = []
         for number, _, text in sources[:2]:
             first = re.split(r"(?<=[.!?。！？])\s*", text.strip())[0]
@@ -111,10 +122,9 @@ class DraftEchoChatModel(BaseChatModel):
                                prompt, re.M | re.S)  # fmt: skip
             reply = {str(i): self.translations.get(t, t) for i, t in enumerate(items, start=1)}
         else:
-            sources = re.findall(r"^\[(\d+)\] .*?\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt,
-                                 re.M | re.S)  # fmt: skip
+            sources = numbered_sources(prompt)
             sentences = []
-            for number, text in sources[: self.sources]:
+            for number, _, text in sources[: self.sources]:
                 first = re.split(r"(?<=[.!?。！？])\s*", text.strip())[0]
                 if self.whole and not sentences:
                     first = " ".join(text.split())[:390]
@@ -147,16 +157,15 @@ class GullibleChatModel(BaseChatModel):
     ) -> ChatResult:
         self.seen.append(list(messages))
         prompt = str(messages[-1].content)
-        sources = re.findall(r"^\[(\d+)\] [^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt,
-                             re.M | re.S)  # fmt: skip
+        sources = numbered_sources(prompt)
         reply = "NOT_IN_SOURCES"
-        for number, text in sources:
+        for number, _, text in sources:
             code = re.search(r"ZQX[0-9A-F]{6}", text)
             if code:
                 reply = f"{code.group(0)} {text.strip()[:200]} [{number}]"
                 break
         else:
             if sources:
-                first = re.split(r"(?<=[.!?。！？])\s*", sources[0][1].strip())[0]
+                first = re.split(r"(?<=[.!?。！？])\s*", sources[0][2].strip())[0]
                 reply = f"{first} [{sources[0][0]}]"
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])

@@ -184,7 +184,7 @@ def test_the_briefing_carries_the_alerts_of_its_window(tmp_path: Path) -> None:
     from assistant.briefing.render import _public_line, labels
     from assistant.briefing.selection import BriefingWindow
     from assistant.briefing.signals import public_alerts
-    from corpus.registry import Registry
+    from corpus.registry import DocFilters, Registry
 
     export = tmp_path / "weibo.jsonl"
     build_export(export)
@@ -217,11 +217,19 @@ def test_the_briefing_carries_the_alerts_of_its_window(tmp_path: Path) -> None:
     assert line.startswith("2024-03-10 08:00 UTC — 全部来源 · 社交媒体：负面占")
     assert line.endswith("".join(f"[{n}]" for n in negative.citations))
 
-    # the public posts reclassified as restricted: rescored, and gone for public readers
+    # re-ingesting the posts as restricted files new documents and changes nothing public
     again = run_cli("ingest", str(export), "--format", "weibo", "--kind", "social",
                     "--source", "Weibo public", "--clearance", "restricted", "--json",
                     env=env, timeout=900)  # fmt: skip
-    assert json.loads(again.stdout)["monitor"]["rescored"] == 608
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert len(public_alerts(registry, window, "public", PassageBook())) == 2
+    # the public posts reclassified as restricted: rescored, and gone for public readers
+    public = [d.doc_id for d in registry.documents(DocFilters(include_duplicates=True),
+                                                   limit=10_000) if d.clearance == "public"]  # fmt: skip
+    moved = run_cli("docs", "reclassify", *public, "--clearance", "restricted", "--json",
+                    env=env, timeout=900)  # fmt: skip
+    assert moved.returncode == 0, moved.stderr[-2000:]
+    assert json.loads(moved.stdout)["monitor"]["rescored"] == 608
     assert public_alerts(registry, window, "public", PassageBook()) == []
     listed = json.loads(run_cli("alerts", "--json", env=env).stdout)
     assert listed == {"alerts": [], "campaigns": []}

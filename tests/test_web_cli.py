@@ -46,7 +46,14 @@ def test_users_add_list_disable_token_and_audit(tmp_path: Path) -> None:
     audit = _json(run_cli("audit", "--json", env=env))
     actions = [e["action"] for e in audit["entries"]]
     assert actions == ["user_disable", "token_revoke", "token_create", "user_add"]
-    assert audit["chain"] == {"rows": 4, "intact": True, "first_bad_id": None}
+    assert audit["chain"] == {
+        "rows": 4,
+        "intact": True,
+        "first_bad_id": None,
+        "legacy_rows": 0,
+        "head": "matches",
+        "reason": None,
+    }
 
 
 def test_serve_refuses_placeholder_secrets(tmp_path: Path) -> None:

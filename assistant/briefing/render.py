@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import asdict
 from functools import lru_cache
 from importlib.resources import files
@@ -150,6 +151,9 @@ def render_pdf(html: str) -> bytes:
             f"PDF output needs WeasyPrint and Pango: {exc}",
             fix="pip install weasyprint; apt-get install libpango-1.0-0 libpangoft2-1.0-0",
         ) from exc
+    # fontTools stamps each embedded font subset with the time unless SOURCE_DATE_EPOCH is
+    # set: without it the same briefing gives different bytes from one second to the next
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
     pdf: bytes = HTML(string=html).write_pdf(uncompressed_pdf=False)
     return pdf
 

@@ -31,7 +31,8 @@ SEASON = {"day": 7, "hour": 24}
 DAY = 86_400
 # Documented caps (README "Limits"): the longest period one request may cover.
 MAX_SPAN = {"hour": 90 * DAY, "day": 731 * DAY}
-MAX_LIST_SPAN = 731 * DAY  # alerts, campaigns and --scan: at most 2 years back
+MAX_SCAN_SPAN = 731 * DAY  # `alerts --scan`: at most 2 years (listings are capped in rows)
+EARLIEST_TS = -2_208_988_800  # 1900-01-01: no period reaches further back
 FORECAST_HISTORY = {"hour": 28 * 24, "day": 365}  # buckets the forecast reads at most
 
 
@@ -48,8 +49,9 @@ def parse_moment(text: str, flag: str) -> int:
     return int(moment.timestamp())
 
 
-def parse_since(text: str, until_ts: int, max_span: int = MAX_LIST_SPAN) -> int:
-    """``30d``, ``12h``, ``2w`` before ``until_ts``, or a date; at most ``max_span`` back."""
+def parse_since(text: str, until_ts: int, max_span: int | None = None) -> int:
+    """``30d``, ``12h``, ``2w`` before ``until_ts``, or a date; never before 1900, and at
+    most ``max_span`` back when the work grows with the period."""
     match = _SPAN.match(text.strip().lower())
     if match:
         amount = int(match.group(1)[:12])
@@ -60,7 +62,10 @@ def parse_since(text: str, until_ts: int, max_span: int = MAX_LIST_SPAN) -> int:
         since_ts = parse_moment(text, "--since")
     else:
         raise InputError(f"--since expects 30d, 12h, 2w or a date, got {text!r}")
-    check_span(since_ts, until_ts, max_span, _days(max_span))
+    if since_ts < EARLIEST_TS:
+        raise RangeError(f"--since {text!r} reaches before 1900", fix="a period after 1900")
+    if max_span is not None:
+        check_span(since_ts, until_ts, max_span, _days(max_span))
     return since_ts
 
 
@@ -76,7 +81,7 @@ def check_span(since_ts: int, until_ts: int, max_span: int, cap: str) -> None:
 
 
 def _days(seconds: int) -> str:
-    return "2 years" if seconds == MAX_LIST_SPAN else f"{seconds // DAY:,} days"
+    return "2 years" if seconds == MAX_SCAN_SPAN else f"{seconds // DAY:,} days"
 
 
 def end_of_day(day: str) -> int:
