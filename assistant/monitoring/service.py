@@ -62,10 +62,10 @@ def parse_since(text: str, until_ts: int, max_span: int | None = None) -> int:
         since_ts = parse_moment(text, "--since")
     else:
         raise InputError(f"--since expects 30d, 12h, 2w or a date, got {text!r}")
-    if since_ts < EARLIEST_TS:
-        raise RangeError(f"--since {text!r} reaches before 1900", fix="a period after 1900")
     if max_span is not None:
         check_span(since_ts, until_ts, max_span, _days(max_span))
+    if since_ts < EARLIEST_TS:
+        raise RangeError(f"--since {text!r} reaches before 1900", fix="a period after 1900")
     return since_ts
 
 
