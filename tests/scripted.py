@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+SEEN_KEPT = 200
 _SOURCE = re.compile(r"^\[(\d+)\][^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
 
 
@@ -31,7 +32,8 @@ class ScriptedChatModel(BaseChatModel):
 
     responses: list[str]
     delay_s: float = 0.0  # stands in for generation time (load tests)
-    seen: list[list[BaseMessage]] = Field(default_factory=list)
+    seen: list[list[BaseMessage]] = Field(default_factory=list)  # the latest SEEN_KEPT prompts
+    calls: int = 0
 
     @property
     def _llm_type(self) -> str:
@@ -44,10 +46,12 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        self.calls += 1
         self.seen.append(list(messages))
+        del self.seen[:-SEEN_KEPT]  # a long soak must not measure the stand-in's own memory
         if self.delay_s:
             time.sleep(self.delay_s)
-        reply = self.responses[(len(self.seen) - 1) % len(self.responses)]
+        reply = self.responses[(self.calls - 1) % len(self.responses)]
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
 
 

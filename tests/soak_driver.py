@@ -4,7 +4,7 @@ minutes) and bench/serve_soak.py (the real model, longer).  Loopback only.
 
 A cycle: six questions (two streamed, one follow-up in the same conversation), a search,
 a source document, the monitoring JSON and dashboard, the briefings archive, the drafts
-list, an upload of a small new file, the history.  After each cycle the server process's
+list, an upload (the same file each time), the history.  After each cycle the server process's
 resident memory is sampled.
 """
 
@@ -73,9 +73,11 @@ def _cycle(client: httpx.Client, n: int, record: Callable[[str, httpx.Response],
     record("dashboard", client.get("/monitor"))
     record("briefings", client.get("/api/briefings"))
     record("drafts", client.get("/api/drafts"))
-    note = f"Soak note {n}: the embassy's cultural week opens on day {n} with a reception."
-    record("ingest", client.post("/api/ingest", files=[("files", (f"soak-{n}.txt",
-                                                                  note.encode(), "text/plain"))]))  # fmt: skip
+    # the same upload each cycle (stored once, then "unchanged"): the upload path runs, the
+    # corpus does not grow, so growing memory is held state, not data
+    note = "Soak note: the embassy's cultural week opens on Monday with a reception."
+    upload = [("files", ("soak-note.txt", note.encode(), "text/plain"))]
+    record("ingest", client.post("/api/ingest", files=upload))
     record("history", client.get("/api/conversations"))
 
 

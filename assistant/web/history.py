@@ -46,16 +46,28 @@ class History:
             raise NotFoundError(f"no conversation {conversation_id!r}")
         return row
 
-    def conversations(self, user_id: int) -> list[dict[str, Any]]:
+    def conversations(
+        self, user_id: int, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """The user's conversations, newest first: ``limit`` of them from ``offset``."""
+        page = (
+            select(ConversationRow)
+            .where(ConversationRow.user_id == user_id)
+            .order_by(ConversationRow.updated_at.desc())
+            .limit(limit)
+            .offset(offset)
+            .subquery()
+        )
         counts = (
             select(MessageRow.conversation_id, func.count().label("n"))
+            .where(MessageRow.conversation_id.in_(select(page.c.id)))
             .group_by(MessageRow.conversation_id)
             .subquery()
         )
         query = (
             select(ConversationRow, counts.c.n)
+            .join(page, page.c.id == ConversationRow.id)
             .outerjoin(counts, counts.c.conversation_id == ConversationRow.id)
-            .where(ConversationRow.user_id == user_id)
             .order_by(ConversationRow.updated_at.desc())
         )
         with self.store.session() as db:

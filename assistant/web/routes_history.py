@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
@@ -19,9 +19,14 @@ class TitleIn(BaseModel):
 
 
 @router.get("")
-def list_conversations(principal: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    """The caller's conversations, newest first."""
-    return {"conversations": services.history.conversations(principal.user.id)}
+def list_conversations(
+    principal: CurrentUser,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """The caller's conversations, newest first (at most 500 a page)."""
+    return {"conversations": services.history.conversations(principal.user.id, limit, offset)}
 
 
 @router.post("", status_code=201)

@@ -197,6 +197,7 @@ def test_a_stale_index_never_shows_a_restricted_title_url_or_source(
         ("/api/alerts?since=999999w", "before 1900"),
         ("/api/briefings?limit=100000", "less than or equal to 500"),
         ("/api/audit?limit=100000", "less than or equal to 1000"),
+        ("/api/conversations?limit=100000", "less than or equal to 500"),
         ("/api/search?q=x&k=5000", "less than or equal to 50"),
     ],
 )
