@@ -193,37 +193,30 @@ class Accounts:
             ))  # fmt: skip
         return token
 
-    def set_password(self, username: str, password: str) -> User:
-        """A new password (an admin's `dragoman users passwd`); every session of the
-        account ends."""
+    def set_password(self, username: str, password: str, keep_session: str | None = None) -> User:
+        """A new password (an admin's `dragoman users passwd`); the account's sessions end,
+        but ``keep_session`` (the one making its owner's change) stays."""
         check_password_strength(password)
         with self.store.session() as db, db.begin():
             row = db.scalar(select(UserRow).where(UserRow.username == username))
             if row is None:
                 raise NotFoundError(f"no user {username!r}")
             row.password_hash = _hasher.hash(password)
-            db.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            ended = delete(SessionRow).where(SessionRow.user_id == row.id)
+            if keep_session:
+                ended = ended.where(SessionRow.id_hash != sha256(keep_session))
+            db.execute(ended)
             return _user(row)
 
     def change_own_password(
         self, username: str, current: str, new: str, keep_session: str | None = None
     ) -> User:
         """A user's own change: the current password is checked first; the user's other
-        sessions end (``keep_session``, the one making the change, stays)."""
+        sessions end."""
         self.authenticate(username, current)
         if new == current:
             raise InputError("the new password must differ from the current one")
-        check_password_strength(new)
-        with self.store.session() as db, db.begin():
-            row = db.scalar(select(UserRow).where(UserRow.username == username))
-            if row is None:
-                raise NotFoundError(f"no user {username!r}")
-            row.password_hash = _hasher.hash(new)
-            others = delete(SessionRow).where(SessionRow.user_id == row.id)
-            if keep_session:
-                others = others.where(SessionRow.id_hash != sha256(keep_session))
-            db.execute(others)
-            return _user(row)
+        return self.set_password(username, new, keep_session)
 
     def revoke_tokens(self, username: str) -> int:
         """Revoke every API token of the user; returns how many were active."""

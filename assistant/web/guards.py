@@ -29,17 +29,7 @@ class RateLimiter:
 
     def check(self, key: str) -> None:
         """Take one request from the key's bucket, or raise RateLimitedError."""
-        self._take(key, spend=True)
-
-    def ensure_available(self, key: str) -> None:
-        """Raise RateLimitedError if the key's bucket is empty; take nothing."""
-        self._take(key, spend=False)
-
-    def spend(self, key: str) -> None:
-        """Take one from the bucket without refusing (e.g. a failed sign-in)."""
-        with self._lock:
-            tokens, _ = self._refill(key, time.monotonic())
-            self._buckets[key] = (max(0.0, tokens - 1.0), time.monotonic())
+        self._take(key)
 
     def refund(self, key: str) -> None:
         """Give one back (a sign-in that succeeded was charged before it was checked)."""
@@ -51,7 +41,7 @@ class RateLimiter:
         tokens, stamp = self._buckets.get(key, (self.capacity, now))
         return min(self.capacity, tokens + (now - stamp) * self.rate), now
 
-    def _take(self, key: str, spend: bool) -> None:
+    def _take(self, key: str) -> None:
         now = time.monotonic()
         with self._lock:
             tokens, _ = self._refill(key, now)
@@ -62,7 +52,7 @@ class RateLimiter:
                     f"too many {self.what}: the limit is {int(self.capacity)} a minute",
                     retry_after_s=wait,
                 )
-            self._buckets[key] = (tokens - 1.0 if spend else tokens, now)
+            self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > 10_000:  # forget idle keys
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 120}
 
