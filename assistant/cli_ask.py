@@ -30,6 +30,13 @@ SourceOpt = Annotated[str | None, typer.Option()]
 SinceOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 UntilOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 ClearanceOpt = Annotated[str, typer.Option(help="The caller's clearance")]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        help="Drop an understood filter: speaker, source or period (repeatable)",
+    ),
+]
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
 ]
@@ -43,6 +50,10 @@ def _filters(
         kind=_choice(kind, KINDS, "--kind"), language=source_lang, country=country,
         source=source, since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
     )  # fmt: skip
+
+
+def _ignored(ignore: list[str] | None) -> set[str]:
+    return {str(_choice(key, ("speaker", "source", "period"), "--ignore")) for key in ignore or []}
 
 
 def _engine(backend: str | None) -> AskEngine:
@@ -62,6 +73,9 @@ def _stream_draft(text: str) -> None:
 def print_result(result: AskResult) -> None:
     """Human-readable verified answer: text with [n], flags, then the citations."""
     err.print()
+    if result.applied_filters:
+        chips = escape(" · ".join(result.applied_filters))
+        out.print(f"[dim]{chips} (--ignore speaker|source|period to drop one)[/dim]")
     if result.refused:
         out.print(f"[bold]{escape(result.answer)}[/bold]")
         out.print(f"[dim]({escape(result.refusal_reason or '')})[/dim]")
@@ -74,6 +88,11 @@ def print_result(result: AskResult) -> None:
                     f"  [{source['n']}] {escape(source['title'])}: {escape(source['quote'][:200])}"
                 )
         return
+    if result.answer_status == "answered":
+        out.print("[green]Answered and verified[/green]")
+    else:
+        missing = escape(", ".join(result.missing)) or "some sentences are not supported"
+        out.print(f"[yellow]Partly answered[/yellow] — missing: {missing}")
     out.print(escape(result.answer))
     for sentence in result.sentences:
         if not sentence["supported"]:
@@ -100,15 +119,17 @@ def ask_command(
     since: SinceOpt = None,
     until: UntilOpt = None,
     clearance: ClearanceOpt = "public",
+    ignore: IgnoreOpt = None,
     backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Answer from the corpus with verified citations, or say that the sources do not."""
+    """Answer from the corpus with verified citations, or say that no passage answers."""
     filters = _filters(kind, source_lang, country, source, since, until)
+    ignored = _ignored(ignore)
     engine = _engine(backend)
     result = engine.ask(
         question, language=lang, clearance=_choice(clearance, CLEARANCES, "--clearance"),
-        filters=filters, k=k, on_token=None if as_json else _stream_draft,
+        filters=filters, k=k, on_token=None if as_json else _stream_draft, ignore=ignored,
     )  # fmt: skip
     if as_json:
         emit_json(result.to_dict())
@@ -126,6 +147,7 @@ def chat_command(
     since: SinceOpt = None,
     until: UntilOpt = None,
     clearance: ClearanceOpt = "public",
+    ignore: IgnoreOpt = None,
     backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -133,6 +155,7 @@ def chat_command(
     from assistant.answering.stages import Turn
 
     filters = _filters(kind, source_lang, country, source, since, until)
+    ignored = _ignored(ignore)
     level = _choice(clearance, CLEARANCES, "--clearance")
     engine = _engine(backend)
     history: list[Turn] = []
@@ -153,7 +176,7 @@ def chat_command(
             continue
         result = engine.ask(
             question, history=history, language=lang, clearance=level, filters=filters, k=k,
-            on_token=None if as_json else _stream_draft,
+            on_token=None if as_json else _stream_draft, ignore=ignored,
         )  # fmt: skip
         history.append(Turn(question, result.answer))
         _emit_chat(result, as_json)

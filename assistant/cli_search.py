@@ -27,26 +27,42 @@ def search_command(
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     clearance: Annotated[str, typer.Option(help="The caller's clearance")] = "public",
     mode: Annotated[str, typer.Option(help="hybrid | dense | lexical")] = "hybrid",
+    understand_query: Annotated[
+        bool,
+        typer.Option(
+            "--understand/--no-understand",
+            help="Narrow to the speaker and source the query names (shown as chips)",
+        ),
+    ] = True,
     as_json: JsonFlag = False,
 ) -> None:
     """Find passages (cross-lingual hybrid search), within the caller's clearance."""
     from retrieval.index import Filters
     from retrieval.indexer import Retrieval
     from retrieval.search import HybridSearch
+    from retrieval.understanding import Understood, understand
 
     settings = load_settings()
     filters = Filters(
         kind=_choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
         since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
     )  # fmt: skip
-    searcher = HybridSearch(Retrieval(settings), Registry(settings.registry_url))
+    registry = Registry(settings.registry_url)
+    searcher = HybridSearch(Retrieval(settings), registry)
+    understood = understand(query, sources=registry.sources()) if understand_query else Understood()
     results = searcher.search(
         query, clearance=_choice(clearance, CLEARANCES, "--clearance"), k=k, filters=filters,
-        mode=_choice(mode, ("hybrid", "dense", "lexical"), "--mode"),
+        mode=_choice(mode, ("hybrid", "dense", "lexical"), "--mode"), understood=understood,
     )  # fmt: skip
     if as_json:
-        emit_json({"query": query, "results": [r.to_dict() for r in results]})
+        emit_json(
+            {"query": query, "understood": understood.to_dict(),
+             "results": [r.to_dict() for r in results]}
+        )  # fmt: skip
         return
+    chips = " · ".join(chip["label"] for chip in understood.chips())
+    if chips:
+        out.print(f"[dim]{chips} (--no-understand to search without)[/dim]")
     table = Table("#", "score", "lang", "date", "title", "passage")
     for rank, r in enumerate(results, 1):
         date = (r.published_at or "")[:10]

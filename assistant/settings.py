@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         description="Support judge: heuristic (lexical + embedding + numbers/names), llm "
         "(entailment by the backend, plus the same hard checks); auto: llm except embedded",
     )
+    ask_translate_query: bool = Field(
+        default=True,
+        description="Translate the question (one short cached model call per language) so "
+        "BM25 also searches the corpus's other languages",
+    )
     ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
     corpora_dir: Path | None = Field(
         default=None, description="Evaluation datasets (default: ../shared/corpora)"

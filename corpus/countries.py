@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pycountry
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 
 LOCALES = ("en", "zh", "zh_Hant", "fr", "es", "ru", "ar", "de", "ja", "ko", "pt", "it", "uk")
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -162,14 +162,19 @@ def _segment(text: str) -> Iterator[str]:
     return iter(jieba.cut(text))
 
 
-def countries_in(text: str, limit_chars: int = 200_000) -> list[str]:
-    """Alpha-3 codes of the countries named in ``text``, by first mention."""
+def country_mentions(text: str, limit_chars: int = 200_000) -> list[tuple[int, str]]:
+    """(offset, alpha-3) of every country name in ``text``, in order."""
     text = text[:limit_chars]
     index = _index()
     mentions = list(_alphabetic_mentions(text, index))
     if _CJK.search(text):
         mentions += _cjk_mentions(text, index)
-    return list(dict.fromkeys(code for _, code in sorted(mentions)))
+    return sorted(mentions)
+
+
+def countries_in(text: str, limit_chars: int = 200_000) -> list[str]:
+    """Alpha-3 codes of the countries named in ``text``, by first mention."""
+    return list(dict.fromkeys(code for _, code in country_mentions(text, limit_chars)))
 
 
 NON_ISO_ACTORS = {"EU": "European Union", "PSE": "State of Palestine", "VAT": "Holy See"}
@@ -182,3 +187,15 @@ def country_name(alpha3: str) -> str:
         return NON_ISO_ACTORS[code]
     country = pycountry.countries.get(alpha_3=code) if len(code) == 3 else None
     return str(country.name) if country else alpha3
+
+
+def country_name_in(alpha3: str, language: str) -> str:
+    """The country's name in ``language`` (CLDR), its English name when CLDR has none."""
+    country = pycountry.countries.get(alpha_3=alpha3.upper()) if len(alpha3) == 3 else None
+    if country is None:
+        return country_name(alpha3)
+    try:
+        territories = Locale.parse(language).territories
+    except (UnknownLocaleError, ValueError, TypeError):
+        return country_name(alpha3)
+    return str(territories.get(country.alpha_2) or country_name(alpha3))

@@ -150,12 +150,16 @@ class DocFilters:
     since: int | None = None  # YYYYMMDD
     until: int | None = None
     include_duplicates: bool = False
+    # who speaks (corpus.speakers): alpha-3 or @handle; a chunk-index filter only, since
+    # the speaker is derived at indexing time (the registry listing does not apply it)
+    speaker: str | None = None
 
     @property
     def empty(self) -> bool:
         return not any(
-            (self.kind, self.language, self.country, self.source, self.since, self.until)
-        )
+            (self.kind, self.language, self.country, self.source, self.since, self.until,
+             self.speaker)
+        )  # fmt: skip
 
 
 class Registry:
@@ -322,6 +326,12 @@ class Registry:
         with Session(self.engine) as session:
             query = select(DocumentRow.language).where(DocumentRow.index_state == "indexed")
             return sorted(set(session.scalars(query.distinct())))
+
+    def sources(self) -> list[str]:
+        """The distinct source names of the corpus (what a question may name)."""
+        with Session(self.engine) as session:
+            query = select(DocumentRow.source).where(DocumentRow.source.is_not(None))
+            return sorted({s for s in session.scalars(query.distinct()) if s})
 
     def get(self, doc_id: str) -> Document | None:
         with Session(self.engine) as session:

@@ -21,6 +21,7 @@ from assistant.errors import ConfigError, InputError, StoreError
 from assistant.settings import Settings
 from corpus.document import CLEARANCES, Clearance, Document
 from corpus.registry import DocFilters
+from corpus.speakers import speaker_key, speakers_of
 from retrieval.chunking import Chunk
 
 COLLECTION_PREFIX = "dragoman_chunks"
@@ -52,6 +53,8 @@ def where_clause(filters: Filters) -> dict[str, Any] | None:
         value = getattr(filters, key)
         if value:
             conditions.append({key: value})
+    if filters.speaker:
+        conditions.append({speaker_key(filters.speaker): True})
     if filters.country:
         conditions.append({f"c_{filters.country.upper()}": True})
     if filters.since:
@@ -69,6 +72,8 @@ def matches(metadata: dict[str, Any], filters: Filters) -> bool:
         value = getattr(filters, key)
         if value and metadata.get(key) != value:
             return False
+    if filters.speaker and metadata.get(speaker_key(filters.speaker)) is not True:
+        return False
     if filters.country and metadata.get(f"c_{filters.country.upper()}") is not True:
         return False
     date = metadata.get("published_date")
@@ -88,6 +93,11 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
     }
     if doc.source:
         metadata["source"] = doc.source
+    speakers = speakers_of(doc)
+    if speakers:
+        metadata["speaker"] = speakers[0]
+    for speaker in speakers:
+        metadata[speaker_key(speaker)] = True
     if doc.published_date:
         metadata["published_date"] = doc.published_date
     for code in doc.countries_mentioned:

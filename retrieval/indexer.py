@@ -56,6 +56,12 @@ class Retrieval:
             self._lexical[language] = LexicalIndex(self.lexical_root, language)
         return self._lexical[language]
 
+    def lexical_languages(self) -> list[str]:
+        """The languages that have a BM25 index."""
+        if not self.lexical_root.is_dir():
+            return []
+        return sorted(p.name for p in self.lexical_root.iterdir() if (p / "ids.json").exists())
+
 
 def index_pending(
     retrieval: Retrieval, registry: Registry, progress: IndexProgress | None = None

@@ -7,14 +7,18 @@ are re-read from those, so no path can return a chunk above the caller's clearan
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from corpus.countries import country_name_in
 from corpus.document import CLEARANCES, Clearance, http_url
 from corpus.language import detect_language
 from corpus.registry import Registry
+from corpus.speakers import speaker_of, speakers_of
 from retrieval.index import Filters, Hit, clearance_level
 from retrieval.indexer import Retrieval
+from retrieval.understanding import Understood
 
 # Defaults of DRAGOMAN_FUSION_RRF_K / DRAGOMAN_FUSION_LEXICAL_WEIGHT; see bench/RESULTS.md
 # ("Rank fusion") for the dev-split tuning and why equal weights stay the default.
@@ -22,6 +26,8 @@ RRF_K = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
+LEXICAL_DEPTH = 1000  # BM25 candidates read when filters will discard most of them
+YEAR_BONUS = 0.5  # of a first rank's fused score, for a chunk from a year the question names
 
 
 @dataclass
@@ -38,6 +44,10 @@ class SearchResult:
     end: int
     source: str | None = None
     kind: str | None = None
+    speaker: str | None = None  # corpus.speakers: who speaks in the document
+    speakers: list[str] = dataclasses.field(
+        default_factory=list
+    )  # with joint statements' co-speakers
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,9 +77,69 @@ class HybridSearch:
         k: int = 10,
         filters: Filters | None = None,
         mode: str = "hybrid",
+        understood: Understood | None = None,
+        translations: dict[str, str] | None = None,
     ) -> list[SearchResult]:
-        """Top ``k`` chunks for ``query`` that the caller's clearance allows."""
+        """Top ``k`` chunks for ``query`` that the caller's clearance allows.
+
+        With ``understood``, its speaker and source narrow the search (unless the caller's
+        own filters set them); when that leaves fewer than ``k`` chunks, the rest come from
+        the unnarrowed search, never from another known speaker.  ``translations`` (language
+        → the query in that language) add lexical rankings in the corpus's other languages.
+        """
         filters = filters or Filters()
+        understood = understood or Understood()
+        narrowed = dataclasses.replace(
+            filters,
+            speaker=filters.speaker or understood.speaker,
+            source=filters.source or understood.source,
+        )
+        lexical = self._lexical_queries(query, understood, translations or {})
+        results = self._search(lexical, query, clearance, k, narrowed, mode, understood)
+        if narrowed != filters and len(results) < k:
+            seen = {r.chunk_id for r in results}
+            wanted = narrowed.speaker
+            for extra in self._search(lexical, query, clearance, k, filters, mode, understood):
+                if len(results) == k:
+                    break
+                if extra.chunk_id not in seen and (not extra.speakers or wanted in extra.speakers):
+                    results.append(extra)
+        return results
+
+    def _lexical_queries(
+        self, query: str, understood: Understood, translations: dict[str, str]
+    ) -> dict[str, str]:
+        """The query per language for BM25: as asked, as translated, and in the corpus's
+        other languages at least the names of the countries it is about."""
+        own = detect_language(query, default="en")
+        queries = {own: query}
+        if understood.speaker or understood.source:
+            # within one speaker's or source's documents their names match everything:
+            # the topic is what tells one paragraph of a long speech from another
+            topic = understood.topic_query(own)
+            if topic:
+                queries[own] = topic
+        speaker = [understood.speaker] if understood.speaker else []
+        countries = understood.topic_countries or speaker
+        for language in self.retrieval.lexical_languages():
+            if language == own:
+                continue
+            names = [country_name_in(c, language) for c in countries]
+            text = " ".join(n for n in [translations.get(language, ""), *names] if n)
+            if text.strip():
+                queries[language] = text
+        return queries
+
+    def _search(
+        self,
+        lexical: dict[str, str],
+        query: str,
+        clearance: Clearance | str,
+        k: int,
+        filters: Filters,
+        mode: str,
+        understood: Understood,
+    ) -> list[SearchResult]:
         pool = max(CANDIDATES, 5 * k)
         hits: dict[str, Hit] = {}
         rankings: list[tuple[list[str], float]] = []
@@ -80,15 +150,21 @@ class HybridSearch:
             rankings.append(([h.chunk_id for h in dense], DENSE_WEIGHT))
         settings = self.retrieval.settings
         if mode in ("hybrid", "lexical"):
-            language = detect_language(query, default="en")
-            candidates = [cid for cid, _ in self.retrieval.lexical(language).search(query, pool)]
-            allowed = self.retrieval.index.get(candidates, clearance, filters)
-            hits.update(allowed)
-            allowed_ids = [cid for cid in candidates if cid in allowed]
-            rankings.append((allowed_ids, settings.fusion_lexical_weight))
+            # a narrowing filter keeps few of BM25's best: look deeper before filtering
+            depth = pool if filters.empty else LEXICAL_DEPTH
+            for language, text in lexical.items():
+                found = self.retrieval.lexical(language).search(text, depth)
+                candidates = [cid for cid, _ in found]
+                allowed = self.retrieval.index.get(candidates, clearance, filters)
+                hits.update(allowed)
+                allowed_ids = [cid for cid in candidates if cid in allowed]
+                rankings.append((allowed_ids, settings.fusion_lexical_weight))
+        fused = fuse(rankings, k=settings.fusion_rrf_k)
+        if understood.years:
+            fused = _year_boost(fused, hits, understood.years, settings.fusion_rrf_k)
         # a few spare candidates replace any the registry no longer lets the caller read
-        fused = fuse(rankings, k=settings.fusion_rrf_k)[: 2 * k + 10]
-        return self._results([(hits[cid], score) for cid, score in fused], clearance, k)
+        scored = [(hits[cid], score) for cid, score in fused[: 2 * k + 10]]
+        return self._results(scored, clearance, k)
 
     def _results(
         self, scored: list[tuple[Hit, float]], clearance: Clearance | str, k: int
@@ -120,6 +196,23 @@ class HybridSearch:
                     end=int(hit.metadata["end"]),
                     source=doc.source,
                     kind=doc.kind,
+                    speaker=speaker_of(doc),
+                    speakers=speakers_of(doc),
                 )
             )
         return results
+
+
+def _year_boost(
+    fused: list[tuple[str, float]], hits: dict[str, Hit], years: list[int], rrf_k: int
+) -> list[tuple[str, float]]:
+    """Chunks published in a year the question names move up, by half a first rank."""
+    bonus = YEAR_BONUS / (rrf_k + 1)
+    wanted = set(years)
+
+    def year(cid: str) -> int | None:
+        date = hits[cid].metadata.get("published_date")
+        return int(date) // 10000 if isinstance(date, int) else None
+
+    boosted = [(cid, score + (bonus if year(cid) in wanted else 0.0)) for cid, score in fused]
+    return sorted(boosted, key=lambda item: (-item[1], item[0]))

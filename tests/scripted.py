@@ -27,6 +27,9 @@ def numbered_sources(prompt: str) -> list[tuple[str, str, str]]:
     return found
 
 
+TRANSLATE_QUERY = "Translate the search question into"
+
+
 class ScriptedChatModel(BaseChatModel):
     """Replies with the scripted responses in order and records every prompt it saw."""
 
@@ -46,6 +49,12 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        prompt = str(messages[-1].content)
+        if prompt.startswith(TRANSLATE_QUERY):  # the retrieval's query translation: the
+            # question itself, so the scripted answers stay in step with the answering calls
+            found = re.search(r"<<<DATA>>>\s*(.*?)\s*<<<END DATA>>>", prompt, re.S)
+            reply = json.dumps({"query": found.group(1) if found else "query"})
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
         self.calls += 1
         self.seen.append(list(messages))
         del self.seen[:-SEEN_KEPT]  # a long soak must not measure the stand-in's own memory

@@ -22,6 +22,8 @@ from tests.conftest import REPO, cli_env, run_cli
 from tests.scripted import ScriptedChatModel
 
 DEMO = REPO / "corpus" / "demo"
+UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
+UN_TITLE = "{country_name} — UN General Debate, session {session} ({year})"
 SECRET = "The ambassador's cable says the summit in Reykjavik will be cancelled on 14 March."
 POSTS = [
     {"id": "p1", "user": "expo_watch", "created_at": "2025-07-10T09:00:00Z",
@@ -48,7 +50,20 @@ def ask_home(
     _ingest(env, str(DEMO / "whitehouse"), "--kind", "news", "--source", "The White House")
     _ingest(env, str(DEMO / "prc"), "--kind", "policy", "--map", "text=content",
             "--set", "published_at={year}-03-05", "--source", "State Council of the PRC")  # fmt: skip
-    _ingest(env, str(DEMO / "un"), "--kind", "policy", "--source", "UN General Debate")
+    _ingest(
+        env,
+        str(DEMO / "un"),
+        "--kind",
+        "policy",
+        "--source",
+        "UN General Debate",
+        "--filename-pattern",
+        UN_PATTERN,
+        "--set",
+        f"title={UN_TITLE}",
+        "--set",
+        "published_at={year}-09-20",
+    )  # fmt: skip (as `make demo` does)
     posts = home.parent / "posts.jsonl"
     posts.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in POSTS), encoding="utf-8")
     _ingest(env, str(posts), "--kind", "social", "--source", "X export")
@@ -116,10 +131,10 @@ def test_english_question_from_chinese_sources(engine: AskEngine, ask_home: Path
 def test_refuses_when_the_corpus_cannot_answer(engine: AskEngine) -> None:
     result = engine.ask("What is the population of Brazil?")
     assert result.refused, result.to_dict()
-    assert result.answer.startswith("The sources available to you do not contain")
+    assert result.answer.startswith("I found no passage that answers")
     assert result.citations == [] and result.sources  # says so, and shows what was found
     chinese = engine.ask("巴西有多少人口？")
-    assert chinese.refused and chinese.answer == "现有资料中没有这个问题的答案。"
+    assert chinese.refused and chinese.answer == "我没有找到能回答这个问题的段落。"
 
 
 def test_injected_posts_do_not_change_behaviour(engine: AskEngine, ask_home: Path) -> None:
@@ -141,6 +156,79 @@ def test_clearance_holds_through_ask(engine: AskEngine) -> None:
     assert any("Reykjavik" in s["quote"] for s in restricted.sources)
 
 
+# --- issue 21: the five failures an analyst reported, on the real 1.5B ---------------------
+
+
+def _cited_speakers(result: AskResult) -> set[str | None]:
+    return {c["speaker"] for c in result.citations}
+
+
+def test_china_on_ukraine_is_china_s_own_paragraph(engine: AskEngine) -> None:
+    """Cases 1 and 2: the answer comes from China's Ukraine paragraph, never from another
+    government's speech, in English and in Chinese; off-topic or misattributed is never
+    "answered"."""
+    for question in ("What did China say about Ukraine at the UN General Debate?",
+                     "中国在联合国大会上对乌克兰危机持什么立场？"):  # fmt: skip
+        result = engine.ask(question)
+        assert result.understood["speaker"] == "CHN", result.understood
+        assert "Speaker: China" in result.applied_filters
+        assert all(s["speaker"] == "CHN" for s in result.sources), result.sources
+        assert any("Ukraine crisis" in s["quote"] for s in result.sources), result.sources
+        if result.answer_status == "answered":
+            assert _cited_speakers(result) == {"CHN"}
+            assert any(
+                w in result.answer
+                for w in (
+                    "mediation",
+                    "escalat",
+                    "斡旋",
+                    "调解",
+                    "和谈",
+                    "降级",
+                    "建设性",
+                    "shuttle",
+                )
+            )
+        for sentence in result.sentences:
+            assert "attributed" in sentence
+
+
+def test_a_follow_up_keeps_the_sentence_that_answers(engine: AskEngine) -> None:
+    """Case 3: "who will lead it?" after the Expo question: the sentence naming who leads
+    reaches the model, and a list of members is never verified as the answer."""
+    from assistant.answering.stages import Turn
+
+    first = engine.ask("What did the US announce about the World Expo?")
+    result = engine.ask("Who will lead it?", history=[Turn(first.question, first.answer)])
+    assert any("will lead the delegation" in " ".join(s["quote"].split())
+               for s in result.sources), result.sources  # fmt: skip
+    if result.answer_status == "answered":
+        assert "Bessent" in result.answer, result.to_dict()
+
+
+def test_a_chinese_figure_answers_an_english_question(engine: AskEngine) -> None:
+    """Case 4: the 2025 growth target is found without filters set by hand."""
+    result = engine.ask("What GDP growth target did China set for 2025?")
+    assert not result.refused, result.to_dict()
+    assert "5%" in result.answer.replace(" %", "%"), result.answer
+    assert any("2025" in c["title"] for c in result.citations)
+
+
+def test_the_demo_s_chinese_search_ranks_china_first(ask_home: Path) -> None:
+    """Case 5: `make demo`'s own search."""
+    done = run_cli("search", "中国对乌克兰危机的立场是什么？", "--k", "5", "--json",
+                   env=cli_env(ask_home))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(done.stdout)
+    first = data["results"][0]
+    assert first["speaker"] == "CHN" and first["title"].startswith("China — UN General Debate")
+    assert "Ukraine" in first["text"]
+    assert data["understood"]["chips"][0]["label"] == "Speaker: China"
+    unfiltered = run_cli("search", "中国对乌克兰危机的立场是什么？", "--k", "5", "--json",
+                         "--no-understand", env=cli_env(ask_home))  # fmt: skip
+    assert json.loads(unfiltered.stdout)["understood"]["chips"] == []
+
+
 def test_ask_cli_json(ask_home: Path) -> None:
     result = run_cli(
         "ask", "Which city will the presidential delegation visit for the World Expo?",
@@ -148,10 +236,12 @@ def test_ask_cli_json(ask_home: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads(result.stdout)
-    for key in ("answer", "language", "sentences", "citations", "refused", "timings"):
+    for key in ("answer", "language", "sentences", "citations", "refused", "timings",
+                "answer_status", "missing", "understood", "applied_filters"):  # fmt: skip
         assert key in data
+    assert data["answer_status"] in ("answered", "partial", "not_found")
     for sentence in data["sentences"]:
-        assert set(sentence) >= {"text", "citations", "supported", "support_score"}
+        assert set(sentence) >= {"text", "citations", "supported", "support_score", "attributed"}
     for citation in data["citations"]:
         assert set(citation) >= {"n", "doc_id", "chunk_id", "title", "url", "published_at", "quote"}
     bad = run_cli("ask", "   ", "--json", env=cli_env(ask_home))

@@ -218,7 +218,7 @@ def test_cli_drafts_and_lists(server: str, home: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result["draft_id"] and result["status"] == "draft"
-    assert [p["doc_id"] for p in result["passages"]] == [doc.doc_id]
+    assert [p["doc_id"] for p in result["passages"]] == ["brief", doc.doc_id]
     assert all(length <= 500 for v in result["variants"].values() for length in v["lengths"])
     listed = json.loads(run_cli("drafts", "list", "--json", env=env).stdout)["drafts"]
     assert result["draft_id"] in [d["id"] for d in listed]
@@ -230,3 +230,43 @@ def test_cli_drafts_and_lists(server: str, home: Path) -> None:
     assert analyst.returncode == 2 and "may not write drafts" in analyst.stderr
     bad = run_cli("draft", INSTRUCTION, "--lang", "en,xx", env=env)
     assert bad.returncode == 2 and "unsupported language" in bad.stderr
+
+
+def test_an_announcement_drafts_in_an_empty_home(tmp_path: Path) -> None:
+    """Issue 21: a new announcement's facts are in the instruction: with no document at all
+    the draft still succeeds, resting on the brief (source [1]) alone."""
+    empty = tmp_path / "home"
+    empty.mkdir()
+    instruction = (
+        "Announce that the embassy will host an open day on cultural exchange next Saturday"
+    )
+    done = run_cli("draft", instruction, "--platform", "x", "--lang", "en,zh", "--json",
+                   env=echo_env(empty, plant=None, sources=1, whole=False))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    [brief] = result["passages"]
+    assert brief["doc_id"] == "brief" and brief["quote"] == instruction
+    [sentence] = result["variants"]["en"]["sentences"]
+    assert sentence["supported"] and sentence["citations"] == [1]
+    assert not [f for f in result["flags"] if f["kind"] == "unsupported"]
+
+
+def test_only_passages_on_the_instruction_s_subject_are_sources() -> None:
+    from assistant.answering.stages import Passage
+    from assistant.drafting.sources import relevant_to, with_brief
+
+    def passage(n: int, title: str, quote: str) -> Passage:
+        return Passage(n, f"d{n}", f"c{n}", title, None, None, "en", "WH", "news", 1.0, quote,
+                       [(0, len(quote))], quote)  # fmt: skip
+
+    trade = passage(1, "Joint Statement on U.S.-China Economic and Trade Meeting in Geneva",
+                    "The Parties commit to take the following actions by May 14, 2025.")  # fmt: skip
+    expo = passage(2, "Presidential Delegation to Osaka, Japan, to Attend the World Expo",
+                   "The Honorable Secretary Scott Bessent will lead the delegation to the "
+                   "World Expo in Osaka.")  # fmt: skip
+    open_day = "Announce that the embassy will host an open day on cultural exchange next Saturday"
+    assert not relevant_to(open_day, trade) and not relevant_to(open_day, expo)
+    expo_post = "Announce that Secretary Bessent will lead our delegation to the World Expo"
+    assert relevant_to(expo_post, expo) and not relevant_to(expo_post, trade)
+    numbered = with_brief(expo_post, [trade, expo], filter_relevant=True)
+    assert [(p.n, p.doc_id) for p in numbered] == [(1, "brief"), (2, "d2")]

@@ -168,6 +168,38 @@ def test_unsupported_sentences_are_visibly_marked(browser: Any, corpus_home: Pat
         page.screenshot(path=str(SCREENSHOTS / "unsupported-marked.png"))
 
 
+EXPO = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
+
+
+def test_understood_filters_are_chips_the_analyst_can_remove(
+    browser: Any, corpus_home: Path
+) -> None:
+    """Issue 21: the speaker read from the question is shown as a chip with the answer's
+    status; removing the chip asks again without that filter."""
+    with serving(corpus_home, scripted_env(corpus_home, [EXPO])) as url:
+        page = _page(browser, url)
+        _sign_in(page, "ana")
+        page.fill("#question", "What did the US announce about the World Expo?")
+        page.click("#ask-button")
+        page.wait_for_selector(".answer .filter-chip", timeout=120_000)
+        assert "Speaker: United States" in page.inner_text(".answer .understood")
+        assert page.inner_text(".answer .answer-status") == "Answered and verified"
+        page.screenshot(path=str(SCREENSHOTS / "understood-chips.png"))
+        page.click(".answer .filter-chip[data-key=speaker] .remove")
+        page.wait_for_function("document.querySelectorAll('.answer').length === 2",
+                               timeout=120_000)  # fmt: skip
+        second = page.locator(".answer").nth(1)
+        assert second.locator(".filter-chip").count() == 0
+        conversation = page.evaluate("fetch('/api/conversations').then(r => r.json())")
+        latest = conversation["conversations"][0]["id"]
+        saved = page.evaluate(f"fetch('/api/conversations/{latest}').then(r => r.json())")
+        result = saved["messages"][-1]["result"]
+        assert (
+            result["understood"]["ignored"] == ["speaker"]
+            and result["understood"]["speaker"] is None
+        )
+
+
 DRAFT_ECHO = "langchain:tests.scripted:DraftEchoChatModel"
 DRAFT_PLANT = "The summit in Reykjavik agreed a 47 percent cut in tariffs."
 COUNT_OVER = "() => document.querySelector('.count[data-for=\"en\"]').classList.contains('over')"

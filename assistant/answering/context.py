@@ -10,6 +10,8 @@ and recorded.
 from __future__ import annotations
 
 import itertools
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,11 +20,20 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.answering.injection import looks_like_instruction
 from assistant.answering.stages import Context, Passage
+from corpus.countries import countries_in
 from retrieval.chunking import sentence_spans
 from retrieval.search import SearchResult
+from retrieval.understanding import answer_pattern, term_in
 
 MIN_RELEVANCE = 0.15  # cosine below which a sentence is not worth its tokens
 RANK_PRIOR = 0.05  # nudges ties toward the passages retrieval ranked first
+# A sentence with the question's own words ("who will *lead* the delegation") is the one
+# that answers it, even where embeddings rank a list of names closer: up to this bonus.
+FOCUS_BONUS = 0.3
+TOPIC_BONUS = 0.1  # a sentence naming a country the question is about
+ANSWER_TYPE_BONUS = 0.1  # a sentence holding what the question asks for: a name, a number…
+ANCHORS = 2  # sentences whose chunk may hold the answer's companion sentence
+COMPANION_GAP = 0.01
 ELLIPSIS = " … "
 
 
@@ -72,15 +83,28 @@ def select_context(
     embedder: Embeddings,
     budget_tokens: int,
     count_tokens: Callable[[str], int],
+    focus_terms: list[str] | None = None,
+    topic_countries: list[str] | None = None,
 ) -> Context:
-    """Pick the best sentences of ``results`` for ``query`` within ``budget_tokens``."""
+    """Pick the best sentences of ``results`` for ``query`` within ``budget_tokens``;
+    sentences holding ``focus_terms`` (the question's content words) or naming one of
+    ``topic_countries`` (in any language) score higher."""
     tokens_before = sum(count_tokens(r.text) for r in results)
     units, dropped = _units(results)
     if not units:
         return Context([], tokens_before, 0, _dropped(results, dropped))
     similarities = _similarities(embedder, query, [u.text for u in units])
-    for unit, similarity in zip(units, similarities, strict=True):
-        unit.score = float(similarity) + RANK_PRIOR / (unit.result + 1)
+    shares = _focus_shares([u.text for u in units], focus_terms or [])
+    wanted = answer_pattern(query)
+    topics = set(topic_countries or [])
+    for unit, similarity, share in zip(units, similarities, shares, strict=True):
+        unit.score = float(similarity) + RANK_PRIOR / (unit.result + 1) + FOCUS_BONUS * share
+        if topics and topics & set(countries_in(unit.text)):
+            unit.score += TOPIC_BONUS
+        if wanted is not None and wanted.search(unit.text):
+            unit.score += ANSWER_TYPE_BONUS
+    if wanted is not None:
+        _keep_answer_with_entities(units, shares, wanted)
     chosen: list[_Unit] = []
     used = 0
     for unit in sorted(units, key=lambda u: -u.score):
@@ -95,6 +119,37 @@ def select_context(
     return Context(
         _passages(results, chosen, dropped), tokens_before, used, _dropped(results, dropped)
     )
+
+
+def _keep_answer_with_entities(
+    units: list[_Unit], shares: list[float], wanted: re.Pattern[str]
+) -> None:
+    """The sentence that holds what the question asks for (who leads, how much, when)
+    stays with the sentence that names the question's entities: in the chunks of the best
+    two sentences, a sentence of the asked-for kind holding a focus term moves up to just
+    behind them, however far its own wording is from the question."""
+    best = sorted(range(len(units)), key=lambda i: -units[i].score)[:ANCHORS]
+    for anchor in best:
+        for i, unit in enumerate(units):
+            same_chunk = unit.result == units[anchor].result and i != anchor
+            if same_chunk and shares[i] > 0 and wanted.search(unit.text):
+                unit.score = max(unit.score, units[anchor].score - COMPANION_GAP)
+
+
+def _focus_shares(texts: list[str], terms: list[str]) -> list[float]:
+    """Each sentence's share of the focus terms, weighted by rarity among the candidates:
+    in "who will *lead* the delegation to the Expo", *lead* is in one sentence and tells
+    the answer apart; *delegation* and *Expo* are in many."""
+    folded = [t.casefold() for t in texts]
+    present = [[term_in(term, text) for text in folded] for term in terms]
+    weights = [math.log(1 + len(texts) / sum(p)) if any(p) else 0.0 for p in present]
+    total = sum(weights)
+    if not total:
+        return [0.0] * len(texts)
+    return [
+        sum(w for w, p in zip(weights, present, strict=True) if p[i]) / total
+        for i in range(len(texts))
+    ]
 
 
 def _dropped(results: list[SearchResult], dropped: dict[int, list[str]]) -> dict[str, list[str]]:
@@ -137,6 +192,8 @@ def _passages(
                 spans=[(u.start, u.end) for u in units],
                 chunk_text=result.text,
                 dropped_instructions=dropped.get(i, []),
+                speaker=result.speaker,
+                speakers=result.speakers,
             )
         )
     return passages

@@ -6,14 +6,21 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assistant.answering.checks import (
+    answer_status,
+    check_answer_grounding,
+    check_attribution,
+    check_responsive,
+)
 from assistant.answering.context import select_context
 from assistant.answering.generation import TokenSink, generate_draft, output_mode
-from assistant.answering.query import plan_query
+from assistant.answering.query import plan_query, translate_query
 from assistant.answering.runs import RunStore, new_run_id
 from assistant.answering.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
 from assistant.answering.verify import (
     judge_threshold,
     make_judge,
+    recited,
     resolve_citations,
     verify_sentence,
 )
@@ -25,6 +32,9 @@ from corpus.registry import DocFilters, Registry
 from prompts import render
 from retrieval.indexer import Retrieval
 from retrieval.search import HybridSearch, SearchResult
+
+TRANSLATION_CACHE = 1000  # cached query translations per engine
+SOURCES_TTL_S = 60.0
 
 
 @dataclass
@@ -45,6 +55,11 @@ class AskResult:
     model: str
     retrieval_query: str
     tokens: dict[str, int | None] = field(default_factory=dict)
+    # answered | partial | not_found (assistant.answering.checks.answer_status)
+    answer_status: str = "not_found"
+    missing: list[str] = field(default_factory=list)  # what a partial answer leaves out
+    understood: dict[str, Any] = field(default_factory=dict)  # speaker, source… and chips
+    applied_filters: list[str] = field(default_factory=list)  # every filter, as a reader's label
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +95,26 @@ class AskEngine:
         embedded = isinstance(self.llm.chat_model, ChatLocalLlama)
         self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
         self.mode = output_mode(self.llm, settings.ask_output)
+        self._source_names: tuple[float, list[str]] | None = None
+        self._translation_cache: dict[str, str] = {}
+
+    def _sources(self) -> list[str]:
+        """The corpus's source names (re-read every minute: ingest may add one)."""
+        now = time.monotonic()
+        if self._source_names is None or now - self._source_names[0] > SOURCES_TTL_S:
+            self._source_names = (now, self.registry.sources())
+        return self._source_names[1]
+
+    def _translations(self, plan: QueryPlan) -> dict[str, str]:
+        """The question in the corpus's other languages (when a filter does not pin one)."""
+        if not self.settings.ask_translate_query or plan.filters.language:
+            return {}
+        if len(self._translation_cache) > TRANSLATION_CACHE:
+            self._translation_cache.clear()
+        return translate_query(
+            plan.retrieval_query, plan.question_language,
+            self.retrieval.lexical_languages(), self.llm, self._translation_cache,
+        )  # fmt: skip
 
     def count(self, text: str) -> int:
         return count_tokens(text, self.settings.home / "tiktoken")
@@ -94,18 +129,22 @@ class AskEngine:
         filters: DocFilters | None = None,
         k: int | None = None,
         on_token: TokenSink | None = None,
+        ignore: set[str] | None = None,
     ) -> AskResult:
-        """Run every stage; ``on_token`` receives the answer text as it is generated."""
+        """Run every stage; ``on_token`` receives the answer text as it is generated;
+        ``ignore`` names understood filters the analyst removed (``speaker``…)."""
         started = time.perf_counter()
         plan = plan_query(
             question, history=history or [], answer_language=language, clearance=clearance,
-            filters=filters or DocFilters(), llm=self.llm,
+            filters=filters or DocFilters(), llm=self.llm, sources=self._sources(),
+            ignore=ignore,
         )  # fmt: skip
+        translations = self._translations(plan)
         timings = {"understand_s": round(time.perf_counter() - started, 3)}
         mark = time.perf_counter()
         results = self.search.search(
             plan.retrieval_query, clearance=clearance, k=k or self.settings.ask_k,
-            filters=plan.filters,
+            filters=plan.filters, understood=plan.understood, translations=translations,
         )  # fmt: skip
         timings["retrieve_s"] = round(time.perf_counter() - mark, 3)
         return self._answer(plan, results, on_token, started, timings)[0]
@@ -149,6 +188,8 @@ class AskEngine:
         context = select_context(
             results, plan.retrieval_query, embedder=self.retrieval.embedder,
             budget_tokens=self.settings.ask_context_tokens, count_tokens=self.count,
+            focus_terms=plan.understood.focus_terms,
+            topic_countries=plan.understood.topic_countries,
         )  # fmt: skip
         mark = lap("context_s", mark)
         draft = None
@@ -188,16 +229,23 @@ class AskEngine:
     def _verify(self, plan: QueryPlan, draft: Draft, passages: list[Passage]) -> list[Verdict]:
         by_number = {p.n: p for p in passages}
         threshold = judge_threshold(self.judge)
-        return [
-            verify_sentence(
-                sentence,
-                by_number,
-                language=plan.answer_language,
-                judge=self.judge,
-                threshold=threshold,
+        verdicts = []
+        language, judge = plan.answer_language, self.judge
+        for sentence in draft.sentences:
+            verdict = verify_sentence(
+                sentence, by_number, language=language, judge=judge, threshold=threshold
             )
-            for sentence in draft.sentences
-        ]
+            if not verdict.supported and not sentence.invalid_citations:
+                verdict = (
+                    recited(sentence, by_number, language=language, judge=judge,
+                            threshold=threshold)
+                    or verdict
+                )  # fmt: skip
+            verdicts.append(verdict)
+        for verdict in verdicts:
+            check_attribution(verdict, by_number, plan.understood.speaker)
+            check_answer_grounding(verdict, by_number, plan.understood, plan.retrieval_query)
+        return verdicts
 
     def _result(
         self,
@@ -210,6 +258,9 @@ class AskEngine:
         supported = [v for v in verdicts if v.supported]
         reason = _refusal_reason(context, draft, supported)
         by_number = {p.n: p for p in context.passages}
+        responsive = check_responsive(
+            plan.understood, plan.question_language, supported, by_number, plan.retrieval_query
+        )
         cited = sorted({n for v in supported for n in v.citations})
         answer = " ".join(v.text + "".join(f"[{n}]" for n in v.citations) for v in supported)
         if reason is not None:
@@ -234,6 +285,10 @@ class AskEngine:
                 "prompt": draft.prompt_tokens if draft else None,
                 "output": draft.output_tokens if draft else None,
             },
+            answer_status=answer_status(reason is not None, responsive, verdicts),
+            missing=[] if reason is not None else responsive.missing,
+            understood=plan.understood.to_dict(),
+            applied_filters=applied_filters(plan),
         )
 
     def _save(
@@ -256,6 +311,16 @@ class AskEngine:
                 "answer": result.to_dict(),
             },
         )
+
+
+def applied_filters(plan: QueryPlan) -> list[str]:
+    """Every filter the search applied, the caller's and the understood ones, as labels."""
+    labels = [
+        f"{key.capitalize()}: {value}"
+        for key, value in plan.to_dict()["filters"].items()
+        if key != "include_duplicates"
+    ]
+    return labels + [chip["label"] for chip in plan.understood.chips()]
 
 
 def _refusal_reason(context: Context, draft: Draft | None, supported: list[Verdict]) -> str | None:

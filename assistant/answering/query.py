@@ -9,6 +9,7 @@ from assistant.errors import DragomanError, InputError
 from corpus.language import detect_language, normalise_language_code
 from corpus.registry import DocFilters
 from prompts import render
+from retrieval.understanding import understand
 
 if TYPE_CHECKING:
     from assistant.llm.client import LLM
@@ -20,6 +21,39 @@ REWRITE_SCHEMA = {
     "properties": {"question": {"type": "string", "minLength": 3, "maxLength": 300}},
     "required": ["question"],
 }
+
+
+TRANSLATE_SCHEMA = {
+    "type": "object",
+    "properties": {"query": {"type": "string", "minLength": 2, "maxLength": 300}},
+    "required": ["query"],
+}
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese (简体中文)", "fr": "French", "es": "Spanish",
+                  "ru": "Russian", "ar": "Arabic", "de": "German", "ja": "Japanese"}  # fmt: skip
+MAX_TRANSLATIONS = 2
+
+
+def translate_query(
+    question: str, own_language: str, languages: list[str], llm: LLM, cache: dict[str, str]
+) -> dict[str, str]:
+    """The question in up to two of the corpus's other languages, for lexical search.
+
+    One short model call per language, cached by (language, question); a failed call
+    leaves that language to the dense ranking alone."""
+    translations: dict[str, str] = {}
+    for language in [lang for lang in languages if lang != own_language][:MAX_TRANSLATIONS]:
+        key = f"{language}\x00{question}"
+        if key not in cache:
+            name = LANGUAGE_NAMES.get(language, language)
+            prompt = render("translate_query.j2", language_name=name, question=question)
+            try:
+                generation = llm.generate(prompt, schema=TRANSLATE_SCHEMA, max_tokens=80)
+            except DragomanError:
+                continue
+            cache[key] = str(generation.data["query"]).strip()
+        if cache[key]:
+            translations[language] = cache[key]
+    return translations
 
 
 def question_language(question: str) -> str:
@@ -47,8 +81,15 @@ def plan_query(
     clearance: str,
     filters: DocFilters,
     llm: LLM | None,
+    sources: list[str] | None = None,
+    ignore: set[str] | None = None,
 ) -> QueryPlan:
-    """Validate the question and decide what to retrieve and how to answer."""
+    """Validate the question and decide what to retrieve and how to answer.
+
+    The (standalone) question is read for its speaker, source, period and focus
+    (:func:`retrieval.understanding.understand`); ``ignore`` holds the chips the analyst
+    removed (``speaker``, ``source``, ``period``), and a filter the caller set wins.
+    """
     question = question.strip()
     if not question:
         raise InputError("the question is empty", fix="ask a question, e.g. dragoman ask '...'")
@@ -64,6 +105,11 @@ def plan_query(
         if standalone is None:  # the model failed: keep the previous question's context
             standalone = f"{history[-1].question} {question}"
         retrieval_query, rewritten = standalone, standalone != question
+    understood = understand(retrieval_query, sources=sources or []).without(ignore or set())
+    if filters.speaker or filters.source:
+        understood = understood.without(
+            {key for key in ("speaker", "source") if getattr(filters, key)}
+        )
     return QueryPlan(
         question=question,
         retrieval_query=retrieval_query,
@@ -72,4 +118,5 @@ def plan_query(
         rewritten=rewritten,
         clearance=clearance,
         filters=filters,
+        understood=understood,
     )

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from corpus.registry import DocFilters
+from retrieval.understanding import Understood
 
 
 @dataclass
@@ -27,10 +28,12 @@ class QueryPlan:
     rewritten: bool
     clearance: str
     filters: DocFilters
+    understood: Understood = field(default_factory=Understood)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["filters"] = {k: v for k, v in asdict(self.filters).items() if v not in (None, False)}
+        data["understood"] = self.understood.to_dict()
         return data
 
 
@@ -56,6 +59,8 @@ class Passage:
     spans: list[tuple[int, int]]
     chunk_text: str
     dropped_instructions: list[str] = field(default_factory=list)
+    speaker: str | None = None  # corpus.speakers: who speaks in the document
+    speakers: list[str] = field(default_factory=list)  # and a joint statement's co-speakers
 
     def citation(self) -> dict[str, Any]:
         """The public citation record (`dragoman ask --json` → ``citations``)."""
@@ -63,6 +68,7 @@ class Passage:
         data = {key: getattr(self, key) for key in keys}
         data["spans"] = [list(span) for span in self.spans]
         data["source"] = self.source
+        data["speaker"] = self.speaker
         return data
 
 
@@ -111,6 +117,9 @@ class Verdict:
     support_score: float
     reasons: list[str] = field(default_factory=list)
     judge: str = "heuristic"
+    # True: a cited passage is the named speaker's own; False: it is another's (and the
+    # sentence is then unsupported); None: the sentence attributes nothing checkable
+    attributed: bool | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -119,4 +128,5 @@ class Verdict:
             "supported": self.supported,
             "support_score": round(self.support_score, 3),
             "reasons": self.reasons,
+            "attributed": self.attributed,
         }

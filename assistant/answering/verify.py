@@ -131,6 +131,40 @@ def verify_sentence(
     return Verdict(sentence.text, citations, supported, score, reasons, judge.name)
 
 
+def recited(
+    sentence: DraftSentence,
+    passages: dict[int, Passage],
+    *,
+    language: str,
+    judge: SupportJudge,
+    threshold: float,
+) -> Verdict | None:
+    """A sentence its citations do not support, verified against the one other passage of
+    the context that supports it best — a small model often cites the passage next to the
+    right one.  None when no passage supports it; the verdict says the citation changed."""
+    cited = set(sentence.citations)
+    scores = {
+        n: _alone_score(sentence.text, p, language, judge)
+        for n, p in passages.items()
+        if n not in cited
+    }
+    if not scores or max(scores.values()) < threshold:
+        return None
+    best = max(scores, key=lambda n: scores[n])
+    verdict = verify_sentence(
+        DraftSentence(sentence.text, [best]),
+        passages,
+        language=language,
+        judge=judge,
+        threshold=threshold,
+    )
+    if not verdict.supported:
+        return None
+    was = "".join(f"[{n}]" for n in sentence.citations) or "nothing"
+    verdict.reasons.append(f"the draft cited {was}; supported by [{best}]")
+    return verdict
+
+
 def support_score(claim: str, evidence: str, same_language: bool, judge: SupportJudge) -> float:
     """The judge's support for ``claim`` in ``evidence``; 0 when a hard check fails."""
     if hard_check_failures(claim, evidence, same_language):

@@ -85,6 +85,9 @@ class Verifier:
             )
         reasons = [] if in_language(text, language) else [f"not written in {language}"]
         reasons += [f"translation: {r}" for r in hard_check_failures(text, original.text, False)]
+        faithful = support_score(text, original.text, False, self.judge)
+        if faithful < self.threshold:  # checked against the first-language text itself
+            reasons.append(f"translation does not say what the original says ({faithful:.2f})")
         cited = [self.by_number[n] for n in original.citations if n in self.by_number]
         score = 0.0
         if cited:

@@ -23,7 +23,6 @@ from typing import Any
 
 from assistant.answering.generation import language_name
 from assistant.answering.injection import prompt_sources
-from assistant.answering.stages import Passage
 from assistant.briefing.summarise import repeats, run_now
 from assistant.briefing.translate import looping, translation_schema
 from assistant.drafting.checks import Verifier, assess, stored_passage
@@ -31,7 +30,7 @@ from assistant.drafting.fitting import Fitted, fit_post, fit_thread
 from assistant.drafting.model import TONES, DraftContent, DraftRequest, PostSentence, Variant
 from assistant.drafting.platforms import Platform, format_hashtag
 from assistant.drafting.sensitive import SensitiveTerms
-from assistant.errors import InputError, LLMOutputError
+from assistant.errors import LLMOutputError
 from assistant.llm.client import LLM
 from prompts import render
 
@@ -267,12 +266,3 @@ def punctuated(sentence: str, language: str) -> str:
     if not text or text[-1] in _TERMINAL:
         return text
     return text + ("。" if language in _WIDE else ".")
-
-
-def require_passages(passages: list[Passage]) -> list[Passage]:
-    if not passages:
-        raise InputError(
-            "no public source passage matches the instruction",
-            fix="name documents with --from-doc, or ingest the sources first",
-        )
-    return passages

@@ -8,11 +8,11 @@ from assistant.answering.runs import RunStore, new_run_id
 from assistant.answering.verify import judge_threshold
 from assistant.briefing.summarise import run_now
 from assistant.drafting.checks import Verifier
-from assistant.drafting.compose import Composer, Progress, require_passages
+from assistant.drafting.compose import Composer, Progress
 from assistant.drafting.model import DraftContent, DraftRequest
 from assistant.drafting.platforms import Platform, platform
 from assistant.drafting.sensitive import SensitiveTerms
-from assistant.drafting.sources import document_passages, searched_passages
+from assistant.drafting.sources import document_passages, searched_passages, with_brief
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
@@ -41,7 +41,7 @@ class Drafter:
         request.check()
         profile = self.platform(request.platform)
         progress("finding the sources")
-        passages = require_passages(self._passages(request))
+        passages = self._passages(request)
         composer = Composer(self.engine.llm, self.verifier(passages), profile, request, self.turn)
         content = composer.compose(self.terms, progress)
         run_id = new_run_id()
@@ -50,16 +50,18 @@ class Drafter:
         return content
 
     def _passages(self, request: DraftRequest) -> list[Passage]:
+        """The brief, then the named documents' passages or the relevant searched ones."""
         engine = self.engine
         if request.doc_ids:
-            return document_passages(
+            named = document_passages(
                 engine.registry,
                 engine.retrieval.embedder,
                 request.doc_ids,
                 request.instruction,
                 request.reader_clearance,
             )
-        return searched_passages(
+            return with_brief(request.instruction, named, filter_relevant=False)
+        searched = searched_passages(
             engine.search,
             engine.retrieval.embedder,
             request.instruction,
@@ -67,3 +69,4 @@ class Drafter:
             budget_tokens=self.settings.ask_context_tokens,
             count_tokens=engine.count,
         )
+        return with_brief(request.instruction, searched, filter_relevant=True)

@@ -1,29 +1,74 @@
 """Stage 1 of a draft: the numbered passages the post may draw its facts from.
 
-With ``--from-doc`` the passages are the sentences of those documents closest to the
+The press officer's instruction is the primary source — a new announcement's facts are
+in it and nowhere else — so it is always passage [1], cited as "the brief".  With
+``--from-doc`` the other passages are the sentences of those documents closest to the
 instruction (each passage exact spans of one document); without, the instruction is a
-search query over the corpus and the answering pipeline's context selection picks them.
-Official posts are public: only documents cleared ``public`` are ever used.
+search query over the corpus, the answering pipeline's context selection picks the
+sentences, and only passages that share the instruction's subject are kept: a release on
+US–China trade is not a source for an embassy's open day.  Official posts are public:
+only documents cleared ``public`` are ever used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.answering.context import select_context
 from assistant.answering.stages import Passage
+from assistant.answering.support import content_terms
 from assistant.briefing.passages import PassageBook, is_cjk, usable_sentences
 from assistant.briefing.selection import readable_levels
 from assistant.errors import InputError, NotFoundError
+from corpus.language import detect_language
 from corpus.registry import Registry
 from retrieval.search import HybridSearch
 
 SENTENCES_PER_DOC = 3
 DOC_CHARS = {"cjk": 240, "other": 640}  # a passage's budget: prefill dominates on CPU
 CLEARANCE = "public"
+BRIEF_ID = "brief"
+BRIEF_TITLE = "The press officer's brief"
+# A searched passage is a source only if it shares this share of the instruction's
+# content terms (the instruction's verbs of drafting aside) — see bench/RESULTS.md.
+MIN_SHARED_TERMS = 0.34
+DRAFTING_WORDS = frozenset(
+    t for w in ("announce", "announcement", "post", "tweet", "write", "draft", "share", "tell",
+                "inform", "invite", "remind", "welcome", "followers", "public", "official")
+    for t in content_terms(w)
+)  # fmt: skip
+
+
+def brief_passage(instruction: str) -> Passage:
+    """The instruction as passage [1]: what the announcement's facts rest on."""
+    text = instruction.strip()
+    return Passage(
+        n=1, doc_id=BRIEF_ID, chunk_id=BRIEF_ID, title=BRIEF_TITLE, url=None,
+        published_at=None, language=detect_language(text, default="en"), source=BRIEF_TITLE,
+        kind="brief", retrieval_score=1.0, quote=text, spans=[(0, len(text))], chunk_text=text,
+    )  # fmt: skip
+
+
+def relevant_to(instruction: str, passage: Passage) -> bool:
+    """The passage shares enough of the instruction's subject to add facts to it."""
+    wanted = content_terms(instruction) - DRAFTING_WORDS
+    if not wanted:
+        return False
+    shared = wanted & content_terms(f"{passage.title}\n{passage.quote}")
+    return len(shared) >= 2 and len(shared) / len(wanted) >= MIN_SHARED_TERMS
+
+
+def with_brief(
+    instruction: str, passages: list[Passage], *, filter_relevant: bool
+) -> list[Passage]:
+    """The brief first, then the (relevant) document passages, renumbered from 2."""
+    kept = [p for p in passages if not filter_relevant or relevant_to(instruction, p)]
+    renumbered = [replace(p, n=i) for i, p in enumerate(kept, start=2)]
+    return [brief_passage(instruction), *renumbered]
 
 
 def document_passages(

@@ -57,6 +57,10 @@ class AskIn(BaseModel):
     k: int | None = Field(default=None, ge=1, le=20)
     filters: FiltersIn = Field(default_factory=FiltersIn)
     stream: bool = Field(default=False, description="Server-sent events instead of one JSON")
+    ignore: list[Literal["speaker", "source", "period"]] = Field(
+        default_factory=list, max_length=3,
+        description="Understood filters (chips) the analyst removed",
+    )  # fmt: skip
 
 
 def sse(event: str, data: Any) -> str:
@@ -87,7 +91,7 @@ class AskJob:
         result = self.services.engine().ask(
             self.request.question, history=self.history, language=self.request.language,
             clearance=self.user.clearance, filters=self.request.filters.to_filters(),
-            k=self.request.k, on_token=on_token,
+            k=self.request.k, on_token=on_token, ignore=set(self.request.ignore),
         )  # fmt: skip
         payload = result.to_dict()
         payload["conversation_id"] = self.conversation_id

@@ -1,6 +1,7 @@
 """The built-in suites; importing this package registers them."""
 
 from evals.suites import (
+    analyst_qa,
     citations,
     injection,
     injection_social,
@@ -11,6 +12,7 @@ from evals.suites import (
 )
 
 __all__ = [
+    "analyst_qa",
     "citations",
     "injection",
     "injection_social",

@@ -100,9 +100,36 @@ function unsupported(sentence) {
     el("span", { class: "flag" }, "unverified"), " " + sentence.text);
 }
 
+const STATUS = { answered: "Answered and verified", partial: "Partly answered", not_found: "Not found" };
+
+// The filters the question was understood to set, as chips the analyst can remove:
+// removing one asks the same question again without it.
+function understoodChips(result) {
+  const chips = (result.understood && result.understood.chips) || [];
+  if (!chips.length) return null;
+  const row = el("div", { class: "understood" });
+  for (const c of chips) {
+    row.append(el("span", { class: "filter-chip", "data-key": c.key }, c.label,
+      el("button", { type: "button", class: "remove", title: "Ask again without this filter",
+        onclick: () => askAgain(result.question, [...(result.understood.ignored || []), c.key]) }, "×")));
+  }
+  return row;
+}
+
+function statusLine(result) {
+  const status = result.answer_status || (result.refused ? "not_found" : "answered");
+  let text = STATUS[status] || status;
+  if (status === "partial" && result.missing && result.missing.length) text += " — missing: " + result.missing.join(", ");
+  if (status === "not_found") text += " — closest passages below";
+  return el("p", { class: "answer-status " + status }, text);
+}
+
 function renderAnswer(result, messageId) {
   const byNumber = Object.fromEntries(result.citations.map((c) => [c.n, c]));
   const box = el("div", { class: "answer" + (result.refused ? " refused" : ""), "data-message-id": String(messageId || "") });
+  const chipsRow = understoodChips(result);
+  if (chipsRow) box.append(chipsRow);
+  box.append(statusLine(result));
   if (result.refused) {
     box.append(el("p", { class: "refusal" }, result.answer), el("p", { class: "reason" }, result.refusal_reason || ""));
     if (result.sources.length) {
@@ -197,6 +224,12 @@ async function ask(event) {
   event.preventDefault();
   const question = $("question").value.trim();
   if (!question) return;
+  await send(question, []);
+}
+
+function askAgain(question, ignore) { return send(question, ignore); }
+
+async function send(question, ignore) {
   const block = questionBlock(question);
   const draft = el("p", { class: "draft streaming" });
   block.append(draft);
@@ -204,7 +237,7 @@ async function ask(event) {
   $("ask-button").disabled = true;
   setStatus("Searching the sources…");
   const body = { question, conversation_id: conversationId, stream: true, filters: filters(),
-                 language: $("answer-language").value || null };
+                 language: $("answer-language").value || null, ignore };
   try {
     const response = await api("/api/ask", { method: "POST", body: JSON.stringify(body),
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" } });
@@ -230,7 +263,10 @@ function handleEvent(name, data, block, draft) {
   else if (name === "result") {
     draft.remove();
     block.append(renderAnswer(data, data.message_id));
-    setStatus(data.refused ? "No supported answer in the sources." : "Verified against the sources.", data.refused ? "warn" : "ok");
+    const status = data.answer_status || (data.refused ? "not_found" : "answered");
+    setStatus(status === "answered" ? "Answered and verified against the sources."
+      : status === "partial" ? "Partly answered — see what is missing." : "No passage found that answers this.",
+      status === "answered" ? "ok" : "warn");
     loadConversations();
   } else if (name === "error") { draft.remove(); setStatus(data.message, "error"); }
 }
