@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli_common import JsonFlag, emit_json, out
@@ -60,13 +61,16 @@ def search_command(
              "results": [r.to_dict() for r in results]}
         )  # fmt: skip
         return
-    chips = " · ".join(chip["label"] for chip in understood.chips())
-    if chips:
+    chips = escape(" · ".join(chip["label"] for chip in understood.chips()))
+    if chips:  # source names come from documents: escaped, never read as markup
         out.print(f"[dim]{chips} (--no-understand to search without)[/dim]")
     table = Table("#", "score", "lang", "date", "title", "passage")
     for rank, r in enumerate(results, 1):
         date = (r.published_at or "")[:10]
-        table.add_row(str(rank), f"{r.score:.4f}", r.language, date, r.title[:40], r.text[:160])
+        table.add_row(
+            str(rank), f"{r.score:.4f}", r.language, date, escape(r.title[:40]),
+            escape(r.text[:160]),
+        )  # fmt: skip
     out.print(table)
 
 
