@@ -20,6 +20,15 @@ if TYPE_CHECKING:
     from evals.harness import EvalContext
 
 
+def xquad_source(language: str) -> str:
+    return f"XQuAD ({language})"
+
+
+def xquad_filters(language: str) -> DocFilters:
+    """XQuAD's passages in one language: other suites may have ingested into the same home."""
+    return DocFilters(language=language, source=xquad_source(language))
+
+
 @dataclass
 class XQuADIndex:
     data: dict[str, XQuAD]  # by language
@@ -36,11 +45,14 @@ def build_xquad_index(ctx: EvalContext) -> XQuADIndex:
         path = ctx.settings.home / f"xquad-contexts.{language}.jsonl"
         rows = [{"id": cid, "text": text} for cid, text in xquad.contexts.items()]
         path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
-        options = Options(kind="news", language=language, source=f"XQuAD ({language})")
+        options = Options(kind="news", language=language, source=xquad_source(language))
         ingest(engine.registry, [str(path)], options)
     ctx.progress("indexing XQuAD", 0, 1)
     index_pending(engine.retrieval, engine.registry)
     ctx.progress("indexing XQuAD", 1, 1)
-    documents = engine.registry.documents(DocFilters(include_duplicates=True), limit=100_000)
-    context_of = {d.doc_id: d.origin.rsplit("#id=", 1)[1] for d in documents}
+    context_of = {}
+    for language in XQUAD_LANGUAGES:  # other suites may share this home: XQuAD's own only
+        filters = DocFilters(source=xquad_source(language), include_duplicates=True)
+        for d in engine.registry.documents(filters, limit=100_000):
+            context_of[d.doc_id] = d.origin.rsplit("#id=", 1)[1]
     return XQuADIndex(data, context_of)

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 from assistant.answering.stages import Passage
 from assistant.answering.verify import SupportJudge
-from corpus.registry import DocFilters
 from evals.datasets import XQUAD_LANGUAGES, sample
 from evals.harness import EvalContext, Item, Metric, register_suite
 from evals.suites.common import answer_record, supported
+from evals.xquad_index import xquad_filters
 
 
 def citation_scores(
@@ -79,7 +79,7 @@ class Citations:
         for n, q in enumerate(questions):
             results = engine.search.search(
                 q.question, clearance="public", k=ctx.settings.ask_k,
-                filters=DocFilters(language=q.language),
+                filters=xquad_filters(q.language),
             )  # fmt: skip
             result, trace = engine.answer_from(q.question, results, language=q.language)
             passages = {p.n: p for p in trace.context.passages}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from corpus.registry import DocFilters
 from evals.datasets import XQUAD_LANGUAGES, sample
 from evals.harness import EvalContext, Item, Metric, register_suite
 from evals.metrics import contains_answer, exact_match, token_f1
 from evals.suites.common import answer_record, answer_text
+from evals.xquad_index import xquad_filters
 
 
 class QAXQuAD:
@@ -55,7 +55,7 @@ class QAXQuAD:
         ]
         for n, q in enumerate(questions):
             result = ctx.engine.ask(
-                q.question, language=q.language, filters=DocFilters(language=q.language)
+                q.question, language=q.language, filters=xquad_filters(q.language)
             )
             text = answer_text(result)
             cited = [c["quote"] for c in result.citations]

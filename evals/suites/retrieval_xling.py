@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from corpus.registry import DocFilters
 from evals.datasets import XQUAD_LANGUAGES, sample
 from evals.harness import EvalContext, Item, Metric, register_suite
 from evals.metrics import ndcg_at, recall_at, reciprocal_rank
+from evals.xquad_index import xquad_filters
 
 K = 10
 
@@ -46,7 +46,7 @@ class RetrievalXling:
             for n, q in enumerate(questions):
                 started = time.perf_counter()
                 results = search.search(
-                    q.question, clearance="public", k=K, filters=DocFilters(language=b)
+                    q.question, clearance="public", k=K, filters=xquad_filters(b)
                 )
                 latency = (time.perf_counter() - started) * 1000
                 ranked = list(dict.fromkeys(index.context_of[r.doc_id] for r in results))
