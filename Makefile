@@ -57,9 +57,11 @@ demo: install
 	@echo "Drafting official posts: sign in as press, review as approver (same password)"
 	$(BIN)/dragoman serve --host $(HOST) --port $(PORT)
 
+# ruff, then the layer contract of docs/ARCHITECTURE.md (import-linter, pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.answering.pipeline import AskEngine  # noqa: E402
+from assistant.core.settings import load_settings  # noqa: E402
 from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
 
 DEMO = ROOT / "corpus" / "demo"
 QUESTIONS = [

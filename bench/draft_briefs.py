@@ -120,10 +120,10 @@ def score(content: dict[str, Any], own_doc: str | None, limit: int) -> dict[str,
 def draft_all(env: dict[str, str], briefs: list[dict[str, str]], args: argparse.Namespace,
               home_name: str) -> list[dict[str, Any]]:  # fmt: skip
     from assistant.answering.pipeline import AskEngine
+    from assistant.core.settings import load_settings
     from assistant.drafting.model import DraftRequest
     from assistant.drafting.pipeline import Drafter
     from assistant.drafting.platforms import platform as profile_named
-    from assistant.settings import load_settings
     from corpus.registry import DocFilters
 
     os.environ.update(env)
@@ -176,7 +176,7 @@ def main() -> None:
         root = Path(scratch)
         releases = root / "releases"
         releases.mkdir()
-        briefs = release_briefs(args.n, releases) + [{"file": "", "instruction": OPEN_DAY}]
+        briefs = [*release_briefs(args.n, releases), {"file": "", "instruction": OPEN_DAY}]
         rows = []
         for name, folder in (("empty", None), ("demo", releases)):
             env = prepare_home(root, name, folder)

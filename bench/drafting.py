@@ -73,10 +73,10 @@ def main() -> None:
     parser.add_argument("--backend", default="local")
     args = parser.parse_args()
     from assistant.answering.pipeline import AskEngine
+    from assistant.core.settings import load_settings
     from assistant.drafting.model import DraftRequest
     from assistant.drafting.pipeline import Drafter
     from assistant.drafting.platforms import platform as profile_named
-    from assistant.settings import load_settings
 
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch) / "home"

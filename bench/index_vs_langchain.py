@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.settings import load_settings  # noqa: E402
+from assistant.core.settings import load_settings  # noqa: E402
 from corpus.connectors import Options  # noqa: E402
 from corpus.ingest import ingest  # noqa: E402
 from corpus.registry import Registry  # noqa: E402

@@ -24,13 +24,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assistant.briefing.selection import Watchlist  # noqa: E402
 from assistant.monitoring.attribution import Attributor  # noqa: E402
 from assistant.monitoring.campaigns import densest_burst, near_identical_groups  # noqa: E402
 from assistant.monitoring.forecast import backtest  # noqa: E402
 from assistant.monitoring.sentiment import SentimentClassifier  # noqa: E402
 from assistant.monitoring.series import Point  # noqa: E402
 from assistant.monitoring.warning import spikes  # noqa: E402
+from assistant.monitoring.watchlists import Watchlist  # noqa: E402
 from corpus.countries import countries_in  # noqa: E402
 from corpus.dedup import signature  # noqa: E402
 from corpus.document import Document  # noqa: E402

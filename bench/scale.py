@@ -64,7 +64,7 @@ def units(src: Path) -> list[tuple[str, list[str], dict[str, Any]]]:
 
 def build(home: Path, target: int) -> dict[str, Any]:
     """Grow the index in `home` to at least `target` chunks (resumable)."""
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
     from corpus.connectors import Options
     from corpus.ingest import ingest
     from corpus.registry import Registry
@@ -112,7 +112,7 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
 
 def measure(home: Path, n_queries: int, chroma_url: str | None) -> dict[str, Any]:
     """Open the index in this (fresh) process and time the queries; memory as it goes."""
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
     from corpus.registry import Registry
     from retrieval.index import Filters
     from retrieval.indexer import Retrieval

@@ -21,9 +21,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from assistant.core.settings import load_settings  # noqa: E402
 from assistant.llm.client import get_llm  # noqa: E402
 from assistant.monitoring.sentiment import LABELS, SentimentClassifier  # noqa: E402
-from assistant.settings import load_settings  # noqa: E402
 from evals.metrics import macro_f1  # noqa: E402
 from evals.train_sentiment import load_weibo, load_xlmt  # noqa: E402
 from retrieval.embedders import get_embedder  # noqa: E402

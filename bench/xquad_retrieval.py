@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.settings import load_settings  # noqa: E402
+from assistant.core.settings import load_settings  # noqa: E402
 from corpus.connectors import Options  # noqa: E402
 from corpus.ingest import ingest  # noqa: E402
 from corpus.registry import DocFilters, Registry  # noqa: E402

@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 NUM_PERM = 64
 MIN_THRESHOLD, MAX_THRESHOLD = 0.3, 0.95

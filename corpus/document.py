@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 from dateutil import parser as date_parser
 from pydantic import BaseModel, Field
 
-from assistant.errors import InputError
+from assistant.core.clearance import CLEARANCES as CLEARANCES  # re-exported: a document's field
+from assistant.core.clearance import Clearance as Clearance
+from assistant.core.errors import InputError
 
 Kind = Literal["news", "social", "policy"]
-Clearance = Literal["public", "internal", "restricted"]
 KINDS: tuple[Kind, ...] = ("news", "social", "policy")
-CLEARANCES: tuple[Clearance, ...] = ("public", "internal", "restricted")
 
 
 @dataclass

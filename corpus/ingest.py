@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from corpus.connectors import Options, extract
 from corpus.connectors.documents import first_line_title
 from corpus.countries import countries_in, country_name

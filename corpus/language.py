@@ -36,7 +36,7 @@ def normalise_language_code(code: str) -> str:
     """Accept 'en', 'EN', 'en-US', 'zh_CN', 'zh-Hans' → 'en' / 'zh'."""
     base = re.split(r"[-_]", code.strip())[0].lower()
     if not re.fullmatch(r"[a-z]{2}", base):
-        from assistant.errors import InputError
+        from assistant.core.errors import InputError
 
         raise InputError(f"language {code!r} is not an ISO 639-1 code", fix="e.g. --lang en")
     return base

@@ -17,7 +17,7 @@ from typing import IO
 
 import httpx
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 
 @dataclass(frozen=True)

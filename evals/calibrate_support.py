@@ -32,13 +32,13 @@ from langchain_core.embeddings import Embeddings
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.support import hard_check_failures, support_features  # noqa: E402
+from assistant.grounding.support import hard_check_failures, support_features  # noqa: E402
 from retrieval.chunking import sentence_spans  # noqa: E402
 from retrieval.embedders import get_embedder  # noqa: E402
 
 XQUAD = ROOT.parent / "shared" / "corpora" / "xquad"
 LANGUAGES = ("en", "zh", "es")
-OUT = ROOT / "assistant" / "answering" / "support_calibration.json"
+OUT = ROOT / "assistant" / "grounding" / "support_calibration.json"
 
 
 class CachedEmbeddings(Embeddings):

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.errors import ConfigError, InputError
+from assistant.core.errors import ConfigError, InputError
 
 XQUAD_LANGUAGES = ("en", "zh", "es")
 RGB_SETS = ("zh_refine", "zh_fact")

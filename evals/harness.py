@@ -21,15 +21,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from assistant.answering.runs import new_run_id
-from assistant.errors import DragomanError, InputError
-from assistant.settings import Settings
+from assistant.core.errors import DragomanError, InputError
+from assistant.core.settings import Settings
+from assistant.grounding.runs import new_run_id
 from evals.datasets import corpora_dir, dataset_hash
 from evals.metrics import Aggregate
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
-    from assistant.answering.verify import SupportJudge
+    from assistant.grounding.verify import SupportJudge
     from evals.xquad_index import XQuADIndex
 
 Item = dict[str, Any]
@@ -133,11 +133,10 @@ class EvalContext:
 
     @cached_property
     def judge(self) -> SupportJudge:
-        from assistant.answering.verify import make_judge
-        from assistant.llm.local import ChatLocalLlama
+        from assistant.grounding.verify import make_judge
 
         engine = self.engine
-        embedded = isinstance(engine.llm.chat_model, ChatLocalLlama)
+        embedded = engine.llm.embedded
         return make_judge(self.judge_kind, engine.llm, engine.retrieval.embedder, embedded)
 
     @cached_property

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 _FENCE = "<<<DATA>>>", "<<<END DATA>>>"
 

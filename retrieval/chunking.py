@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.tokens import get_encoding
+from assistant.core.tokens import get_encoding
 
 _SENTENCE_END = re.compile(
     r"(?<=[.!?…])[\"'”’»)\]]*\s+(?=\S)"  # Latin, Cyrillic: punctuation, closing quotes, space

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.errors import ConfigError, EmbedderError
+from assistant.core.errors import ConfigError, EmbedderError
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
 _CACHE: dict[str, Embeddings] = {}
 _CACHE_LOCK = threading.Lock()
@@ -92,7 +92,7 @@ class OpenAICompatibleEmbeddings(Embeddings):
     def __init__(self, settings: Settings, model: str) -> None:
         from langchain_openai import OpenAIEmbeddings
 
-        from assistant.llm.openai_compat import openai_client_options
+        from assistant.core.endpoints import openai_client_options
 
         self.name = f"openai:{model}"
         self._model = OpenAIEmbeddings(
@@ -139,7 +139,7 @@ def _build(spec: str, threads: int, settings: Settings | None) -> Embeddings:
     if kind == "sentence-transformers" and argument:
         return SentenceTransformerEmbeddings(argument)
     if kind == "openai" and argument:
-        from assistant.settings import load_settings
+        from assistant.core.settings import load_settings
 
         return OpenAICompatibleEmbeddings(settings or load_settings(), argument)
     raise ConfigError(

@@ -17,15 +17,15 @@ from typing import Any
 
 import httpx
 
-from assistant.errors import ConfigError, InputError, StoreError
-from assistant.settings import Settings
-from corpus.document import CLEARANCES, Clearance, Document
+from assistant.core.clearance import CLEARANCE_LEVEL, clearance_level
+from assistant.core.errors import ConfigError, StoreError
+from assistant.core.settings import Settings
+from corpus.document import Clearance, Document
 from corpus.registry import DocFilters
 from corpus.speakers import speaker_key, speakers_of
 from retrieval.chunking import Chunk
 
 COLLECTION_PREFIX = "dragoman_chunks"
-CLEARANCE_LEVEL = {name: level for level, name in enumerate(CLEARANCES)}
 OVERFETCH = 4  # filtered dense queries first over-fetch and filter in Python
 
 
@@ -38,12 +38,6 @@ class Hit:
     text: str
     metadata: dict[str, Any]
     distance: float | None = None
-
-
-def clearance_level(clearance: str) -> int:
-    if clearance not in CLEARANCE_LEVEL:
-        raise InputError(f"unknown clearance {clearance!r}", fix=f"one of {', '.join(CLEARANCES)}")
-    return CLEARANCE_LEVEL[clearance]
 
 
 def where_clause(filters: Filters) -> dict[str, Any] | None:

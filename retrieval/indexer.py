@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.settings import Settings
+from assistant.core.settings import Settings
 from corpus.registry import Registry
 from retrieval.chunking import Chunker
 from retrieval.embedders import get_embedder

@@ -11,12 +11,13 @@ import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from assistant.core.clearance import readable_levels
 from corpus.countries import country_name_in
-from corpus.document import CLEARANCES, Clearance, http_url
+from corpus.document import Clearance, http_url
 from corpus.language import detect_language
 from corpus.registry import Registry
 from corpus.speakers import speaker_of, speakers_of
-from retrieval.index import Filters, Hit, clearance_level
+from retrieval.index import Filters, Hit
 from retrieval.indexer import Retrieval
 from retrieval.understanding import Understood
 
@@ -172,7 +173,7 @@ class HybridSearch:
         """The first ``k`` hits whose document the caller may read *now*: the registry is
         re-read at the caller's clearance, so a stale index (a document re-filed higher and
         not yet re-indexed, a crash mid-ingest) never shows its title, URL or source."""
-        levels: list[str] = list(CLEARANCES[: clearance_level(clearance) + 1])
+        levels = readable_levels(clearance)
         ids = list({h.metadata["doc_id"] for h, _ in scored})
         documents = self.registry.existing(ids, clearance_levels=levels)
         results: list[SearchResult] = []

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.core.settings import Settings, load_settings
 from assistant.llm.weights import MODEL_SPECS, assemble
-from assistant.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DRAGOMAN_SHARED", REPO.parent / "shared")) / "corpora"

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.context import select_context
-from assistant.answering.generation import (
+from assistant.core.tokens import count_tokens
+from assistant.grounding.context import select_context
+from assistant.grounding.generation import (
     JsonTextStreamer,
     answer_schema,
     parse_json_answer,
     parse_text_answer,
 )
-from assistant.answering.injection import looks_like_instruction
-from assistant.answering.support import hard_check_failures, numbers_in
-from assistant.answering.verify import calibration
-from assistant.tokens import count_tokens
+from assistant.grounding.injection import looks_like_instruction
+from assistant.grounding.support import hard_check_failures, numbers_in
+from assistant.grounding.verify import calibration
 from retrieval.embedders import get_embedder
 from retrieval.search import SearchResult
 
@@ -100,7 +100,7 @@ def test_shipped_calibration_is_valid() -> None:
     shipped = calibration()
     assert len(shipped.weights) == 5 and 0 < shipped.threshold < 1
     report = json.loads(
-        (Path(__file__).parent.parent / "assistant/answering/support_calibration.json").read_text()
+        (Path(__file__).parent.parent / "assistant/grounding/support_calibration.json").read_text()
     )
     assert report["test"]["balanced_accuracy"] >= 0.8  # measured, not tuned on test articles
 

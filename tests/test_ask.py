@@ -13,10 +13,10 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from typer.testing import CliRunner
 
 from assistant.answering.pipeline import AskEngine, AskResult
-from assistant.answering.runs import RunStore
 from assistant.cli import app
+from assistant.core.settings import Settings, load_settings
+from assistant.grounding.runs import RunStore
 from assistant.llm.registry import register_backend, unregister_backend
-from assistant.settings import Settings, load_settings
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli
 from tests.scripted import ScriptedChatModel
@@ -196,7 +196,7 @@ def test_china_on_ukraine_is_china_s_own_paragraph(engine: AskEngine) -> None:
 def test_a_follow_up_keeps_the_sentence_that_answers(engine: AskEngine) -> None:
     """Case 3: "who will lead it?" after the Expo question: the sentence naming who leads
     reaches the model, and a list of members is never verified as the answer."""
-    from assistant.answering.stages import Turn
+    from assistant.grounding.stages import Turn
 
     first = engine.ask("What did the US announce about the World Expo?")
     result = engine.ask("Who will lead it?", history=[Turn(first.question, first.answer)])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.settings import load_settings
+from assistant.core.settings import load_settings
 from assistant.web.app import create_app
 from tests.conftest import cli_env, run_cli
 from tests.web_support import PASSWORD, parse_sse, sign_in

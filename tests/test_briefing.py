@@ -199,7 +199,7 @@ def test_bad_input_is_refused_before_anything_is_written(july, flags, message) -
 def test_archive_page_lists_and_serves_briefings_within_clearance(july) -> None:  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
     from assistant.web.app import create_app
     from tests.web_support import PASSWORD, sign_in
 
@@ -237,8 +237,8 @@ def test_archive_page_lists_and_serves_briefings_within_clearance(july) -> None:
 def test_scheduled_briefing_runs_and_every_outcome_is_audited(july) -> None:  # type: ignore[no-untyped-def]
     from assistant.briefing.pipeline import Briefer
     from assistant.briefing.schedule import BriefSchedule, run_scheduled, start_scheduler
-    from assistant.errors import ConfigError
-    from assistant.settings import load_settings
+    from assistant.core.errors import ConfigError
+    from assistant.core.settings import load_settings
 
     home, _ = july
     schedules = [{"cron": "0 6 * * *", "watchlist": "all", "window": "3d"}]
@@ -272,7 +272,7 @@ def test_a_webhooks_url_and_the_receivers_reply_reach_no_reader(july) -> None:  
     may echo it. Neither is stored in the manifest, printed, or served to a reader."""
     from fastapi.testclient import TestClient
 
-    from assistant.settings import load_settings
+    from assistant.core.settings import load_settings
     from assistant.web.app import create_app
     from tests.web_support import PASSWORD, sign_in
 

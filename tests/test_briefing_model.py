@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering.verify import HeuristicJudge, calibration, support_score
-from assistant.briefing.passages import in_language
+from assistant.grounding.passages import in_language
+from assistant.grounding.verify import HeuristicJudge, calibration, support_score
 from retrieval.embedders import get_embedder
 from tests import corpora
 from tests.conftest import cli_env, run_cli

@@ -11,15 +11,10 @@ import pytest
 import yaml
 from dateutil import parser as date_parser
 
-from assistant.briefing.selection import (
-    BriefingWindow,
-    Watchlist,
-    parse_window,
-    select_documents,
-    watchlist_named,
-)
-from assistant.errors import ConfigError, InputError
-from assistant.settings import load_settings
+from assistant.briefing.selection import BriefingWindow, parse_window, select_documents
+from assistant.core.errors import ConfigError, InputError
+from assistant.core.settings import load_settings
+from assistant.monitoring.watchlists import Watchlist, watchlist_named
 from corpus.registry import Registry
 from tests import corpora
 from tests.conftest import cli_env, run_cli

@@ -187,7 +187,7 @@ def test_duplicates_are_linked_only_within_a_clearance_level(tmp_path: Path) -> 
 
 
 def test_unusable_near_duplicate_threshold_is_a_clear_error(tmp_path: Path) -> None:
-    from assistant.errors import InputError
+    from assistant.core.errors import InputError
 
     registry = Registry(f"sqlite:///{tmp_path / 'r.db'}")
     with pytest.raises(InputError, match="outside"):

@@ -9,14 +9,14 @@ import json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.answering.generation import (
+from assistant.core.errors import LLMOutputError
+from assistant.grounding.generation import (
     JsonTextStreamer,
     answer_schema,
     parse_json_answer,
     parse_text_answer,
     unescape_json_string,
 )
-from assistant.errors import LLMOutputError
 from assistant.llm.client import LONE_SURROGATE, parse_json_output
 
 SCHEMA = answer_schema(6, 4)

@@ -252,8 +252,8 @@ def test_an_announcement_drafts_in_an_empty_home(tmp_path: Path) -> None:
 
 
 def test_only_passages_on_the_instruction_s_subject_are_sources() -> None:
-    from assistant.answering.stages import Passage
     from assistant.drafting.sources import relevant_to, with_brief
+    from assistant.grounding.stages import Passage
 
     def passage(n: int, title: str, quote: str) -> Passage:
         return Passage(n, f"d{n}", f"c{n}", title, None, None, "en", "WH", "news", 1.0, quote,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.errors import ConfigError, InputError
 from assistant.drafting.checks import sentences_in, split_post
 from assistant.drafting.diffing import text_diff
 from assistant.drafting.editing import posts_of
@@ -22,7 +23,6 @@ from assistant.drafting.platforms import (
     x_length,
 )
 from assistant.drafting.sensitive import SensitiveTerms
-from assistant.errors import ConfigError, InputError
 
 X = platform("x")
 

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings, load_settings
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings, load_settings
 from retrieval.embedders import get_embedder
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answering.stages import Passage
+from assistant.core.settings import Settings, load_settings
+from assistant.grounding.stages import Passage
 from assistant.llm.registry import register_backend, unregister_backend
-from assistant.settings import Settings, load_settings
 from evals.compare import compare_runs
 from evals.harness import aggregate, get_suite, load_run, run_suites
 from evals.report import render_html, summary

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import LLMOutputError
+from assistant.core.errors import LLMOutputError
+from assistant.core.settings import Settings
 from assistant.llm import get_llm
 from assistant.llm.local import ChatLocalLlama, grammar_safe
-from assistant.settings import Settings
 from tests.conftest import cli_env, run_cli
 
 pytestmark = pytest.mark.model

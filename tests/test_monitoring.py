@@ -11,12 +11,12 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from assistant.briefing.selection import Watchlist
 from assistant.monitoring.attribution import Attributor, country_units
 from assistant.monitoring.forecast import backtest, forecast
 from assistant.monitoring.sentiment import CARD_FILE, SentimentClassifier
 from assistant.monitoring.series import Point
 from assistant.monitoring.warning import spikes
+from assistant.monitoring.watchlists import Watchlist
 from evals.metrics import macro_f1
 from evals.train_sentiment import load_weibo, load_xlmt
 from retrieval.embedders import get_embedder

@@ -180,10 +180,10 @@ def test_the_briefing_carries_the_alerts_of_its_window(tmp_path: Path) -> None:
     """Alerts that ended in a briefing's window are in it, citing the posts behind them,
     in the rendition's language; a public briefing never shows a restricted alert."""
     from assistant.briefing.model import PublicAlert
-    from assistant.briefing.passages import PassageBook
     from assistant.briefing.render import _public_line, labels
     from assistant.briefing.selection import BriefingWindow
     from assistant.briefing.signals import public_alerts
+    from assistant.grounding.passages import PassageBook
     from corpus.registry import DocFilters, Registry
 
     export = tmp_path / "weibo.jsonl"

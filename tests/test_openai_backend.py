@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from assistant.errors import BackendAuthError, BackendUnavailableError, LLMOutputError
+from assistant.core.errors import BackendAuthError, BackendUnavailableError, LLMOutputError
+from assistant.core.settings import Settings, load_settings
 from assistant.llm import get_llm
-from assistant.settings import Settings, load_settings
 from tests.conftest import free_port
 from tests.test_local_backend import CAPITAL_SCHEMA, EXTRACTION_PROMPT
 

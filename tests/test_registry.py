@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.errors import ConfigError, LLMOutputError
+from assistant.core.errors import ConfigError, LLMOutputError
+from assistant.core.settings import Settings, load_settings
 from assistant.llm import available_backends, get_llm, register_backend
 from assistant.llm.registry import unregister_backend
-from assistant.settings import Settings, load_settings
 from tests.scripted import ScriptedChatModel
 
 

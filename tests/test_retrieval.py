@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings, load_settings
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings, load_settings
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import Registry

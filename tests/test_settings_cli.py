@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.settings import load_settings
+from assistant.core.errors import ConfigError
+from assistant.core.settings import load_settings
 from tests.conftest import cli_env, run_cli
 
 

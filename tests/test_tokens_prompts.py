@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import tiktoken.load
 
-from assistant.errors import ConfigError
-from assistant.tokens import cache_key, count_tokens, seed_tiktoken_cache, truncate_to_tokens
+from assistant.core.errors import ConfigError
+from assistant.core.tokens import cache_key, count_tokens, seed_tiktoken_cache, truncate_to_tokens
 from prompts import fence_data, render
 
 

@@ -16,7 +16,7 @@ from assistant.answering.checks import (
     check_responsive,
     sentence_subjects,
 )
-from assistant.answering.stages import Passage, Verdict
+from assistant.grounding.stages import Passage, Verdict
 from corpus.document import Document, content_hash
 from corpus.speakers import source_speaker, speaker_of, speakers_of
 from evals.suites.analyst_qa import DEMO, load_questions
@@ -227,8 +227,8 @@ def test_the_answer_and_the_question_s_focus_stand_in_one_source_sentence() -> N
 def test_a_sentence_cited_to_the_wrong_passage_is_verified_against_the_right_one() -> None:
     """A small model often cites the passage next to the right one: the sentence is then
     verified against the passage that supports it, and says its citation changed."""
-    from assistant.answering.stages import DraftSentence
-    from assistant.answering.verify import recited
+    from assistant.grounding.stages import DraftSentence
+    from assistant.grounding.verify import recited
 
     class Overlap:  # judges by shared words: what is tested is the re-citation, not a judge
         name = "overlap"

@@ -14,9 +14,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.errors import RateLimitedError, ServerBusyError
+from assistant.core.errors import RateLimitedError, ServerBusyError
+from assistant.core.settings import Settings, load_settings
 from assistant.llm.registry import register_backend, unregister_backend
-from assistant.settings import Settings, load_settings
 from assistant.web import (
     routes_api,
     routes_briefings,
@@ -334,8 +334,8 @@ def test_audit_log_is_append_only_and_hash_chained(client: TestClient, web_home:
 
 
 def test_tampering_outside_the_app_breaks_the_chain(tmp_path: Path) -> None:
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     store = WebStore(f"sqlite:///{tmp_path / 'web.db'}")
     log = AuditLog(store, load_settings(home=tmp_path))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ModelIntegrityError, ModelMissingError
+from assistant.core.errors import ModelIntegrityError, ModelMissingError
 from assistant.llm.weights import MODEL_SPECS, ModelSpec, assemble, verify_existing
 
 

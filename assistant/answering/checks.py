@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.answering.stages import Passage, Verdict
-from assistant.answering.support import content_terms, names_in, numbers_in
+from assistant.grounding.stages import Passage, Verdict
+from assistant.grounding.support import content_terms, names_in, numbers_in
 from corpus.countries import countries_in, country_name
 from corpus.language import detect_language
 from corpus.speakers import actor_mentions, speaker_label

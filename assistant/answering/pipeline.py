@@ -12,12 +12,14 @@ from assistant.answering.checks import (
     check_attribution,
     check_responsive,
 )
-from assistant.answering.context import select_context
-from assistant.answering.generation import TokenSink, generate_draft, output_mode
 from assistant.answering.query import plan_query, translate_query
-from assistant.answering.runs import RunStore, new_run_id
-from assistant.answering.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
-from assistant.answering.verify import (
+from assistant.core.settings import Settings
+from assistant.core.tokens import count_tokens
+from assistant.grounding.context import select_context
+from assistant.grounding.generation import TokenSink, generate_draft, output_mode
+from assistant.grounding.runs import RunStore, new_run_id
+from assistant.grounding.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
+from assistant.grounding.verify import (
     judge_threshold,
     make_judge,
     recited,
@@ -25,9 +27,6 @@ from assistant.answering.verify import (
     verify_sentence,
 )
 from assistant.llm.client import LLM, get_llm
-from assistant.llm.local import ChatLocalLlama
-from assistant.settings import Settings
-from assistant.tokens import count_tokens
 from corpus.registry import DocFilters, Registry
 from prompts import render
 from retrieval.indexer import Retrieval
@@ -92,7 +91,7 @@ class AskEngine:
         self.registry = registry or Registry(settings.registry_url)
         self.search = HybridSearch(self.retrieval, self.registry)
         self.runs = RunStore(settings.home / "runs" / "ask")
-        embedded = isinstance(self.llm.chat_model, ChatLocalLlama)
+        embedded = self.llm.embedded
         self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
         self.mode = output_mode(self.llm, settings.ask_output)
         self._source_names: tuple[float, list[str]] | None = None

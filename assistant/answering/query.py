@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.answering.stages import QueryPlan, Turn
-from assistant.errors import DragomanError, InputError
+from assistant.core.errors import DragomanError, InputError
+from assistant.grounding.stages import QueryPlan, Turn
 from corpus.language import detect_language, normalise_language_code
 from corpus.registry import DocFilters
 from prompts import render

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.briefing.delivery import shown_delivery
-from assistant.errors import InputError, NotFoundError, RangeError, StoreError
+from assistant.core.errors import InputError, NotFoundError, RangeError, StoreError
+from assistant.monitoring.delivery import shown_delivery
 from corpus.document import CLEARANCES
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

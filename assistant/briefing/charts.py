@@ -6,34 +6,15 @@ titles and captions are the rendition's, in HTML around the image.
 
 from __future__ import annotations
 
-import io
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.briefing.model import Story
+from assistant.monitoring.charts import svg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 _KIND_COLOURS = {"policy": "#1f4e79", "news": "#5b9bd5", "social": "#f4b183"}
-_LOCK = threading.Lock()  # pyplot's state is global
-
-
-def _svg(draw: Callable[[Axes], None]) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with _LOCK, matplotlib.rc_context({"svg.hashsalt": "dragoman", "svg.fonttype": "path"}):
-        figure, axes = plt.subplots(figsize=(7.0, 2.6))
-        draw(axes)
-        figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-        plt.close(figure)
-    return buffer.getvalue()
 
 
 def volume_chart(volume_by_day: dict[str, dict[str, int]]) -> str | None:
@@ -52,7 +33,7 @@ def volume_chart(volume_by_day: dict[str, dict[str, int]]) -> str | None:
         axes.set_xticks(range(len(days)), [d[5:] for d in days], fontsize=7)
         axes.legend(fontsize=7, loc="upper left")
 
-    return _svg(draw)
+    return svg(draw)
 
 
 def stories_chart(stories: list[Story]) -> str | None:
@@ -69,4 +50,4 @@ def stories_chart(stories: list[Story]) -> str | None:
         axes.set_yticks(ranks, [f"#{r}" for r in ranks], fontsize=7)
         axes.legend(fontsize=7, loc="lower right")
 
-    return _svg(draw)
+    return svg(draw)

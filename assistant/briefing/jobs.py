@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.briefing.delivery import Delivery, email_message, post_webhook, send_email
 from assistant.briefing.pipeline import Briefer, Briefing, BriefRequest, Progress
-from assistant.errors import StoreError
+from assistant.core.errors import StoreError
+from assistant.monitoring.delivery import Delivery, email_message, post_webhook, send_email
 
 
 @dataclass

@@ -10,23 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from assistant.grounding.passages import SourcePassage as SourcePassage
+
 Origin = Literal["generated", "extractive"]
-
-
-@dataclass
-class SourcePassage:
-    """What a citation ``[n]`` resolves to: a span of one document, verbatim."""
-
-    n: int
-    doc_id: str
-    title: str
-    url: str | None
-    source: str | None
-    kind: str
-    language: str
-    published_at: str | None
-    quote: str
-    spans: list[list[int]]
 
 
 @dataclass

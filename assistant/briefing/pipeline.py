@@ -14,17 +14,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.verify import judge_threshold, make_judge
 from assistant.briefing.archive import Archive, check_name
 from assistant.briefing.model import Analysis, Rendition
-from assistant.briefing.passages import PassageBook
 from assistant.briefing.render import render_html, render_markdown, render_pdf
 from assistant.briefing.selection import (
     BriefingWindow,
     parse_window,
-    readable_levels,
     select_documents,
-    watchlist_named,
 )
 from assistant.briefing.signals import (
     country_alerts,
@@ -34,12 +30,16 @@ from assistant.briefing.signals import (
     what_to_watch,
 )
 from assistant.briefing.stories import calibrated_threshold, group_stories, rank_stories
-from assistant.briefing.summarise import StoryWriter, run_now
+from assistant.briefing.summarise import StoryWriter
 from assistant.briefing.translate import LANGUAGES, Translator
-from assistant.errors import InputError
+from assistant.core.clearance import readable_levels
+from assistant.core.errors import InputError
+from assistant.core.settings import Settings
+from assistant.grounding.generation import run_now
+from assistant.grounding.passages import PassageBook
+from assistant.grounding.verify import judge_threshold, make_judge
 from assistant.llm.client import LLM, get_llm
-from assistant.llm.local import ChatLocalLlama
-from assistant.settings import Settings
+from assistant.monitoring.watchlists import watchlist_named
 from corpus.registry import Registry
 from retrieval.indexer import Retrieval
 
@@ -97,7 +97,7 @@ class Briefer:
         self.registry = registry or Registry(settings.registry_url)
         self.archive = Archive(settings.home / "briefings")
         self.turn = turn
-        embedded = isinstance(self.llm.chat_model, ChatLocalLlama)
+        embedded = self.llm.embedded
         self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
         self.threshold = judge_threshold(self.judge)
 

@@ -20,7 +20,7 @@ from babel import Locale, UnknownLocaleError
 
 from assistant.briefing.charts import stories_chart, volume_chart
 from assistant.briefing.model import Analysis, PublicAlert, Rendition
-from assistant.errors import ConfigError, InputError
+from assistant.core.errors import ConfigError, InputError
 from corpus.countries import country_name
 from corpus.document import http_url
 

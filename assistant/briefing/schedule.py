@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from assistant.briefing.jobs import Outcome, Targets, run_job
 from assistant.briefing.pipeline import Briefer, BriefRequest
 from assistant.briefing.render import parse_formats
-from assistant.errors import ConfigError, DragomanError
-from assistant.settings import Settings
+from assistant.core.errors import ConfigError, DragomanError
+from assistant.core.settings import Settings
 from corpus.document import Clearance
 
 logger = logging.getLogger("dragoman.briefing")

@@ -13,14 +13,14 @@ from collections import Counter
 from dataclasses import dataclass
 
 from assistant.briefing.model import Alert, PublicAlert, WatchItem
-from assistant.briefing.passages import PassageBook, clean, forthcoming, lead_spans
 from assistant.briefing.selection import (
     BriefingWindow,
-    Watchlist,
-    readable_levels,
     select_documents,
 )
 from assistant.briefing.stories import authority as _authority
+from assistant.core.clearance import readable_levels
+from assistant.grounding.passages import PassageBook, clean, forthcoming, lead_spans
+from assistant.monitoring.watchlists import Watchlist
 from corpus.document import Document
 from corpus.registry import Registry
 

@@ -27,7 +27,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.briefing.selection import BriefingWindow
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 from corpus.document import Document
 from corpus.registry import DocFilters
 from retrieval.index import ChunkIndex

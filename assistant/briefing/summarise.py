@@ -11,35 +11,27 @@ lead document's title.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from assistant.answering.generation import answer_schema, language_name
-from assistant.answering.injection import prompt_sources
-from assistant.answering.stages import DraftSentence
-from assistant.answering.support import content_terms
-from assistant.answering.verify import SupportJudge, support_score, verify_sentence
 from assistant.briefing.model import Quote, Sentence, Story, Voice
-from assistant.briefing.passages import PassageBook, clean, language_of, lead_spans, quotations
 from assistant.briefing.stories import Cluster
 from assistant.briefing.stories import authority as _authority
-from assistant.errors import LLMOutputError
+from assistant.core.errors import LLMOutputError
+from assistant.grounding.generation import answer_schema, language_name, repeats, run_now
+from assistant.grounding.injection import prompt_sources
+from assistant.grounding.passages import PassageBook, clean, language_of, lead_spans, quotations
+from assistant.grounding.stages import DraftSentence
+from assistant.grounding.verify import SupportJudge, support_score, verify_sentence
 from assistant.llm.client import LLM
 from corpus.document import Document
 from prompts import render
 
-T = TypeVar("T")
-LLMTurn = Callable[[Callable[[], T]], T]  # runs one model call (in the server: in the queue)
 PASSAGES_PER_STORY = 4
 HEADLINE_CHARS = 120
 MIN_SENTENCES = 2
 MAX_QUOTES = 2
 MAX_VOICES = 6
-
-
-def run_now(work: Callable[[], T]) -> T:
-    return work()
 
 
 @dataclass
@@ -194,12 +186,6 @@ class StoryWriter:
                 )
             )
         return voices
-
-
-def repeats(candidate: str, existing: str) -> bool:
-    """Whether a sentence mostly repeats one already in the summary."""
-    a, b = content_terms(candidate), content_terms(existing)
-    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
 
 
 def story_schema(passages: int, max_sentences: int) -> dict[str, Any]:

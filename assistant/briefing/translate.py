@@ -10,13 +10,9 @@ marked untranslated.  Quotes keep their original words, with the translation bes
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answering.generation import language_name
-from assistant.answering.support import hard_check_failures
-from assistant.answering.verify import SupportJudge, support_score
 from assistant.briefing.model import (
     Analysis,
     RenderedQuote,
@@ -26,9 +22,11 @@ from assistant.briefing.model import (
     Sentence,
     Story,
 )
-from assistant.briefing.passages import in_language
-from assistant.briefing.summarise import run_now
-from assistant.errors import LLMOutputError
+from assistant.core.errors import LLMOutputError
+from assistant.grounding.generation import language_name, looping, run_now, translation_schema
+from assistant.grounding.passages import in_language
+from assistant.grounding.support import hard_check_failures
+from assistant.grounding.verify import SupportJudge, support_score
 from assistant.llm.client import LLM
 from prompts import render
 
@@ -125,24 +123,6 @@ class Translator:
             return [None for _ in items]
         texts = [str(generation.data[str(i)]).strip() for i in range(1, len(items) + 1)]
         return [t if t and not looping(t) else None for t in texts]
-
-
-def translation_schema(items: list[str]) -> dict[str, Any]:
-    """One string per numbered item, each bounded by its source's length (a small model that
-    starts repeating itself is cut short, and the loop is then rejected)."""
-    properties = {
-        str(i): {"type": "string", "minLength": 1, "maxLength": 3 * len(item) + 40}
-        for i, item in enumerate(items, start=1)
-    }
-    return {"type": "object", "properties": properties, "required": list(properties)}
-
-
-_LOOP = re.compile(r"(.{4,}?)\1{2,}", re.DOTALL)
-
-
-def looping(text: str) -> bool:
-    """Whether generated text repeats one piece three times in a row (a degenerate loop)."""
-    return bool(_LOOP.search(text))
 
 
 def _faithful(translation: str | None, original: str, language: str) -> str | None:

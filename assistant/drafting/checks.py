@@ -13,13 +13,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.answering.stages import DraftSentence, Passage
-from assistant.answering.support import hard_check_failures
-from assistant.answering.verify import SupportJudge, support_score, verify_sentence
-from assistant.briefing.passages import in_language
 from assistant.drafting.model import BLOCK, WARN, DraftContent, Flag, PostSentence, Variant
 from assistant.drafting.platforms import Platform, invalid_mentions
 from assistant.drafting.sensitive import SensitiveTerms
+from assistant.grounding.passages import in_language
+from assistant.grounding.stages import DraftSentence, Passage
+from assistant.grounding.support import hard_check_failures
+from assistant.grounding.verify import SupportJudge, support_score, verify_sentence
 from retrieval.chunking import sentence_spans
 
 _NUMBERING = re.compile(r"\s*[(（]\d{1,2}/\d{1,2}[)）]\s*$")

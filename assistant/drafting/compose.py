@@ -21,16 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from assistant.answering.generation import language_name
-from assistant.answering.injection import prompt_sources
-from assistant.briefing.summarise import repeats, run_now
-from assistant.briefing.translate import looping, translation_schema
+from assistant.core.errors import LLMOutputError
 from assistant.drafting.checks import Verifier, assess, stored_passage
 from assistant.drafting.fitting import Fitted, fit_post, fit_thread
 from assistant.drafting.model import TONES, DraftContent, DraftRequest, PostSentence, Variant
 from assistant.drafting.platforms import Platform, format_hashtag
 from assistant.drafting.sensitive import SensitiveTerms
-from assistant.errors import LLMOutputError
+from assistant.grounding.generation import (
+    language_name,
+    looping,
+    repeats,
+    run_now,
+    translation_schema,
+)
+from assistant.grounding.injection import prompt_sources
 from assistant.llm.client import LLM
 from prompts import render
 

@@ -8,11 +8,11 @@ facts an edit adds must be in them, or the sentence is flagged.
 
 from __future__ import annotations
 
+from assistant.core.errors import InputError
 from assistant.drafting.checks import Verifier, assess, sentences_in
 from assistant.drafting.model import THREAD_BREAK, DraftContent, PostSentence, Variant
 from assistant.drafting.platforms import Platform
 from assistant.drafting.sensitive import SensitiveTerms
-from assistant.errors import InputError
 
 MAX_TEXT = 20000
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from assistant.core.errors import InputError
 from assistant.drafting.workflow import DraftView
-from assistant.errors import InputError
 
 FORMATS = {"json": "application/json", "md": "text/markdown; charset=utf-8"}
 

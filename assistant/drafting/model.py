@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 LANGUAGES = ("en", "zh", "fr", "es", "ru", "ar")
 TONES = {

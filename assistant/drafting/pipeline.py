@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.answering.runs import RunStore, new_run_id
-from assistant.answering.verify import judge_threshold
-from assistant.briefing.summarise import run_now
 from assistant.drafting.checks import Verifier
 from assistant.drafting.compose import Composer, Progress
 from assistant.drafting.model import DraftContent, DraftRequest
 from assistant.drafting.platforms import Platform, platform
 from assistant.drafting.sensitive import SensitiveTerms
 from assistant.drafting.sources import document_passages, searched_passages, with_brief
+from assistant.grounding.generation import run_now
+from assistant.grounding.runs import RunStore, new_run_id
+from assistant.grounding.verify import judge_threshold
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
-    from assistant.answering.stages import Passage
+    from assistant.grounding.stages import Passage
 
 
 class Drafter:

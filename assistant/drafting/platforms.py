@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 URL_WEIGHT = 23
 _CJK_LANGUAGES = ("zh", "ja")

@@ -22,7 +22,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 ACTIONS = ("block", "flag")
 _ANYWHERE = re.compile(r"[\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff]")

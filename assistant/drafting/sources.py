@@ -18,12 +18,12 @@ from dataclasses import replace
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.answering.context import select_context
-from assistant.answering.stages import Passage
-from assistant.answering.support import content_terms
-from assistant.briefing.passages import PassageBook, is_cjk, usable_sentences
-from assistant.briefing.selection import readable_levels
-from assistant.errors import InputError, NotFoundError
+from assistant.core.clearance import readable_levels
+from assistant.core.errors import InputError, NotFoundError
+from assistant.grounding.context import select_context
+from assistant.grounding.passages import PassageBook, is_cjk, usable_sentences
+from assistant.grounding.stages import Passage
+from assistant.grounding.support import content_terms
 from corpus.language import detect_language
 from corpus.registry import Registry
 from retrieval.search import HybridSearch

@@ -25,18 +25,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.accounts.accounts import User
+from assistant.accounts.audit import AuditLog
+from assistant.accounts.store import UserRow, WebStore, utcnow
+from assistant.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from assistant.drafting.model import DraftContent
-from assistant.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from assistant.web.accounts import User
-from assistant.web.audit import AuditLog
-from assistant.web.store import (
-    DraftReviewRow,
-    DraftRow,
-    DraftVersionRow,
-    UserRow,
-    WebStore,
-    utcnow,
-)
+from assistant.drafting.store import DraftReviewRow, DraftRow, DraftVersionRow
 
 STATUSES = ("draft", "in_review", "approved", "rejected", "exported")
 MAX_COMMENT = 2000
@@ -112,6 +106,7 @@ class DraftDesk:
     def __init__(self, store: WebStore, audit: AuditLog) -> None:
         self.store = store
         self.audit = audit
+        store.ensure_tables()
 
     def create(self, user: User, content: DraftContent, client: str | None = None) -> DraftView:
         _require(user, "draft")

@@ -6,12 +6,12 @@ import importlib
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings
 from assistant.llm.local import ChatLocalLlama
 from assistant.llm.openai_compat import build_chat_openai
 from assistant.llm.registry import register_backend
 from assistant.llm.weights import MODEL_SPECS, assemble
-from assistant.settings import Settings
 
 
 def _local(settings: Settings, profile: str) -> ChatLocalLlama:

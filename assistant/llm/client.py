@@ -16,16 +16,16 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from assistant.errors import (
+from assistant.core.errors import (
     BackendAuthError,
     BackendError,
     BackendUnavailableError,
     LLMOutputError,
 )
+from assistant.core.settings import Settings
+from assistant.core.tokens import count_tokens
 from assistant.llm.local import ChatLocalLlama
 from assistant.llm.registry import resolve_backend
-from assistant.settings import Settings
-from assistant.tokens import count_tokens
 
 Prompt = str | Sequence[BaseMessage]
 
@@ -111,6 +111,12 @@ class LLM:
             "type": "json_schema",
             "json_schema": {"name": "output", "schema": schema, "strict": True},
         }
+
+    @property
+    def embedded(self) -> bool:
+        """Whether the model runs in this process on the CPU (the small GGUF models): callers
+        then ask for JSON output, keep prompts short and judge with embeddings."""
+        return isinstance(self.chat_model, ChatLocalLlama)
 
     @property
     def supports_native_schema(self) -> bool:

@@ -26,7 +26,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from assistant.errors import BackendUnavailableError, InputError
+from assistant.core.errors import BackendUnavailableError, InputError
 
 _INSTANCES: dict[tuple[str, int, int, int], Any] = {}
 _INSTANCES_LOCK = threading.Lock()

@@ -16,8 +16,8 @@ from importlib.metadata import entry_points
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings
 
 BackendFactory = Callable[[Settings, str], BaseChatModel]
 

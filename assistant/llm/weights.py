@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.errors import ModelIntegrityError, ModelMissingError
+from assistant.core.errors import ModelIntegrityError, ModelMissingError
 
 _CHUNK = 8 * 1024 * 1024
 ProgressFn = Callable[[int, int], None]

@@ -3,13 +3,34 @@ and mean sentiment on a second axis; byte-for-byte the same for the same data.""
 
 from __future__ import annotations
 
+import io
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.briefing.charts import _svg
-
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+
+_LOCK = threading.Lock()  # pyplot's state is global
+
+
+def svg(draw: Callable[[Axes], None]) -> str:
+    """One figure drawn by ``draw``, as deterministic SVG (no date, fixed hash salt)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with _LOCK, matplotlib.rc_context({"svg.hashsalt": "dragoman", "svg.fonttype": "path"}):
+        figure, axes = plt.subplots(figsize=(7.0, 2.6))
+        draw(axes)
+        figure.tight_layout()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        plt.close(figure)
+    return buffer.getvalue()
 
 
 def _days(stamps: list[str]) -> list[float]:
@@ -54,4 +75,4 @@ def series_chart(view: dict[str, Any]) -> str | None:
             twin.set_ylabel("sentiment")
         axes.legend(loc="upper left", fontsize=7, frameon=False)
 
-    return _svg(draw)
+    return svg(draw)

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
-from assistant.errors import ConfigError
+from assistant.core.errors import ConfigError
 
 LABELS = ("negative", "neutral", "positive")
 HEAD_FILE = Path(__file__).with_name("sentiment_head.npz")

@@ -17,7 +17,6 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from assistant.briefing.selection import Watchlist
 from assistant.monitoring.attribution import Attribution, Attributor
 from assistant.monitoring.store import (
     ANY,
@@ -28,6 +27,7 @@ from assistant.monitoring.store import (
     bucket_of,
     create_tables,
 )
+from assistant.monitoring.watchlists import Watchlist
 from corpus.document import Document
 from corpus.registry import DocumentRow, Registry, to_document
 

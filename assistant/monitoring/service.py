@@ -11,17 +11,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from assistant.briefing.delivery import post_webhook
-from assistant.briefing.selection import Watchlist, readable_levels, watchlist_named
-from assistant.errors import InputError, RangeError
+from assistant.core.clearance import readable_levels
+from assistant.core.errors import InputError, RangeError
+from assistant.core.settings import Settings
 from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
+from assistant.monitoring.delivery import post_webhook
 from assistant.monitoring.forecast import forecast
 from assistant.monitoring.sentiment import SentimentClassifier
 from assistant.monitoring.series import BATCH, MonitorUpdater, SeriesStore, UpdateReport
 from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow
 from assistant.monitoring.warning import EarlyWarning, list_alerts
-from assistant.settings import Settings
+from assistant.monitoring.watchlists import Watchlist, watchlist_named
 from corpus.registry import Registry
 
 Progress = Callable[[int, int], None]

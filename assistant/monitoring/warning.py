@@ -29,10 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.briefing.delivery import shown_delivery
-from assistant.briefing.selection import Watchlist
+from assistant.monitoring.delivery import shown_delivery
 from assistant.monitoring.series import Point, SeriesStore
 from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow, bucket_of
+from assistant.monitoring.watchlists import Watchlist
 from corpus.document import CLEARANCES
 from corpus.registry import Registry
 

@@ -25,9 +25,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
-from assistant.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
-from assistant.redact import install_log_scrubber
-from assistant.settings import Settings, load_settings
+from assistant.core.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
+from assistant.core.redact import install_log_scrubber
+from assistant.core.settings import Settings, load_settings
 from assistant.web import (
     routes_api,
     routes_briefings,

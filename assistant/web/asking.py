@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from assistant.answering.generation import TokenSink
-from assistant.answering.stages import Turn
-from assistant.errors import DragomanError
-from assistant.web.accounts import User
+from assistant.accounts.accounts import User
+from assistant.core.errors import DragomanError
+from assistant.grounding.generation import TokenSink
+from assistant.grounding.stages import Turn
 from assistant.web.guards import Ticket
 from assistant.web.services import Services
 from corpus.registry import DocFilters

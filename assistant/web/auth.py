@@ -16,8 +16,8 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, TimestampSigner
 from starlette.concurrency import run_in_threadpool
 
-from assistant.errors import AuthError, PermissionDeniedError
-from assistant.web.accounts import User
+from assistant.accounts.accounts import User
+from assistant.core.errors import AuthError, PermissionDeniedError
 from assistant.web.services import Services
 
 SESSION_COOKIE = "dragoman_session"

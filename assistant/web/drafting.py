@@ -6,12 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.accounts.accounts import User
 from assistant.drafting.checks import passages_of
 from assistant.drafting.diffing import version_diff
 from assistant.drafting.editing import edited_content
 from assistant.drafting.export import render_export
 from assistant.drafting.model import MAX_DOCS, MAX_INSTRUCTION, DraftRequest
-from assistant.web.accounts import User
 from assistant.web.guards import Ticket
 from assistant.web.services import Services
 

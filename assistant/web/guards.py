@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.errors import RateLimitedError, ServerBusyError
-from assistant.memory import release_free_memory
+from assistant.core.errors import RateLimitedError, ServerBusyError
+from assistant.core.memory import release_free_memory
 
 T = TypeVar("T")
 

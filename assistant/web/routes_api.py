@@ -10,9 +10,10 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.answering.stages import Turn
-from assistant.errors import NotFoundError
-from assistant.web.accounts import User
+from assistant.accounts.accounts import User
+from assistant.core.clearance import clearance_level
+from assistant.core.errors import NotFoundError
+from assistant.grounding.stages import Turn
 from assistant.web.asking import AskIn, AskJob, FiltersIn
 from assistant.web.auth import (
     Admin,
@@ -28,7 +29,6 @@ from assistant.web.auth import (
 from assistant.web.services import Services
 from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
 from corpus.document import http_url
-from retrieval.index import clearance_level
 
 router = APIRouter(prefix="/api")
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from assistant import __version__
-from assistant.errors import AuthError, InputError, RateLimitedError
-from assistant.web.accounts import MIN_PASSWORD
+from assistant.accounts.accounts import MIN_PASSWORD
+from assistant.core.errors import AuthError, InputError, RateLimitedError
 from assistant.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,

@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from assistant.accounts.accounts import Accounts
+from assistant.accounts.audit import AuditLog
+from assistant.accounts.store import WebStore
+from assistant.answering.history import History
 from assistant.briefing.archive import Archive
+from assistant.collection import Ingestion
+from assistant.core.settings import Settings
 from assistant.drafting.platforms import Platform, platform
 from assistant.drafting.workflow import DraftDesk
-from assistant.settings import Settings
-from assistant.web.accounts import Accounts
-from assistant.web.audit import AuditLog
 from assistant.web.guards import GenerationGate, RateLimiter
-from assistant.web.history import History
-from assistant.web.store import WebStore
 from corpus.registry import Registry
 
 if TYPE_CHECKING:
@@ -60,6 +61,12 @@ class Services:
         self._engine: AskEngine | None = None
         self._briefer: Briefer | None = None
         self._drafter: Drafter | None = None
+
+    @cached_property
+    def ingestion(self) -> Ingestion:
+        """The ingest sequence uploads run (the same as `dragoman ingest`)."""
+        return Ingestion(self.registry, self.retrieval, lambda: self.monitoring,
+                         self.settings.monitor_on_ingest)  # fmt: skip
 
     @cached_property
     def monitoring(self) -> Monitoring:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DragomanError, InputError, PermissionDeniedError
-from assistant.memory import release_free_memory
-from assistant.web.accounts import User
+from assistant.accounts.accounts import User
+from assistant.core.clearance import clearance_level
+from assistant.core.errors import DragomanError, InputError, PermissionDeniedError
+from assistant.core.memory import release_free_memory
 from assistant.web.services import Services
 from corpus.connectors import Options
 from corpus.document import CLEARANCES, KINDS
-from retrieval.index import clearance_level
 
 logger = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -75,8 +75,6 @@ def ingest_uploads(
     services: Services, user: User, uploads: list[Upload], options: UploadOptions
 ) -> dict[str, Any]:
     """Store the files, ingest each, index the lot; per-file results and the index report."""
-    from retrieval.indexer import index_pending
-
     check_options(user, options, len(uploads))
     folder = services.uploads_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -94,10 +92,7 @@ def ingest_uploads(
             path = _unique(folder, safe_name(upload.name))
             path.write_bytes(upload.data)
             results.append(_ingest_one(services, path, upload.name, ingest_options))
-        index = index_pending(services.retrieval(), services.registry).to_dict()
-        result = {"files": results, "index": index}
-        if settings.monitor_on_ingest:
-            result["monitor"] = services.monitoring.update()
+        result = {"files": results, **services.ingestion.finish()}
     release_free_memory(force=True)  # parsing, embedding and scoring freed a lot
     return result
 
@@ -112,10 +107,8 @@ def _unique(folder: Path, name: str) -> Path:
 
 
 def _ingest_one(services: Services, path: Path, name: str, options: Options) -> dict[str, Any]:
-    from corpus.ingest import ingest
-
     try:
-        report = ingest(services.registry, [str(path)], options)
+        report = services.ingestion.register([str(path)], options)
     except DragomanError as exc:
         return {"file": name, "status": "failed", **exc.to_dict()}
     except Exception as exc:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from corpus.document import Clearance, Kind, RawRecord
 from corpus.sources import Limits, SourceFile
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from corpus.connectors import Options, connector, decode_text
 from corpus.document import RawRecord
 from corpus.sources import SourceFile

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from corpus.connectors import Options, connector, decode_text
 from corpus.connectors.tabular import csv_rows, json_or_jsonl_rows, records_from_rows
 from corpus.connectors.web import html_to_text

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from corpus.connectors import Options, connector, decode_text
 from corpus.document import RawRecord
 from corpus.sources import SourceFile

@@ -9,7 +9,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from corpus.connectors import Options, connector, decode_text
 from corpus.document import RawRecord
 from corpus.sources import SourceFile

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.answering.stages import Turn
+from assistant.grounding.stages import Turn
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import DocFilters

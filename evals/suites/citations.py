@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from assistant.answering.stages import Passage
-from assistant.answering.verify import SupportJudge
+from assistant.grounding.stages import Passage
+from assistant.grounding.verify import SupportJudge
 from evals.datasets import XQUAD_LANGUAGES, sample
 from evals.harness import EvalContext, Item, Metric, register_suite
 from evals.suites.common import answer_record, supported

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.answering.support import content_terms
-from assistant.answering.verify import SupportJudge, judge_threshold, support_score
+from assistant.grounding.support import content_terms
+from assistant.grounding.verify import SupportJudge, judge_threshold, support_score
 from retrieval.chunking import sentence_spans
 from retrieval.search import SearchResult
 

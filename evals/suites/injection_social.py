@@ -22,7 +22,7 @@ import tarfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 from evals.datasets import sample
 from evals.harness import EvalContext, Item, Metric, register_suite, scratch_settings
 from evals.suites.common import answer_record

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from assistant.answering.support import evidence_units
-from assistant.answering.verify import SupportJudge, make_judge
-from assistant.llm.local import ChatLocalLlama
+from assistant.grounding.support import evidence_units
+from assistant.grounding.verify import SupportJudge, make_judge
 from evals.datasets import Preference, load_ragchecker, sample
 from evals.harness import EvalContext, Item, Metric, register_suite
 from evals.metrics import balanced_accuracy, kendall_tau_b, macro_f1, mean
@@ -145,7 +144,7 @@ class JudgeMeta:
             instances.setdefault(row.instance, []).append(row)
         chosen = sample(sorted(instances), limit, seed="judge-meta")
         embedder = CachedEmbeddings(ctx.engine.retrieval.embedder)
-        embedded = isinstance(ctx.engine.llm.chat_model, ChatLocalLlama)
+        embedded = ctx.engine.llm.embedded
         judge = make_judge(ctx.judge_kind, ctx.engine.llm, embedder, embedded)
         for n, instance in enumerate(chosen):
             first = instances[instance][0]

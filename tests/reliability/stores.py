@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.settings import load_settings
+from assistant.core.settings import load_settings
 from retrieval.indexer import Retrieval
 from tests.test_corpus_store import dump
 

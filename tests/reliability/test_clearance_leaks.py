@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models import BaseChatModel
 
+from assistant.core.settings import Settings, load_settings
 from assistant.llm.registry import register_backend, unregister_backend
-from assistant.settings import Settings, load_settings
 from assistant.web.app import create_app
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli

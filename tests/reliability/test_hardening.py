@@ -18,14 +18,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 import corpus.connectors as connectors
-from assistant.answering.generation import build_prompt
-from assistant.answering.injection import looks_like_instruction
-from assistant.answering.stages import Context, Passage, QueryPlan
-from assistant.settings import load_settings
-from assistant.web.accounts import Accounts
+from assistant.accounts.accounts import Accounts
+from assistant.accounts.audit import AuditLog
+from assistant.accounts.store import TokenRow, WebStore, utcnow
+from assistant.core.settings import load_settings
+from assistant.grounding.generation import build_prompt
+from assistant.grounding.injection import looks_like_instruction
+from assistant.grounding.stages import Context, Passage, QueryPlan
 from assistant.web.app import create_app
-from assistant.web.audit import AuditLog
-from assistant.web.store import TokenRow, WebStore, utcnow
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import DocFilters, Registry
@@ -199,7 +199,7 @@ def test_rewriting_rows_without_the_key_is_detected(tmp_path: Path) -> None:
     for action in ("login", "ask", "export"):
         log.record("ana", action)
     # an attacker with the database but not the key recomputes a plain SHA-256 chain
-    from assistant.web.audit import GENESIS, _digest
+    from assistant.accounts.audit import GENESIS, _digest
 
     with sqlite3.connect(db) as connection:
         connection.execute("DROP TRIGGER audit_log_no_update")

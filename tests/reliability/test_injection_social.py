@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models import BaseChatModel
 
-from assistant.answering.injection import looks_like_instruction
+from assistant.core.settings import Settings, load_settings
+from assistant.grounding.injection import looks_like_instruction
 from assistant.llm.registry import register_backend, unregister_backend
-from assistant.settings import Settings, load_settings
 from evals.harness import load_run, run_suites
 from retrieval.chunking import sentence_spans
 from tests.conftest import SHARED

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.redact import install_log_scrubber, mask_value, redact_url
-from assistant.settings import load_settings
+from assistant.core.redact import install_log_scrubber, mask_value, redact_url
+from assistant.core.settings import load_settings
 from tests.conftest import cli_env, free_port, run_cli
 
 SECRETS = {

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.settings import load_settings
+from assistant.core.settings import load_settings
 from assistant.web.app import create_app
 from corpus.registry import DocFilters, Registry
 from tests.conftest import cli_env, run_cli

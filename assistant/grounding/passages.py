@@ -9,11 +9,11 @@ an AI assistant (planted instructions) are never taken.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
-from assistant.answering.injection import looks_like_instruction
-from assistant.answering.stages import Passage
-from assistant.briefing.model import SourcePassage
+from assistant.grounding.injection import looks_like_instruction
+from assistant.grounding.stages import Passage
 from corpus.document import Document
 from corpus.language import detect_language
 from retrieval.chunking import sentence_spans
@@ -101,6 +101,22 @@ def usable_sentences(doc: Document) -> list[tuple[int, int]]:
         if long_enough and not looks_like_instruction(sentence):
             spans.append((start, end))
     return spans
+
+
+@dataclass
+class SourcePassage:
+    """What a citation ``[n]`` resolves to: a span of one document, verbatim."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str | None
+    source: str | None
+    kind: str
+    language: str
+    published_at: str | None
+    quote: str
+    spans: list[list[int]]
 
 
 class PassageBook:

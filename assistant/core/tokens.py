@@ -17,7 +17,7 @@ from pathlib import Path
 
 import tiktoken
 
-from assistant.errors import TokenizerError
+from assistant.core.errors import TokenizerError
 
 _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 # sha256 of the decompressed files, as pinned in tiktoken_ext/openai_public.py

@@ -13,10 +13,10 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.cli_web import cli_actor
-from assistant.errors import PermissionDeniedError
-from assistant.settings import load_settings
+from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.cli.web import cli_actor
+from assistant.core.errors import PermissionDeniedError
+from assistant.core.settings import load_settings
 
 drafts_app = typer.Typer(
     help="Drafts of official posts: list, show, count, platforms.", no_args_is_help=True
@@ -40,12 +40,12 @@ def draft_command(
         str | None,
         typer.Option(help="Save it for review as this web user (a drafting role)"),
     ] = None,
-    backend: Annotated[str | None, typer.Option("--backend", "-b", help="Backend spec")] = None,
+    backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Draft a post grounded in the sources, one variant per language, within the limits."""
     from assistant.answering.pipeline import AskEngine
-    from assistant.cli import prepare_local_model
+    from assistant.cli.common import prepare_local_model
     from assistant.drafting.model import DraftRequest
     from assistant.drafting.pipeline import Drafter
     from assistant.drafting.platforms import platform as profile_named
@@ -80,17 +80,17 @@ def draft_command(
 
 
 def _desk(url: str) -> Any:
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
     from assistant.drafting.workflow import DraftDesk
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
 
     store = WebStore(url)
     return DraftDesk(store, AuditLog(store))
 
 
 def _author(url: str, username: str) -> Any:
-    from assistant.web.accounts import Accounts
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.store import WebStore
 
     user = Accounts(WebStore(url)).get(username)
     if user.disabled or not user.can("draft"):

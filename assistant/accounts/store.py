@@ -1,5 +1,6 @@
-"""The web app's own database: accounts, sessions, API tokens, conversations, audit log,
-and the drafts of official posts with their versions and reviews.
+"""The users' database: accounts, sessions, API tokens and the audit log, with the shared
+declarative base on which the other owners declare their tables (conversation history in
+:mod:`assistant.answering.history`, drafts in :mod:`assistant.drafting.store`).
 
 SQLite by default (``DRAGOMAN_HOME/web.db``); any SQLAlchemy URL works.  The audit log is
 append-only in the database itself (triggers refuse every UPDATE and DELETE on it), and so
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     create_engine,
     event,
     inspect,
@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from assistant.errors import StoreError
-from assistant.redact import mask_url_password
+from assistant.core.errors import StoreError
+from assistant.core.redact import mask_url_password
 
 
 class Base(DeclarativeBase):
@@ -81,30 +81,6 @@ class TokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ConversationRow(Base):
-    __tablename__ = "conversations"
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    title: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class MessageRow(Base):
-    """One question and its verified answer (the whole ``AskResult`` as JSON)."""
-
-    __tablename__ = "messages"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    question: Mapped[str] = mapped_column(Text)
-    result_json: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
 class AuditRow(Base):
     """One audited event; ``hash`` chains each row to the one before it."""
 
@@ -121,54 +97,6 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class DraftRow(Base):
-    """An official post in the approval workflow; its text lives in its versions."""
-
-    __tablename__ = "drafts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    platform: Mapped[str] = mapped_column(String(20))
-    instruction: Mapped[str] = mapped_column(Text)
-    languages: Mapped[str] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    current_version: Mapped[int] = mapped_column(Integer)
-    approved_version: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class DraftVersionRow(Base):
-    """One version of a draft's text, never changed once written (approved text is frozen:
-    an edit is a new version)."""
-
-    __tablename__ = "draft_versions"
-    __table_args__ = (UniqueConstraint("draft_id", "number"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    origin: Mapped[str] = mapped_column(String(20))
-    content_json: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class DraftReviewRow(Base):
-    """A workflow step on a draft: submitted, approved, rejected (with comments), exported."""
-
-    __tablename__ = "draft_reviews"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id"), index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    step: Mapped[str] = mapped_column(String(20))
-    comment: Mapped[str] = mapped_column(Text, default="")
-    detail_json: Mapped[str] = mapped_column(Text, default="{}")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
 def _append_only(table: str, what: str) -> tuple[str, str]:
     return (
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
@@ -178,11 +106,12 @@ def _append_only(table: str, what: str) -> tuple[str, str]:
     )
 
 
-_APPEND_ONLY = (
-    *_append_only("audit_log", "the audit log"),
-    *_append_only("draft_versions", "the history of draft versions"),
-    *_append_only("draft_reviews", "the history of draft reviews"),
-)
+APPEND_ONLY: dict[str, str] = {"audit_log": "the audit log"}  # table → what it records
+
+
+def append_only(table: str, what: str) -> None:
+    """Declare ``table`` append-only: the database refuses its updates and deletes."""
+    APPEND_ONLY[table] = what
 
 
 class WebStore:
@@ -201,16 +130,23 @@ class WebStore:
             ) from exc
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._shown = shown
+        self.ensure_tables()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def ensure_tables(self) -> None:
+        """Create the tables declared so far (each owner's store calls this when it opens,
+        so its own tables exist whatever was imported first) and their append-only guards."""
         try:
             Base.metadata.create_all(self.engine)
             _add_missing_columns(self.engine)
             if self.engine.dialect.name == "sqlite":
                 with self.engine.begin() as connection:
-                    for statement in _APPEND_ONLY:
-                        connection.execute(text(statement))
+                    for table, what in APPEND_ONLY.items():
+                        for statement in _append_only(table, what):
+                            connection.execute(text(statement))
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the web database {shown}: {exc}") from exc
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+            raise StoreError(f"cannot open the web database {self._shown}: {exc}") from exc
 
     def session(self) -> Session:
         return self._sessions()

@@ -13,8 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
-from assistant.errors import AuthError, InputError, NotFoundError
-from assistant.web.store import SessionRow, TokenRow, UserRow, WebStore, utcnow
+from assistant.accounts.store import SessionRow, TokenRow, UserRow, WebStore, utcnow
+from assistant.core.errors import AuthError, InputError, NotFoundError
 from corpus.document import CLEARANCES
 
 Role = Literal["analyst", "press_officer", "approver", "admin"]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.core.errors import InputError
 
 
 def new_run_id() -> str:

@@ -1,4 +1,7 @@
-"""Delivery of an archived briefing: by email (SMTP) and to a webhook.
+"""Delivery by email (SMTP) and to a webhook: early-warning alerts and archived briefings.
+
+It lives with monitoring (alerts are delivered the moment they fire); the briefing, a layer
+above, uses the same channels.
 
 Each delivery's outcome is returned and recorded in the manifest; a failure is an entry
 with its error, never swallowed (the CLI exits non-zero, the scheduler logs and audits).
@@ -18,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from assistant.redact import redact_url, scrub, secret_values, url_fingerprint
-from assistant.settings import Settings
+from assistant.core.redact import redact_url, scrub, secret_values, url_fingerprint
+from assistant.core.settings import Settings
 
 
 @dataclass

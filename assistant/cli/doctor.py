@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from assistant.errors import DragomanError, ModelIntegrityError
-from assistant.llm.openai_compat import resolve_credentials
+from assistant.core.endpoints import resolve_credentials
+from assistant.core.errors import DragomanError, ModelIntegrityError
+from assistant.core.redact import mask_url_password, scrub
+from assistant.core.settings import DEFAULT_OPENAI_BASE_URL, Settings
 from assistant.llm.weights import MODEL_SPECS, assemble, file_sha256
-from assistant.redact import mask_url_password, scrub
-from assistant.settings import DEFAULT_OPENAI_BASE_URL, Settings
 
 # What a failing component may raise; anything else is a bug and propagates.
 _EXPECTED_FAILURES = (
@@ -165,7 +165,7 @@ def check_chroma(settings: Settings) -> str:
 
 
 def check_tiktoken(settings: Settings) -> str:
-    from assistant.tokens import count_tokens
+    from assistant.core.tokens import count_tokens
 
     n = count_tokens("Dragoman counts tokens offline.", settings.home / "tiktoken")
     return f"cl100k_base loaded offline ({n} tokens in probe)"

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.errors import InputError
-from assistant.settings import load_settings
+from assistant.cli.common import JsonFlag, emit_json, err, out
+from assistant.core.errors import InputError
+from assistant.core.settings import load_settings
 from corpus.document import CLEARANCES, KINDS
 
 Clearance = Annotated[str, typer.Option(help="The reader's clearance")]

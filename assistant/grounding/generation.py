@@ -13,15 +13,15 @@ import re
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from babel import Locale, UnknownLocaleError
 
-from assistant.answering.injection import prompt_sources
-from assistant.answering.stages import Context, Draft, DraftSentence, QueryPlan
-from assistant.errors import LLMOutputError
+from assistant.core.errors import LLMOutputError
+from assistant.grounding.injection import prompt_sources
+from assistant.grounding.stages import Context, Draft, DraftSentence, QueryPlan
+from assistant.grounding.support import content_terms
 from assistant.llm.client import LLM, LONE_SURROGATE, parse_json_output
-from assistant.llm.local import ChatLocalLlama
 from prompts import render
 from retrieval.chunking import sentence_spans
 
@@ -46,7 +46,7 @@ def output_mode(llm: LLM, configured: str) -> str:
     """``json`` for the embedded backends (weak models), ``text`` for the others."""
     if configured != "auto":
         return configured
-    return "json" if isinstance(llm.chat_model, ChatLocalLlama) else "text"
+    return "json" if llm.embedded else "text"
 
 
 def answer_schema(passages: int, max_sentences: int) -> dict[str, Any]:
@@ -266,3 +266,36 @@ def generate_draft(
         seconds=round(time.perf_counter() - started, 3),
         truncated=truncated,
     )
+
+
+T = TypeVar("T")
+LLMTurn = Callable[[Callable[[], T]], T]  # runs one model call (in the server: in the queue)
+
+
+def run_now(work: Callable[[], T]) -> T:
+    """The default LLM turn: run the work at once (the web app queues it instead)."""
+    return work()
+
+
+def repeats(candidate: str, existing: str) -> bool:
+    """Whether a sentence mostly repeats one already in the summary."""
+    a, b = content_terms(candidate), content_terms(existing)
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
+
+
+def translation_schema(items: list[str]) -> dict[str, Any]:
+    """One string per numbered item, each bounded by its source's length (a small model that
+    starts repeating itself is cut short, and the loop is then rejected)."""
+    properties = {
+        str(i): {"type": "string", "minLength": 1, "maxLength": 3 * len(item) + 40}
+        for i, item in enumerate(items, start=1)
+    }
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+_LOOP = re.compile(r"(.{4,}?)\1{2,}", re.DOTALL)
+
+
+def looping(text: str) -> bool:
+    """Whether generated text repeats one piece three times in a row (a degenerate loop)."""
+    return bool(_LOOP.search(text))

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.cli_corpus import _choice, _date_flag
-from assistant.settings import load_settings
+from assistant.cli.common import BackendOpt, JsonFlag, choice, date_flag, emit_json, err, out
+from assistant.core.settings import load_settings
 from corpus.document import CLEARANCES, KINDS
 from corpus.registry import DocFilters
 
@@ -37,9 +36,6 @@ IgnoreOpt = Annotated[
         help="Drop an understood filter: speaker, source or period (repeatable)",
     ),
 ]
-BackendOpt = Annotated[
-    str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
-]
 
 
 def _filters(
@@ -47,18 +43,18 @@ def _filters(
     since: str | None, until: str | None,
 ) -> DocFilters:  # fmt: skip
     return DocFilters(
-        kind=_choice(kind, KINDS, "--kind"), language=source_lang, country=country,
-        source=source, since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
+        kind=choice(kind, KINDS, "--kind"), language=source_lang, country=country,
+        source=source, since=date_flag(since, "--since"), until=date_flag(until, "--until"),
     )  # fmt: skip
 
 
 def _ignored(ignore: list[str] | None) -> set[str]:
-    return {str(_choice(key, ("speaker", "source", "period"), "--ignore")) for key in ignore or []}
+    return {str(choice(key, ("speaker", "source", "period"), "--ignore")) for key in ignore or []}
 
 
 def _engine(backend: str | None) -> AskEngine:
     from assistant.answering.pipeline import AskEngine
-    from assistant.cli import prepare_local_model
+    from assistant.cli.common import prepare_local_model
 
     settings = load_settings()
     spec = backend or settings.llm_backend
@@ -128,7 +124,7 @@ def ask_command(
     ignored = _ignored(ignore)
     engine = _engine(backend)
     result = engine.ask(
-        question, language=lang, clearance=_choice(clearance, CLEARANCES, "--clearance"),
+        question, language=lang, clearance=choice(clearance, CLEARANCES, "--clearance"),
         filters=filters, k=k, on_token=None if as_json else _stream_draft, ignore=ignored,
     )  # fmt: skip
     if as_json:
@@ -152,11 +148,11 @@ def chat_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Conversation in the terminal (follow-up questions understood); /reset, /quit."""
-    from assistant.answering.stages import Turn
+    from assistant.grounding.stages import Turn
 
     filters = _filters(kind, source_lang, country, source, since, until)
     ignored = _ignored(ignore)
-    level = _choice(clearance, CLEARANCES, "--clearance")
+    level = choice(clearance, CLEARANCES, "--clearance")
     engine = _engine(backend)
     history: list[Turn] = []
     interactive = sys.stdin.isatty() and not as_json

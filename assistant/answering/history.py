@@ -1,17 +1,19 @@
-"""Conversation history per user: conversations, their questions and verified answers."""
+"""Conversation history per user: conversations, their questions and verified answers
+(tables in the users' database)."""
 
 from __future__ import annotations
 
 import json
 import secrets
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from assistant.answering.stages import Turn
-from assistant.errors import InputError, NotFoundError
-from assistant.web.store import ConversationRow, MessageRow, WebStore, utcnow
+from assistant.accounts.store import Base, WebStore, utcnow
+from assistant.core.errors import InputError, NotFoundError
+from assistant.grounding.stages import Turn
 
 MAX_TITLE = 200
 HISTORY_TURNS = 4  # earlier exchanges given to the model for follow-up questions
@@ -34,11 +36,36 @@ def _conversation(row: ConversationRow, messages: int | None = None) -> dict[str
     return data
 
 
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MessageRow(Base):
+    """One question and its verified answer (the whole ``AskResult`` as JSON)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    result_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class History:
     """Every read and write is scoped to one user: another user's id is simply not found."""
 
     def __init__(self, store: WebStore) -> None:
         self.store = store
+        store.ensure_tables()
 
     def _owned(self, db: Session, user_id: int, conversation_id: str) -> ConversationRow:
         row = db.get(ConversationRow, conversation_id)

@@ -8,9 +8,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.cli_common import JsonFlag, emit_json, out
-from assistant.cli_corpus import _choice, _date_flag, run_indexing
-from assistant.settings import load_settings
+from assistant.cli.common import JsonFlag, choice, date_flag, emit_json, out
+from assistant.cli.corpus import run_indexing
+from assistant.core.settings import load_settings
 from corpus.document import CLEARANCES, KINDS
 from corpus.registry import Registry
 
@@ -45,15 +45,15 @@ def search_command(
 
     settings = load_settings()
     filters = Filters(
-        kind=_choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
-        since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
+        kind=choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
+        since=date_flag(since, "--since"), until=date_flag(until, "--until"),
     )  # fmt: skip
     registry = Registry(settings.registry_url)
     searcher = HybridSearch(Retrieval(settings), registry)
     understood = understand(query, sources=registry.sources()) if understand_query else Understood()
     results = searcher.search(
-        query, clearance=_choice(clearance, CLEARANCES, "--clearance"), k=k, filters=filters,
-        mode=_choice(mode, ("hybrid", "dense", "lexical"), "--mode"), understood=understood,
+        query, clearance=choice(clearance, CLEARANCES, "--clearance"), k=k, filters=filters,
+        mode=choice(mode, ("hybrid", "dense", "lexical"), "--mode"), understood=understood,
     )  # fmt: skip
     if as_json:
         emit_json(

@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from assistant.errors import ConfigError
-from assistant.settings import Settings, load_settings
-from assistant.web.store import AuditRow, WebStore, utcnow
+from assistant.accounts.store import AuditRow, WebStore, utcnow
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings, load_settings
 
 GENESIS = "0" * 64
 KEYED = "h"  # keyed rows' hashes start with it (SHA-256 hex never contains an "h")

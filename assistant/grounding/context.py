@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.answering.injection import looks_like_instruction
-from assistant.answering.stages import Context, Passage
+from assistant.grounding.injection import looks_like_instruction
+from assistant.grounding.stages import Context, Passage
 from corpus.countries import countries_in
 from retrieval.chunking import sentence_spans
 from retrieval.search import SearchResult

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from assistant.errors import ConfigError
-from assistant.redact import MASK, SECRET_KEY, mask_url_password, mask_value, secret_values
+from assistant.core.errors import ConfigError
+from assistant.core.redact import MASK, SECRET_KEY, mask_url_password, mask_value, secret_values
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "dev-secret"})
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"

@@ -10,9 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.errors import InputError
-from assistant.settings import Settings, load_settings
+from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.core.errors import InputError
+from assistant.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from evals.harness import SavedRun
@@ -39,9 +39,6 @@ LimitOpt = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="At most N items per group (language, pair, condition)"),
 ]
-BackendOpt = Annotated[
-    str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
-]
 JudgeOpt = Annotated[
     str | None,
     typer.Option("--judge", help="Support judge for judge-meta/citations: auto|heuristic|llm"),
@@ -62,7 +59,7 @@ def _execute(
     settings: Settings, names: list[str], limit: int | None, backend: str | None,
     judge: str | None,
 ) -> dict[str, Any]:  # fmt: skip
-    from assistant.cli import prepare_local_model
+    from assistant.cli.common import prepare_local_model
     from evals.harness import run_suites
 
     if judge is not None and judge not in JUDGES:

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.errors import ConfigError, InputError
-from assistant.settings import load_settings
+from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.core.errors import ConfigError, InputError
+from assistant.core.settings import load_settings
 from corpus.document import CLEARANCES
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
@@ -39,16 +39,14 @@ def _loopback(host: str) -> bool:
 def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    backend: Annotated[
-        str | None, typer.Option("--backend", "-b", help="Backend spec; default the setting")
-    ] = None,
+    backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Serve the analysts' web app and the JSON API (OpenAPI at /docs)."""
     import uvicorn
 
-    from assistant.cli import prepare_local_model
-    from assistant.memory import limit_arenas
+    from assistant.cli.common import prepare_local_model
+    from assistant.core.memory import limit_arenas
     from assistant.web.app import create_app
 
     limit_arenas()  # before any worker thread: a few malloc arenas, not 8 per core
@@ -100,9 +98,9 @@ def users_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an account (password hashed with argon2id)."""
-    from assistant.web.accounts import Accounts
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     store = WebStore(load_settings().web_url)
     accounts, audit = Accounts(store), AuditLog(store)
@@ -128,9 +126,9 @@ def users_passwd(
     as_json: JsonFlag = False,
 ) -> None:
     """Set an account's password (every session of the account ends); audited."""
-    from assistant.web.accounts import Accounts
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     store = WebStore(load_settings().web_url)
     user = Accounts(store).set_password(username, _read_password(password_stdin))
@@ -144,8 +142,8 @@ def users_passwd(
 @users_app.command("list")
 def users_list(as_json: JsonFlag = False) -> None:
     """Every account with role, clearance and state."""
-    from assistant.web.accounts import Accounts
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.store import WebStore
 
     users = Accounts(WebStore(load_settings().web_url)).all_users()
     if as_json:
@@ -160,9 +158,9 @@ def users_list(as_json: JsonFlag = False) -> None:
 
 
 def _set_disabled(username: str, disabled: bool, as_json: bool) -> None:
-    from assistant.web.accounts import Accounts
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     store = WebStore(load_settings().web_url)
     user = Accounts(store).set_disabled(username, disabled)
@@ -195,9 +193,9 @@ def users_token(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API token (`Authorization: Bearer …`); it is shown once, stored hashed."""
-    from assistant.web.accounts import Accounts
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     store = WebStore(load_settings().web_url)
     token = Accounts(store).create_token(username, name, expires_days)
@@ -216,9 +214,9 @@ def users_revoke_tokens(
     username: Annotated[str, typer.Argument()], as_json: JsonFlag = False
 ) -> None:
     """Revoke every API token of an account (its browser sessions are unaffected)."""
-    from assistant.web.accounts import Accounts
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.accounts import Accounts
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     store = WebStore(load_settings().web_url)
     revoked = Accounts(store).revoke_tokens(username)
@@ -246,8 +244,8 @@ def audit_command(
 ) -> None:
     """The newest audit-log entries, and a check of the whole keyed hash chain against the
     signed head kept outside the database (exit 1 if rows were altered or removed)."""
-    from assistant.web.audit import AuditLog
-    from assistant.web.store import WebStore
+    from assistant.accounts.audit import AuditLog
+    from assistant.accounts.store import WebStore
 
     settings = load_settings()
     audit = AuditLog(WebStore(settings.web_url), settings)

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
-from assistant.cli_ask import ask_command, chat_command
-from assistant.cli_brief import brief_command
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.cli_corpus import docs_app, ingest_command
-from assistant.cli_draft import draft_command, drafts_app
-from assistant.cli_eval import eval_app
-from assistant.cli_monitor import alerts_command, monitor_command
-from assistant.cli_search import reindex_command, search_command
-from assistant.cli_web import audit_command, serve_command, users_app
-from assistant.errors import DragomanError, InputError
-from assistant.redact import install_log_scrubber, scrub
-from assistant.settings import Settings, load_settings
+from assistant.cli.ask import ask_command, chat_command
+from assistant.cli.brief import brief_command
+from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out, prepare_local_model
+from assistant.cli.corpus import docs_app, ingest_command
+from assistant.cli.draft import draft_command, drafts_app
+from assistant.cli.monitor import alerts_command, monitor_command
+from assistant.cli.search import reindex_command, search_command
+from assistant.cli.web import audit_command, serve_command, users_app
+from assistant.core.errors import DragomanError, InputError
+from assistant.core.redact import install_log_scrubber, scrub
+from assistant.core.settings import load_settings
 
 app = typer.Typer(
     name="dragoman",
@@ -37,7 +36,6 @@ app.command("search")(search_command)
 app.command("reindex")(reindex_command)
 app.command("ask")(ask_command)
 app.command("chat")(chat_command)
-app.add_typer(eval_app, name="eval")
 app.command("brief")(brief_command)
 app.command("draft")(draft_command)
 app.add_typer(drafts_app, name="drafts")
@@ -47,26 +45,21 @@ app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.command("audit")(audit_command)
 
-BackendOpt = Annotated[
-    str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
-]
+
+def add_plugin_commands(target: typer.Typer) -> None:
+    """Command groups registered under the ``dragoman.commands`` entry points (name → Typer
+    app): how ``dragoman eval`` (from the evals package, a layer above the CLI) and any
+    plugin's commands join the CLI."""
+    for entry in entry_points(group="dragoman.commands"):
+        try:
+            group = entry.load()
+        except ImportError as exc:  # a plugin that cannot load must not break the CLI
+            err.print(f"[yellow]warning:[/] command group {entry.name!r} not loaded: {exc}")
+            continue
+        target.add_typer(group, name=entry.name)
 
 
-def prepare_local_model(settings: Settings, backend: str) -> None:
-    """Assemble the embedded model with a progress bar, on first use only."""
-    from assistant.llm.weights import MODEL_SPECS, assemble, verify_existing
-
-    spec = MODEL_SPECS.get(backend)
-    if spec is None or settings.llm_model_path or verify_existing(spec, settings.models_dir):
-        return
-    columns = (TextColumn("assembling {task.description}"), BarColumn(), DownloadColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(spec.filename, total=None)
-        assemble(
-            spec,
-            settings.models_dir,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+add_plugin_commands(app)
 
 
 @app.command("config")
@@ -133,7 +126,7 @@ def _read_schema(path: Path) -> dict[str, Any]:
 @app.command("doctor")
 def doctor_command(as_json: JsonFlag = False) -> None:
     """Check every component; exit 1 if any is not ok."""
-    from assistant.doctor import run_doctor
+    from assistant.cli.doctor import run_doctor
 
     settings = load_settings()
     prepare_local_model(settings, settings.llm_backend)

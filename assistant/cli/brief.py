@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.errors import InputError
-from assistant.settings import load_settings
+from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.core.errors import InputError
+from assistant.core.settings import load_settings
 
 
 def brief_command(
@@ -33,14 +33,14 @@ def brief_command(
         list[str] | None, typer.Option("--email", help="Send to this address (repeatable)")
     ] = None,
     webhook: Annotated[str | None, typer.Option(help="POST the briefing's summary here")] = None,
-    backend: Annotated[str | None, typer.Option("--backend", "-b", help="Backend spec")] = None,
+    backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Write the briefing for a day's window, archive it, and deliver it."""
     from assistant.briefing.jobs import Targets, run_job
     from assistant.briefing.pipeline import Briefer, BriefRequest
     from assistant.briefing.render import parse_formats
-    from assistant.cli import prepare_local_model
+    from assistant.cli.common import prepare_local_model
 
     settings = load_settings()
     request = BriefRequest(

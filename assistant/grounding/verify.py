@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.answering.stages import DraftSentence, Passage, Verdict
-from assistant.answering.support import hard_check_failures, support_features
-from assistant.errors import ConfigError, DragomanError
+from assistant.core.errors import ConfigError, DragomanError
+from assistant.grounding.stages import DraftSentence, Passage, Verdict
+from assistant.grounding.support import hard_check_failures, support_features
 from prompts import render
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class Calibration:
 def calibration() -> Calibration:
     """The shipped calibration (weights and threshold fitted on real data)."""
     try:
-        text = files("assistant.answering").joinpath(CALIBRATION_FILE).read_text("utf-8")
+        text = files("assistant.grounding").joinpath(CALIBRATION_FILE).read_text("utf-8")
         data = json.loads(text)
         return Calibration([float(w) for w in data["weights"]], float(data["threshold"]))
     except (OSError, KeyError, ValueError) as exc:

@@ -9,9 +9,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli_common import JsonFlag, emit_json, err, out
-from assistant.errors import InputError
-from assistant.settings import Settings, load_settings
+from assistant.cli.common import JsonFlag, choice, date_flag, emit_json, err, out
+from assistant.collection import Ingestion
+from assistant.core.errors import InputError
+from assistant.core.settings import Settings, load_settings
 from corpus.connectors import Options, known_formats
 from corpus.document import CLEARANCES, KINDS, Document
 from corpus.registry import DocFilters, Registry
@@ -27,12 +28,6 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
             raise InputError(f"{flag} expects FIELD=VALUE, got {value!r}")
         pairs[key.strip()] = target.strip()
     return pairs
-
-
-def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> Any:
-    if value is not None and value not in allowed:
-        raise InputError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
 
 
 def registry() -> Registry:
@@ -75,17 +70,16 @@ def ingest_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest sources into the registry, then chunk, embed and index them (crash-safe)."""
-    from corpus.ingest import ingest
 
     if fmt != "auto" and fmt not in known_formats():
         raise InputError(f"unknown --format {fmt!r}", fix=f"auto or one of {known_formats()}")
     settings = load_settings()
     options = Options(
         format=fmt,
-        kind=_choice(kind, KINDS, "--kind"),
+        kind=choice(kind, KINDS, "--kind"),
         mapping=_pairs(mapping, "--map"),
         source=source,
-        clearance=_choice(clearance, CLEARANCES, "--clearance"),
+        clearance=choice(clearance, CLEARANCES, "--clearance"),
         language=lang,
         filename_pattern=filename_pattern,
         line_pattern=line_pattern,
@@ -95,7 +89,7 @@ def ingest_command(
         batch_size=settings.ingest_batch_size,
         actor=f"cli:{getpass.getuser()}",
     )
-    store = Registry(settings.registry_url)
+    pipeline = ingestion(settings, Registry(settings.registry_url))
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("ingesting", total=None)
@@ -103,12 +97,10 @@ def ingest_command(
         def show(files: int, documents: int, name: str) -> None:
             progress.update(task, description=f"{files} files, {documents} documents — {name}")
 
-        report = ingest(store, paths, options, _pairs(assign, "--set"), show)
+        report = pipeline.register(paths, options, _pairs(assign, "--set"), show)
     summary = report.to_dict()
     if not no_index:
-        summary["index"] = run_indexing(settings, store, as_json)
-        if settings.monitor_on_ingest and not no_monitor:
-            summary["monitor"] = run_monitoring(settings, store, as_json)
+        summary |= finish_ingest(pipeline, monitor=not no_monitor, quiet=as_json)
     if as_json:
         emit_json(summary)
         return
@@ -148,21 +140,28 @@ def run_indexing(settings: Settings, store: Registry, quiet: bool) -> dict[str, 
         return index_pending(Retrieval(settings), store, show).to_dict()
 
 
-def run_monitoring(settings: Settings, store: Registry, quiet: bool) -> dict[str, Any]:
-    """The monitoring stage: sentiment toward countries into the series, then alerts and
-    campaigns in the period the new documents cover."""
-    from assistant.cli_monitor import catch_up
+def ingestion(settings: Settings, store: Registry) -> Ingestion:
+    """The ingest sequence for this home (engines opened only when a stage needs them)."""
     from assistant.monitoring.service import Monitoring
+    from retrieval.indexer import Retrieval
 
-    return catch_up(Monitoring(settings, store), quiet)
+    return Ingestion(store, lambda: Retrieval(settings), lambda: Monitoring(settings, store),
+                     settings.monitor_on_ingest)  # fmt: skip
 
 
-def _date_flag(value: str | None, flag: str) -> int | None:
-    if value is None:
-        return None
-    from corpus.document import date_fields, parse_date
+def finish_ingest(pipeline: Ingestion, *, monitor: bool, quiet: bool) -> dict[str, Any]:
+    """Index what is pending, then monitor it, with a progress line."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task("indexing", total=None)
 
-    return date_fields(parse_date(value))[0]
+        def indexed(documents: int, chunks: int) -> None:
+            progress.update(task, description=f"indexing: {documents} documents, {chunks} chunks")
+
+        def scored(done: int, total: int) -> None:
+            progress.update(task, description=f"monitoring: {done}/{total} documents scored")
+
+        return pipeline.finish(monitor=monitor, index_progress=indexed, monitor_progress=scored)
 
 
 def _show_versions(store: Registry, document: Document, as_json: bool) -> None:
@@ -198,8 +197,8 @@ def docs_list(
 ) -> None:
     """List documents, newest first."""
     filters = DocFilters(
-        kind=_choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
-        since=_date_flag(since, "--since"), until=_date_flag(until, "--until"),
+        kind=choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
+        since=date_flag(since, "--since"), until=date_flag(until, "--until"),
         include_duplicates=duplicates,
     )  # fmt: skip
     documents = registry().documents(filters, limit=limit)
@@ -225,12 +224,10 @@ def docs_reclassify(
     another level is another document."""
     settings = load_settings()
     store = Registry(settings.registry_url)
-    level = _choice(clearance, CLEARANCES, "--clearance")
+    level = choice(clearance, CLEARANCES, "--clearance")
     changed = store.reclassify(doc_ids, level, f"cli:{getpass.getuser()}")
     summary: dict[str, Any] = {"reclassified": changed, "clearance": level}
-    summary["index"] = run_indexing(settings, store, as_json)
-    if settings.monitor_on_ingest:
-        summary["monitor"] = run_monitoring(settings, store, as_json)
+    summary |= finish_ingest(ingestion(settings, store), monitor=True, quiet=as_json)
     if as_json:
         emit_json(summary)
         return

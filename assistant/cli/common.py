@@ -1,0 +1,59 @@
+"""Pieces every CLI module shares: consoles, the --json and --backend options, JSON output,
+choices and dates given as flags, and the embedded model assembled on first use."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+from assistant.core.errors import InputError
+from assistant.core.settings import Settings
+
+out = Console()
+err = Console(stderr=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+BackendOpt = Annotated[
+    str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
+]
+
+
+def prepare_local_model(settings: Settings, backend: str) -> None:
+    """Assemble the embedded model with a progress bar, on first use only."""
+    from assistant.llm.weights import MODEL_SPECS, assemble, verify_existing
+
+    spec = MODEL_SPECS.get(backend)
+    if spec is None or settings.llm_model_path or verify_existing(spec, settings.models_dir):
+        return
+    columns = (TextColumn("assembling {task.description}"), BarColumn(), DownloadColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(spec.filename, total=None)
+        assemble(
+            spec,
+            settings.models_dir,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+def choice(value: str | None, allowed: tuple[str, ...], flag: str) -> Any:
+    if value is not None and value not in allowed:
+        raise InputError(f"{flag} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def date_flag(value: str | None, flag: str) -> int | None:
+    if value is None:
+        return None
+    from corpus.document import date_fields, parse_date
+
+    return date_fields(parse_date(value))[0]

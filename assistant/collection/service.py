@@ -1,0 +1,63 @@
+"""The ingest sequence, written once: register what came in (the corpus registry, crash-safe
+and versioned), index what is pending (chunks, embeddings, BM25), then score the new
+documents for monitoring (series, alerts, campaigns) when ``DRAGOMAN_MONITOR_ON_INGEST`` is on.
+
+Each stage reports progress through a callback and is one key of the result (``index``,
+``monitor``), the keys ``dragoman ingest --json`` and the upload API already return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from corpus.connectors import Options
+from corpus.ingest import IngestReport, ProgressFn, ingest
+from corpus.registry import Registry
+from retrieval.indexer import IndexProgress, index_pending
+
+if TYPE_CHECKING:
+    from assistant.monitoring.service import Monitoring
+    from retrieval.indexer import Retrieval
+
+MonitorProgress = Callable[[int, int], None]
+
+
+def _quiet(*_: object) -> None:
+    return None
+
+
+@dataclass
+class Ingestion:
+    """One home's ingest sequence; the retrieval and monitoring engines open on first use."""
+
+    registry: Registry
+    retrieval: Callable[[], Retrieval]
+    monitoring: Callable[[], Monitoring]
+    monitor_on_ingest: bool
+
+    def register(
+        self,
+        inputs: list[str],
+        options: Options,
+        templates: dict[str, str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        """Stage 1: parse, normalise, de-duplicate and store (nothing indexed yet)."""
+        return ingest(self.registry, inputs, options, templates, progress)
+
+    def finish(
+        self,
+        *,
+        monitor: bool = True,
+        index_progress: IndexProgress = _quiet,
+        monitor_progress: MonitorProgress = _quiet,
+    ) -> dict[str, Any]:
+        """Stages 2 and 3: index every pending document, then (when on) monitor them."""
+        result: dict[str, Any] = {
+            "index": index_pending(self.retrieval(), self.registry, index_progress).to_dict()
+        }
+        if monitor and self.monitor_on_ingest:
+            result["monitor"] = self.monitoring().update(monitor_progress)
+        return result

@@ -1,0 +1,56 @@
+"""The layers of docs/ARCHITECTURE.md hold: import-linter's contract passes on the tree, fails
+on a deliberate back-import, and no module imports another module's private name."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+PACKAGES = ("assistant", "corpus", "retrieval", "prompts", "evals")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=root, capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+
+
+def test_the_layer_contract_holds_on_the_tree() -> None:
+    done = lint_imports(REPO)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "1 kept, 0 broken" in done.stdout
+
+
+def test_a_back_import_breaks_the_contract(tmp_path: Path) -> None:
+    """A lower layer (corpus) importing a feature (briefing) is caught, by name."""
+    skip = shutil.ignore_patterns("__pycache__", ".mypy_cache", "*.json", "*.npz", "*.j2")
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, tmp_path / package, ignore=skip)
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    (tmp_path / "corpus" / "backimport.py").write_text("import assistant.briefing.pipeline\n")
+    done = lint_imports(tmp_path)
+    assert done.returncode != 0
+    assert "corpus is not allowed to import assistant.briefing" in done.stdout
+    assert "corpus.backimport -> assistant.briefing.pipeline" in done.stdout
+
+
+def test_no_module_imports_another_modules_private_name() -> None:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if not (isinstance(node, ast.ImportFrom) and node.module):
+                    continue
+                if node.module.split(".")[0] not in PACKAGES:
+                    continue
+                found += [
+                    f"{path.relative_to(REPO)}:{node.lineno} {node.module}.{alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
+    assert not found, found
