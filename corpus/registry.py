@@ -25,9 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    inspect,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Engine
@@ -35,6 +33,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.core.errors import InputError, StoreError
+from assistant.core.migrations import Schema, upgrade
 from corpus.document import Document
 
 
@@ -162,6 +161,17 @@ class DocFilters:
         )  # fmt: skip
 
 
+REGISTRY_SCHEMA = Schema(
+    "registry", Path(__file__).parent / "migrations",
+    tables=("documents", "document_versions", "ingest_runs", "ingest_failures"),
+    legacy_columns={  # added by ALTER TABLE in releases before migrations
+        ("documents", "index_state"): "VARCHAR(12) DEFAULT 'pending'",
+        ("documents", "updated_by"): "VARCHAR(200)",
+        ("documents", "updated_at"): "TIMESTAMP",
+    },
+)  # fmt: skip
+
+
 class Registry:
     """SQL-backed registry of documents and ingest runs."""
 
@@ -172,8 +182,7 @@ class Registry:
             self.engine: Engine = create_engine(url, future=True)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
+            upgrade(self.engine, REGISTRY_SCHEMA)
         except (SQLAlchemyError, ArgumentError, ImportError) as exc:
             raise StoreError(
                 f"cannot open the document registry: {type(exc).__name__}: {exc}",
@@ -476,22 +485,6 @@ def _version_dict(row: VersionRow) -> dict[str, Any]:
         "written_at": iso(row.written_at), "run_id": row.run_id,
         "superseded_at": iso(row.superseded_at), "superseded_by": row.superseded_by,
     }  # fmt: skip
-
-
-_LATER_COLUMNS = {
-    "index_state": "VARCHAR(12) DEFAULT 'pending'",
-    "updated_by": "VARCHAR(200)",
-    "updated_at": "TIMESTAMP",
-}
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added after a registry was created (SQLite/Postgres ``ADD COLUMN``)."""
-    with engine.begin() as connection:
-        present = {c["name"] for c in inspect(connection).get_columns("documents")}
-        for name, definition in _LATER_COLUMNS.items():
-            if name not in present:
-                connection.execute(text(f"ALTER TABLE documents ADD COLUMN {name} {definition}"))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

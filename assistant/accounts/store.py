@@ -9,6 +9,7 @@ are a draft's versions and reviews.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,14 +23,14 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
-    inspect,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from assistant.core.errors import StoreError
+from assistant.core.migrations import Schema, upgrade
 from assistant.core.redact import mask_url_password
 
 
@@ -97,21 +98,30 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-def _append_only(table: str, what: str) -> tuple[str, str]:
-    return (
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END",
-        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END",
-    )
+def append_only(**tables: str) -> Callable[[Connection], None]:
+    """Triggers that make each table (name → what it records) append-only in SQLite: the
+    database itself refuses their updates and deletes."""
+
+    def install(connection: Connection) -> None:
+        if connection.dialect.name != "sqlite":
+            return
+        for table, what in tables.items():
+            for event_name in ("update", "delete"):
+                connection.execute(text(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{event_name} BEFORE "
+                    f"{event_name.upper()} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END"
+                ))  # fmt: skip
+
+    return install
 
 
-APPEND_ONLY: dict[str, str] = {"audit_log": "the audit log"}  # table → what it records
-
-
-def append_only(table: str, what: str) -> None:
-    """Declare ``table`` append-only: the database refuses its updates and deletes."""
-    APPEND_ONLY[table] = what
+ACCOUNTS_SCHEMA = Schema(
+    "accounts", Path(__file__).parent / "migrations",
+    tables=("users", "sessions", "api_tokens", "audit_log"),
+    legacy_columns={("api_tokens", "expires_at"): "TIMESTAMP"},
+    after=append_only(audit_log="the audit log"),
+)  # fmt: skip
 
 
 class WebStore:
@@ -131,37 +141,19 @@ class WebStore:
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._shown = shown
-        self.ensure_tables()
+        self.migrate(ACCOUNTS_SCHEMA)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def ensure_tables(self) -> None:
-        """Create the tables declared so far (each owner's store calls this when it opens,
-        so its own tables exist whatever was imported first) and their append-only guards."""
+    def migrate(self, schema: Schema) -> None:
+        """Bring an owner's tables in this database to their newest revision (each owner's
+        store calls this when it opens: accounts here, history and drafts in theirs)."""
         try:
-            Base.metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
-            if self.engine.dialect.name == "sqlite":
-                with self.engine.begin() as connection:
-                    for table, what in APPEND_ONLY.items():
-                        for statement in _append_only(table, what):
-                            connection.execute(text(statement))
+            upgrade(self.engine, schema)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the web database {self._shown}: {exc}") from exc
 
     def session(self) -> Session:
         return self._sessions()
-
-
-_LATER_COLUMNS = {("api_tokens", "expires_at"): "TIMESTAMP"}
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added after a web database was created (``ADD COLUMN``)."""
-    with engine.begin() as connection:
-        for (table, column), definition in _LATER_COLUMNS.items():
-            present = {c["name"] for c in inspect(connection).get_columns(table)}
-            if column not in present:
-                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {definition}"))
 
 
 def _connect_args(url: str) -> dict[str, Any]:

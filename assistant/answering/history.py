@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, delete, func, select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from assistant.accounts.store import Base, WebStore, utcnow
 from assistant.core.errors import InputError, NotFoundError
+from assistant.core.migrations import Schema
 from assistant.grounding.stages import Turn
 
 MAX_TITLE = 200
@@ -60,12 +62,17 @@ class MessageRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+HISTORY_SCHEMA = Schema(
+    "history", Path(__file__).parent / "migrations", tables=("conversations", "messages")
+)
+
+
 class History:
     """Every read and write is scoped to one user: another user's id is simply not found."""
 
     def __init__(self, store: WebStore) -> None:
         self.store = store
-        store.ensure_tables()
+        store.migrate(HISTORY_SCHEMA)
 
     def _owned(self, db: Session, user_id: int, conversation_id: str) -> ConversationRow:
         row = db.get(ConversationRow, conversation_id)

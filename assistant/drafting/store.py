@@ -7,11 +7,13 @@ every UPDATE and DELETE on them): approved text is frozen, an edit is a new vers
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.accounts.store import Base, append_only, utcnow
+from assistant.core.migrations import Schema
 
 
 class DraftRow(Base):
@@ -62,5 +64,9 @@ class DraftReviewRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-append_only("draft_versions", "the history of draft versions")
-append_only("draft_reviews", "the history of draft reviews")
+DRAFTS_SCHEMA = Schema(
+    "drafts", Path(__file__).parent / "migrations",
+    tables=("drafts", "draft_versions", "draft_reviews"),
+    after=append_only(draft_versions="the history of draft versions",
+                      draft_reviews="the history of draft reviews"),
+)  # fmt: skip

@@ -30,7 +30,7 @@ from assistant.accounts.audit import AuditLog
 from assistant.accounts.store import UserRow, WebStore, utcnow
 from assistant.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from assistant.drafting.model import DraftContent
-from assistant.drafting.store import DraftReviewRow, DraftRow, DraftVersionRow
+from assistant.drafting.store import DRAFTS_SCHEMA, DraftReviewRow, DraftRow, DraftVersionRow
 
 STATUSES = ("draft", "in_review", "approved", "rejected", "exported")
 MAX_COMMENT = 2000
@@ -106,7 +106,7 @@ class DraftDesk:
     def __init__(self, store: WebStore, audit: AuditLog) -> None:
         self.store = store
         self.audit = audit
-        store.ensure_tables()
+        store.migrate(DRAFTS_SCHEMA)
 
     def create(self, user: User, content: DraftContent, client: str | None = None) -> DraftView:
         _require(user, "draft")

@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from assistant.core.migrations import Schema, upgrade
 
 ANY = "*"
 GRANULARITIES = {"day": 86_400, "hour": 3_600}
@@ -101,8 +104,15 @@ class CampaignRow(MonitorBase):
     detail_json: Mapped[str] = mapped_column(Text)
 
 
+MONITORING_SCHEMA = Schema(
+    "monitoring", Path(__file__).parent / "migrations",
+    tables=("monitor_scored", "monitor_mentions", "monitor_series", "monitor_alerts",
+            "monitor_campaigns"),
+)  # fmt: skip
+
+
 def create_tables(engine: Engine) -> None:
-    MonitorBase.metadata.create_all(engine)
+    upgrade(engine, MONITORING_SCHEMA)
 
 
 def bucket_of(ts: int, granularity: str) -> int:
