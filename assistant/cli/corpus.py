@@ -15,6 +15,7 @@ from assistant.core.errors import InputError
 from assistant.core.settings import Settings, load_settings
 from corpus.connectors import Options, known_formats
 from corpus.document import CLEARANCES, KINDS, Document
+from corpus.ingest import IngestReport
 from corpus.registry import DocFilters, Registry
 
 docs_app = typer.Typer(help="List and show stored documents.", no_args_is_help=True)
@@ -32,6 +33,10 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
 
 def registry() -> Registry:
     return Registry(load_settings().registry_url)
+
+
+_NO_MONITOR_HELP = "Skip the monitoring series (dragoman monitor --update catches up)"
+NoMonitorOpt = Annotated[bool, typer.Option("--no-monitor", help=_NO_MONITOR_HELP)]
 
 
 def ingest_command(
@@ -61,12 +66,7 @@ def ingest_command(
     no_index: Annotated[
         bool, typer.Option("--no-index", help="Only register; index on a later run")
     ] = False,
-    no_monitor: Annotated[
-        bool,
-        typer.Option(
-            "--no-monitor", help="Skip the monitoring series (dragoman monitor --update catches up)"
-        ),
-    ] = False,
+    no_monitor: NoMonitorOpt = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest sources into the registry, then chunk, embed and index them (crash-safe)."""
@@ -90,20 +90,32 @@ def ingest_command(
         actor=f"cli:{getpass.getuser()}",
     )
     pipeline = ingestion(settings, Registry(settings.registry_url))
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
-        task = progress.add_task("ingesting", total=None)
-
-        def show(files: int, documents: int, name: str) -> None:
-            progress.update(task, description=f"{files} files, {documents} documents — {name}")
-
-        report = pipeline.register(paths, options, _pairs(assign, "--set"), show)
+    report = register_with_progress(pipeline, paths, options, _pairs(assign, "--set"), as_json)
     summary = report.to_dict()
     if not no_index:
         summary |= finish_ingest(pipeline, monitor=not no_monitor, quiet=as_json)
     if as_json:
         emit_json(summary)
-        return
+    else:
+        _print_ingest(report, summary)
+
+
+def register_with_progress(
+    pipeline: Ingestion, paths: list[str], options: Options, templates: dict[str, str],
+    quiet: bool,
+) -> IngestReport:  # fmt: skip
+    """Stage 1 of ingest, with a progress line."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def show(files: int, documents: int, name: str) -> None:
+            progress.update(task, description=f"{files} files, {documents} documents — {name}")
+
+        return pipeline.register(paths, options, templates, show)
+
+
+def _print_ingest(report: IngestReport, summary: dict[str, Any]) -> None:
     out.print(
         f"run {report.run_id}: {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.near_duplicates} near-duplicates, "

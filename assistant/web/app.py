@@ -48,6 +48,21 @@ _CSP = (
 _CSP_DOCS = _CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
 
+def _mount(app: FastAPI) -> None:
+    """Templates, static files and every router."""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["j2"]),
+        undefined=StrictUndefined,
+    )  # fmt: skip
+    app.state.templates = Jinja2Templates(env=env)
+    app.mount("/static/vendor", StaticFiles(directory=_swagger_assets()), name="vendor")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    routes = (routes_pages, routes_api, routes_history, routes_briefings, routes_drafts,
+              routes_monitor)  # fmt: skip
+    for module in routes:
+        app.include_router(module.router)
+
+
 def create_app(
     settings: Settings | None = None,
     backend: str | None = None,
@@ -89,19 +104,7 @@ def create_app(
         "analysts. Authenticate with a session cookie or `Authorization: Bearer <token>`.",
     )  # fmt: skip
     app.state.services = services
-    env = Environment(
-        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["j2"]),
-        undefined=StrictUndefined,
-    )  # fmt: skip
-    app.state.templates = Jinja2Templates(env=env)
-    app.mount("/static/vendor", StaticFiles(directory=_swagger_assets()), name="vendor")
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.include_router(routes_pages.router)
-    app.include_router(routes_api.router)
-    app.include_router(routes_history.router)
-    app.include_router(routes_briefings.router)
-    app.include_router(routes_drafts.router)
-    app.include_router(routes_monitor.router)
+    _mount(app)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     upload_limit = settings.max_upload_mb * 1024 * 1024
