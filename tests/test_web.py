@@ -356,8 +356,21 @@ def test_openapi_reference_is_served_offline_behind_sign_in(client: TestClient) 
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/static/vendor/swagger-ui-bundle.js" in docs.text
     assert client.get("/static/vendor/swagger-ui-bundle.js").status_code == 200
-    paths = client.get("/openapi.json").json()["paths"]
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
     assert {"/api/ask", "/api/search", "/api/docs/{doc_id}", "/api/ingest"} <= set(paths)
+    # every API route documents the statuses it can fail with, and their body
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            assert {"400", "401", "404", "422"} <= set(operation["responses"]), (path, method)
+    assert set(spec["components"]["schemas"]["ErrorOut"]["properties"]) >= {"error", "message"}
+
+
+def test_an_undeclared_method_is_answered_with_allow(client: TestClient) -> None:
+    sign_in(client, "ana")
+    refused = client.delete("/api/search")
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET"
+    assert refused.json()["error"] == "InputError"
 
 
 def test_invalid_requests_get_specific_errors(client: TestClient) -> None:

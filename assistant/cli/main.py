@@ -160,7 +160,10 @@ def backends_command(as_json: JsonFlag = False) -> None:
 
 
 def _report(exc: DragomanError, as_json: bool, secrets: set[str]) -> int:
-    message, fix = scrub(exc.message, secrets), scrub(exc.fix, secrets) if exc.fix else None
+    message, fix = (
+        scrub(exc.message_for_cli(), secrets),
+        scrub(exc.fix, secrets) if exc.fix else None,
+    )
     if as_json:
         emit_json({**exc.to_dict(), "message": message, "fix": fix})
     else:

@@ -31,6 +31,8 @@ code never prints or exits.
 
 from __future__ import annotations
 
+import re
+
 
 class DragomanError(Exception):
     """Base class of every error Dragoman raises on purpose."""
@@ -38,16 +40,27 @@ class DragomanError(Exception):
     exit_code = 1
     http_status = 500
 
-    def __init__(self, message: str, *, fix: str | None = None) -> None:
+    def __init__(self, message: str, *, fix: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
+        self.param = param  # the request parameter at fault, by its API name ("since")
 
     def __str__(self) -> str:
         return f"{self.message} (fix: {self.fix})" if self.fix else self.message
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"error": type(self).__name__, "message": self.message, "fix": self.fix}
+        found = {"error": type(self).__name__, "message": self.message, "fix": self.fix}
+        return found | ({"param": self.param} if self.param else {})
+
+    def message_for_cli(self) -> str:
+        """The message with its parameter named as the CLI's flag (``since`` → ``--since``)."""
+        if not self.param:
+            return self.message
+        name = self.param
+        return re.sub(
+            rf"(?<![\w-]){re.escape(name)}\b", f"--{name.replace('_', '-')}", self.message
+        )
 
 
 class ConfigError(DragomanError):

@@ -52,11 +52,11 @@ class DraftRequest:
                 fix=f"use some of: {','.join(LANGUAGES)}",
             )
         if len(set(self.languages)) != len(self.languages):
-            raise InputError("a language is named twice in --lang")
+            raise InputError("a language is named twice", fix="name each language once")
         if self.tone not in TONES:
             raise InputError(f"unknown tone {self.tone!r}", fix=f"use one of: {', '.join(TONES)}")
         if len(self.doc_ids) > MAX_DOCS:
-            raise InputError(f"at most {MAX_DOCS} documents per draft (--from-doc)")
+            raise InputError(f"at most {MAX_DOCS} source documents per draft")
 
 
 @dataclass

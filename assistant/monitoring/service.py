@@ -57,16 +57,18 @@ def parse_since(text: str, until_ts: int, max_span: int | None = None) -> int:
     if match:
         amount = int(match.group(1)[:12])
         if amount <= 0:
-            raise InputError(f"--since must be positive, got {text!r}")
+            raise InputError(f"since must be positive, got {text!r}", param="since")
         since_ts = until_ts - min(amount, 10**9) * _UNIT[match.group(2)]
     elif re.match(r"^\d{4}-\d{2}-\d{2}", text.strip()):
         since_ts = parse_moment(text, "--since")
     else:
-        raise InputError(f"--since expects 30d, 12h, 2w or a date, got {text!r}")
+        raise InputError(f"since expects 30d, 12h, 2w or a date, got {text!r}", param="since")
     if max_span is not None:
         check_span(since_ts, until_ts, max_span, _days(max_span))
     if since_ts < EARLIEST_TS:
-        raise RangeError(f"--since {text!r} reaches before 1900", fix="a period after 1900")
+        raise RangeError(
+            f"since {text!r} reaches before 1900", fix="a period after 1900", param="since"
+        )
     return since_ts
 
 
@@ -173,11 +175,13 @@ class Monitoring:
     ) -> dict[str, Any]:
         """A series with its totals, forecast, alerts and campaigns."""
         if granularity not in GRANULARITIES:
-            raise InputError(f"--granularity must be day or hour, got {granularity!r}")
+            raise InputError(
+                f"granularity must be day or hour, got {granularity!r}", param="granularity"
+            )
         until_ts = end_of_day(until) if until else int(datetime.now(UTC).timestamp())
         since_ts = parse_since(since, until_ts, MAX_SPAN[granularity])
         if since_ts >= until_ts:
-            raise InputError("--since must be before --until")
+            raise InputError("since must be before until", param="since")
         levels = readable_levels(clearance)
         code = _country(country)
         points = self.store.points(
@@ -292,7 +296,7 @@ def _country(code: str | None) -> str:
         return ANY
     value = code.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", value):
-        raise InputError(f"--country expects an ISO 3166 alpha-3 code, got {code!r}")
+        raise InputError(f"country expects an ISO 3166 alpha-3 code, got {code!r}", param="country")
     return value
 
 

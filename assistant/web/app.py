@@ -157,7 +157,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         name = {404: "NotFoundError", 405: "InputError", 413: "RequestTooLargeError"}
         body = {"error": name.get(exc.status_code, "HTTPError"), "message": str(exc.detail),
                 "fix": None}  # fmt: skip
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 class SecurityHeaders:

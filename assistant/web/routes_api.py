@@ -26,11 +26,12 @@ from assistant.web.auth import (
     ServicesDep,
     client_of,
 )
+from assistant.web.contracts import API_ERRORS
 from assistant.web.services import Services
 from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
 from corpus.document import http_url
 
-router = APIRouter(prefix="/api")
+router = APIRouter(prefix="/api", responses=API_ERRORS)
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 

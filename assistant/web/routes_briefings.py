@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.briefing.archive import MAX_LISTING
 from assistant.web.auth import Reader, ServicesDep
+from assistant.web.contracts import API_ERRORS
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
                ".pdf": "application/pdf", ".json": "application/json"}  # fmt: skip
 

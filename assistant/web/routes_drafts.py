@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.drafting.model import LANGUAGES, TONES
 from assistant.drafting.platforms import PLATFORM_NAMES, length_report
 from assistant.web.auth import DraftApprover, DraftWriter, ServicesDep, client_of
+from assistant.web.contracts import API_ERRORS
 from assistant.web.drafting import (
     CountIn,
     DraftIn,
@@ -27,7 +28,7 @@ from assistant.web.drafting import (
     export_draft,
 )
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 
 
 @router.get("/drafts", response_class=HTMLResponse)

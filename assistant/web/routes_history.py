@@ -9,9 +9,10 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from assistant.web.auth import CurrentUser, Exporter, ServicesDep, client_of
+from assistant.web.contracts import API_ERRORS
 from assistant.web.export import conversation_markdown, message_markdown
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=API_ERRORS)
 
 
 class TitleIn(BaseModel):

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from assistant.web.auth import Reader, ServicesDep
+from assistant.web.contracts import API_ERRORS
 from assistant.web.services import Services
 
-router = APIRouter()
+router = APIRouter(responses=API_ERRORS)
 Text = Annotated[str | None, Query(max_length=64)]
 
 
