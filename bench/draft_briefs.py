@@ -61,12 +61,20 @@ def release_briefs(n: int, folder: Path) -> list[dict[str, str]]:
             assert extracted is not None
             text = extracted.read().decode("utf-8")
             (folder / Path(member.name).name).write_text(text, "utf-8")
-            body = text.split("---", 2)[2]
-            lede = " ".join(body.split("\n\n", 1)[0].split())
-            words = lede.split()
+            words = lede(text.split("---", 2)[2]).split()
             brief = " ".join(words[:BRIEF_WORDS]) + ("…" if len(words) > BRIEF_WORDS else "")
             briefs.append({"file": Path(member.name).name, "instruction": f"Announce: {brief}"})
     return briefs
+
+
+def lede(body: str) -> str:
+    """The release's first real paragraph: not a dateline, a "FOR IMMEDIATE RELEASE" banner or
+    a name heading (at least 12 words), without Markdown emphasis."""
+    for paragraph in body.split("\n\n"):
+        text = " ".join(re.sub(r"<[^>]+>|\*\*|__", "", paragraph).split())
+        if len(text.split()) >= 12 and not text.isupper():
+            return text
+    return " ".join(body.split())
 
 
 def prepare_home(root: Path, name: str, releases: Path | None) -> dict[str, str]:
