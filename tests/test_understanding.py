@@ -14,6 +14,7 @@ from assistant.answering.checks import (
     answer_status,
     check_attribution,
     check_responsive,
+    check_says_something,
     sentence_subjects,
 )
 from assistant.grounding.stages import Passage, Verdict
@@ -269,3 +270,29 @@ def test_an_answer_about_another_statement_is_not_responsive() -> None:
     right = _verdict("The US and China committed to take actions by May 14, 2025.", [2])
     check_attribution(right, passages, understood.speaker)
     assert check_responsive(understood, "en", [right], passages, question).responsive
+
+
+def test_a_title_or_the_question_restated_is_not_an_answer() -> None:
+    """Seen on the 0.5B (analyst-qa): a report's title, or the question itself, cited and
+    labelled verified."""
+    report = _passage(
+        1, "CHN", "全年国内生产总值增长5%左右。", title="2025年中华人民共和国国务院政府工作报告"
+    )
+    speech = _passage(
+        2,
+        "UKR",
+        "The veto must be restricted.",
+        title="Ukraine – UN General Debate, session 79 (2024)",
+    )
+    passages = {1: report, 2: speech}
+    question = "By what date did the US and China commit to take actions?"
+    for text in ("2025年中华人民共和国国务院政府工作报告[1][2]",
+                 "Ukraine – UN General Debate, session 79 (2024)[1] Ukraine – UN General Debate, session 79 (2024)[2]",
+                 "By what date did the US and China commit to take actions?[1]"):  # fmt: skip
+        vacuous = _verdict(text, [1, 2])
+        check_says_something(vacuous, passages, question)
+        assert not vacuous.supported and "restates" in vacuous.reasons[-1], text
+    for text in ("全年国内生产总值增长5%左右[1]", "Ukraine said the veto must be restricted.[2]"):
+        answer = _verdict(text, [1, 2])
+        check_says_something(answer, passages, question)
+        assert answer.supported, text

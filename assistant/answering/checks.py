@@ -97,6 +97,30 @@ def _statements(text: str) -> list[str]:
     ]
 
 
+_CITATION_MARK = re.compile(r"\[\d+\]")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _bare(text: str) -> str:
+    """Casefolded words only: no citation marks, punctuation or spacing differences."""
+    return " ".join(_NOT_WORD.sub(" ", _CITATION_MARK.sub(" ", text)).casefold().split())
+
+
+def check_says_something(verdict: Verdict, passages: dict[int, Passage], question: str) -> None:
+    """A sentence that only restates a source's title or the question is not an answer, however
+    well its citations "support" it ("2025年…政府工作报告[1]" for a GDP target)."""
+    if not verdict.supported:
+        return
+    left = f" {_bare(verdict.text)} "
+    for known in [question, *(p.title for p in passages.values())]:
+        bare = _bare(known)
+        while bare and f" {bare} " in left:  # every repetition
+            left = left.replace(f" {bare} ", " ")
+    if len(_NOT_WORD.sub("", left)) < 4:
+        verdict.supported = False
+        verdict.reasons.append("it only restates a source's title or the question")
+
+
 def check_answer_grounding(
     verdict: Verdict, passages: dict[int, Passage], understood: Understood, question: str
 ) -> None:

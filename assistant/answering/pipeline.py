@@ -11,6 +11,7 @@ from assistant.answering.checks import (
     check_answer_grounding,
     check_attribution,
     check_responsive,
+    check_says_something,
 )
 from assistant.answering.query import plan_query, translate_query
 from assistant.core.settings import Settings
@@ -242,6 +243,7 @@ class AskEngine:
                 )  # fmt: skip
             verdicts.append(verdict)
         for verdict in verdicts:
+            check_says_something(verdict, by_number, plan.question)
             check_attribution(verdict, by_number, plan.understood.speaker)
             check_answer_grounding(verdict, by_number, plan.understood, plan.retrieval_query)
         return verdicts
