@@ -39,7 +39,7 @@ class Schema:
     tables: tuple[str, ...]
     baseline: str = "0001"
     legacy_columns: LegacyColumns = field(default_factory=dict)
-    # statements run after every upgrade (e.g. SQLite triggers that make a table append-only)
+    # statements run after each upgrade (e.g. SQLite triggers that make a table append-only)
     after: Callable[[Connection], None] | None = None
 
     @property
@@ -66,9 +66,7 @@ def _upgrade(engine: Engine, schema: Schema) -> str | None:
     head = script.get_current_head()
     with engine.begin() as connection:
         context = _context(connection, schema, script)
-        if context.get_current_revision() == head:
-            if schema.after:
-                schema.after(connection)
+        if context.get_current_revision() == head:  # the common case: one read, no write
             return head
         if context.get_current_revision() is None and _adopt(connection, schema):
             context.stamp(script, schema.baseline)

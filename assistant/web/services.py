@@ -131,8 +131,8 @@ class Services:
     def drafter_platform(self, name: str) -> Platform:
         return platform(name, self.settings.draft_mastodon_limit)
 
-    @property
-    def drafts(self) -> DraftDesk:
+    @cached_property
+    def drafts(self) -> DraftDesk:  # opened once: opening checks the drafts' schema
         return DraftDesk(self.store, self.audit)
 
     def record_system(self, action: str, detail: dict[str, Any]) -> None:
