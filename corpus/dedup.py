@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from assistant.core.errors import InputError
+
+if TYPE_CHECKING:  # datasketch imports scipy (~1 s): loaded when a signature is first needed
+    from datasketch import MinHash
 
 NUM_PERM = 64
 MIN_THRESHOLD, MAX_THRESHOLD = 0.3, 0.95
@@ -31,6 +34,8 @@ def shingles(text: str, language: str) -> set[bytes]:
 
 
 def signature(text: str, language: str) -> MinHash:
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
     minhash.update_batch(list(shingles(text, language)))
     return minhash
@@ -41,6 +46,8 @@ def to_bytes(minhash: MinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> MinHash:
+    from datasketch import MinHash
+
     values = np.frombuffer(data, dtype=np.uint64)
     return MinHash(num_perm=len(values), seed=1, hashvalues=values, scheme=SCHEME)
 
@@ -54,6 +61,8 @@ class NearDuplicateIndex:
                 f"near-duplicate threshold {threshold} is outside "
                 f"[{MIN_THRESHOLD}, {MAX_THRESHOLD}] (LSH with {NUM_PERM} permutations)"
             )
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[str, MinHash] = {}

@@ -14,13 +14,18 @@ SUPPORTED = (
     "POLISH", "VIETNAMESE", "INDONESIAN", "HEBREW",
 )  # fmt: skip
 _SAMPLE_CHARS = 2000
+# From this length on, lingua's trigram-only ("low accuracy") mode gives the same answer as its
+# full mode (720 of 720 XQuAD contexts in en/es/zh agree) and loads in milliseconds instead of
+# ~4 s; shorter texts (posts, questions: 5-35 % disagreement on XLM-T tweets) get the full mode.
+_LONG_TEXT_CHARS = 200
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
-@lru_cache(maxsize=1)
-def _detector() -> LanguageDetector:
+@lru_cache(maxsize=2)
+def _detector(full: bool) -> LanguageDetector:
     languages = [getattr(Language, name) for name in SUPPORTED]
-    return LanguageDetectorBuilder.from_languages(*languages).build()
+    builder = LanguageDetectorBuilder.from_languages(*languages)
+    return builder.build() if full else builder.with_low_accuracy_mode().build()
 
 
 def detect_language(text: str, default: str = "und") -> str:
@@ -28,7 +33,7 @@ def detect_language(text: str, default: str = "und") -> str:
     sample = text[:_SAMPLE_CHARS]
     if not _HAS_LETTER.search(sample):
         return default
-    language = _detector().detect_language_of(sample)
+    language = _detector(len(sample) < _LONG_TEXT_CHARS).detect_language_of(sample)
     return language.iso_code_639_1.name.lower() if language else default
 
 

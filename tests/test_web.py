@@ -4,7 +4,11 @@ registered through the real backend registry (the flow around the model is the s
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,8 +32,17 @@ from assistant.web import (
 from assistant.web.app import PUBLIC_PATHS, create_app
 from assistant.web.guards import GenerationGate, RateLimiter
 from corpus.registry import DocFilters, Registry
+from tests.conftest import REPO, cli_env, run_cli
 from tests.scripted import ScriptedChatModel
-from tests.web_support import CABLE, PASSWORD, build_home, parse_sse, sign_in
+from tests.web_support import (
+    CABLE,
+    PASSWORD,
+    build_home,
+    parse_sse,
+    scripted_env,
+    serving,
+    sign_in,
+)
 
 QUESTION = "Which city will the presidential delegation visit for the World Expo?"
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
@@ -99,7 +112,7 @@ def test_every_route_but_the_public_ones_requires_authentication(client: TestCli
         if not isinstance(route, APIRoute) or route.path.startswith(PUBLIC_PATHS):
             continue
         path = route.path.replace("{doc_id}", "doc_x").replace("{conversation_id}", "c_x")
-        path = path.replace("{message_id}", "1").replace("{draft_id}", "1")
+        path = path.replace("{message_id}", "1").replace("{draft_id:int}", "1")
         for method in route.methods:
             response = client.request(method, path, headers={"accept": "application/json"})
             assert response.status_code == 401, (method, path, response.status_code)
@@ -371,6 +384,53 @@ def test_an_undeclared_method_is_answered_with_allow(client: TestClient) -> None
     refused = client.delete("/api/search")
     assert refused.status_code == 405 and refused.headers["allow"] == "GET"
     assert refused.json()["error"] == "InputError"
+    # every method the path serves, not only the first route's
+    several = client.put("/api/conversations")
+    assert several.status_code == 405 and several.headers["allow"] == "GET, POST"
+    # a literal segment is not taken for a draft's number
+    assert client.get("/api/drafts/count").headers["allow"] == "POST"
+
+
+def _token(home: Path, username: str) -> str:
+    made = run_cli("users", "token", username, "--json", env=cli_env(home))
+    assert made.returncode == 0, made.stderr
+    return str(json.loads(made.stdout)["token"])
+
+
+# (user, the operations their role may call): the analyst everything but the model's routes,
+# the press officer the drafting desk, the admin the admin routes.
+CONTRACT_RUNS = {
+    "ana": ["--exclude-name", "POST /api/ask", "--exclude-name", "POST /api/drafts"],
+    "pat": ["--include-path-regex", "^/(api/)?(drafts|platforms)",
+            "--exclude-name", "POST /api/drafts"],
+    "root": ["--include-path-regex", "^/api/(audit|users)$"],
+}  # fmt: skip
+
+
+def _failures(report: str) -> str:
+    """The failures section of a schemathesis report, lines cut short (bodies can be huge)."""
+    section = report.partition("FAILURES")[2].partition("WARNINGS")[0] or report[-3000:]
+    return "\n".join(line[:240] for line in section.splitlines() if line.strip())[:6000]
+
+
+def test_the_api_keeps_its_openapi_contract(web_home: Path, tmp_path: Path) -> None:
+    """schemathesis (a contract tester) against the real server's /openapi.json: statuses,
+    bodies, content types, Allow headers, schema-valid input accepted and invalid refused."""
+    home = tmp_path / "home"
+    shutil.copytree(web_home, home, symlinks=True)
+    env = scripted_env(home, [REPLY], DRAGOMAN_RATE_REQUESTS_PER_MINUTE="100000")
+    tokens = {user: _token(home, user) for user in CONTRACT_RUNS}
+    with serving(home, env) as url:
+        for user, selection in CONTRACT_RUNS.items():
+            run = subprocess.run(
+                [sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file",
+                 str(REPO / "tests" / "fixtures" / "schemathesis.toml"), "run",
+                 f"{url}/openapi.json", "-H", f"Authorization: Bearer {tokens[user]}",
+                 *selection],
+                capture_output=True, text=True, timeout=400, cwd=tmp_path, check=False,
+            )  # fmt: skip
+            (tmp_path / f"schemathesis-{user}.txt").write_text(run.stdout + run.stderr)
+            assert run.returncode == 0, f"{user}: {_failures(run.stdout)}\n{run.stderr[-2000:]}"
 
 
 def test_invalid_requests_get_specific_errors(client: TestClient) -> None:

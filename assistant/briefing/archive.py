@@ -109,7 +109,10 @@ class Archive:
         return found[offset:]
 
     def file(self, date: str, watchlist: str, name: str, clearance: str) -> Path:
-        """One file of an archived briefing, if the clearance may read it."""
+        """One file of an archived briefing, if the clearance may read it (a name that
+        could not be one is simply not found)."""
+        if not (_DATE.match(date) and _NAME.match(watchlist)) or ".." in watchlist:
+            raise NotFoundError(f"no briefing file {date}/{watchlist}/{name}")
         folder = self.folder(date, watchlist)
         if (
             not _FILE.match(name)

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
@@ -36,6 +37,7 @@ from assistant.web import (
     routes_monitor,
     routes_pages,
 )
+from assistant.web.contracts import errors_as_json, validation_error_body
 from assistant.web.guards import BodyLimitMiddleware
 from assistant.web.services import Services
 
@@ -105,6 +107,8 @@ def create_app(
     )  # fmt: skip
     app.state.services = services
     _mount(app)
+    build_openapi = app.openapi
+    app.openapi = lambda: errors_as_json(build_openapi())  # type: ignore[method-assign]
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     upload_limit = settings.max_upload_mb * 1024 * 1024
@@ -145,19 +149,26 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'][1:]) or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        body = {"error": "InputError", "message": f"invalid request: {problems}", "fix": None}
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(validation_error_body(request, exc.errors()), status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         name = {404: "NotFoundError", 405: "InputError", 413: "RequestTooLargeError"}
         body = {"error": name.get(exc.status_code, "HTTPError"), "message": str(exc.detail),
                 "fix": None}  # fmt: skip
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    return [
+        method
+        for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+        if any(r.matches({**scope, "method": method})[0] is Match.FULL for r in app.router.routes)
+    ]
 
 
 class SecurityHeaders:

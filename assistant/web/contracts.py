@@ -4,9 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Path as PathParam
+from fastapi import Query
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
+from pydantic_core import CoreSchema, core_schema
 
 
 class ErrorOut(BaseModel):
@@ -31,5 +37,118 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
     413: _error("The request body is over the configured limit"),
     422: _error("The request does not match the route's schema"),
     429: _error("Rate limited: Retry-After says when to try again"),
+    502: _error("The model backend failed, or answered with output that could not be used"),
     503: _error("Busy or a component is unavailable: Retry-After when it is the queue"),
 }
+
+
+# Query parameters shared by the monitoring routes, typed so that /openapi.json states what
+# each accepts (an empty value, as an HTML form sends it, means "not set").
+_SPAN = r"^([1-9][0-9]{0,11}[hdw])?$"
+
+
+def _calendar_date(text: str) -> str:
+    date.fromisoformat(text)  # ValueError → 422: 2025-02-30 has the shape but is no date
+    return text
+
+
+# A calendar date as text, YYYY-MM-DD only (pydantic's own `date` also takes a number of
+# seconds, so "0" would pass as 1970-01-01).
+IsoDate = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    AfterValidator(_calendar_date),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+Since = Annotated[
+    IsoDate | Annotated[str, StringConstraints(pattern=_SPAN)] | None,
+    Query(description="30d, 12h, 2w (before until) or a date like 2025-07-01"),
+]
+Until = Annotated[
+    IsoDate | Literal[""] | None, Query(description="a date like 2025-07-01 (to its end); now")
+]
+Country = Annotated[
+    str | None, Query(pattern=r"^([A-Za-z]{3})?$", description="an ISO 3166 alpha-3 code, e.g. CHN")
+]
+Language = Annotated[
+    str | None, Query(pattern=r"^([A-Za-z]{2})?$", description="an ISO 639-1 code, e.g. zh")
+]
+Kind = Literal["news", "social", "policy", ""] | None
+Granularity = Literal["day", "hour"]
+
+
+def given(value: date | str | None) -> str | None:
+    """A query value as the services take it: a date as ISO text, a blank as not set."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value or None
+
+
+def errors_as_json(schema: dict[str, Any]) -> dict[str, Any]:
+    """Errors are JSON on every route, pages included: say so in the OpenAPI document (FastAPI
+    files an HTML route's error models under text/html)."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[:1] in "45" and "text/html" in content:
+                    content["application/json"] = content.pop("text/html")
+    return schema
+
+
+def not_null(schema: dict[str, Any]) -> None:
+    """An optional form field is sent, empty or left out, never null (multipart has no null;
+    an empty field counts as left out): its schema is the non-null variant, an enum taking ""
+    too (pass as ``Form(json_schema_extra=not_null)``)."""
+    variants = schema.pop("anyOf", None)
+    if variants:
+        schema.update(next(v for v in variants if v.get("type") != "null"))
+    if "enum" in schema:
+        schema["enum"] = [*schema["enum"], ""]
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(NAMES)]``: one of a set the code defines, validated and shown
+    as an ``enum`` in /openapi.json."""
+
+    values: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> CoreSchema:
+        return core_schema.literal_schema(list(self.values))
+
+
+# Row numbers in the URL: bounded so that no number overflows the database's integers.
+MAX_ROW_ID = 2**53
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID)]
+VersionNumber = Annotated[int, Query(ge=1, le=100_000)]
+OptionalVersion = Annotated[int | None, Query(ge=1, le=100_000)]
+MARKDOWN: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/markdown": {}}, "description": "Markdown"}
+}
+
+
+def validation_error_body(request: Any, errors: Sequence[Any]) -> dict[str, Any]:
+    """A 422's body: the first parameter at fault, named as the API names it, with what it
+    expects (its documented description) — every problem listed after it."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'][1:]) or 'body'}: {err['msg']}" for err in errors
+    )
+    first: dict[str, Any] = dict(errors[0]) if errors else {"loc": ()}
+    where: tuple[Any, ...] = tuple(first["loc"])  # (query|path|body, name, [variant...])
+    name = str(where[1]) if len(where) > 1 else None
+    expected = _description(request, name) if name else None
+    if name and expected:
+        message = f"{name} expects {expected}, got {first.get('input')!r}"
+    else:
+        message = f"invalid request: {problems}"
+    return {"error": "InputError", "message": message, "fix": None, "param": name}
+
+
+def _description(request: Any, name: str) -> str | None:
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    for field in getattr(dependant, "query_params", []) + getattr(dependant, "path_params", []):
+        if field.alias == name:
+            return getattr(field.field_info, "description", None)
+    return None

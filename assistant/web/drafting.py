@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -11,27 +11,31 @@ from assistant.drafting.checks import passages_of
 from assistant.drafting.diffing import version_diff
 from assistant.drafting.editing import edited_content
 from assistant.drafting.export import render_export
-from assistant.drafting.model import MAX_DOCS, MAX_INSTRUCTION, DraftRequest
+from assistant.drafting.model import LANGUAGES, MAX_DOCS, MAX_INSTRUCTION, TONES, DraftRequest
+from assistant.drafting.platforms import PLATFORM_NAMES
+from assistant.web.contracts import OneOf
 from assistant.web.guards import Ticket
 from assistant.web.services import Services
 
 
 class DraftIn(BaseModel):
     instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION)
-    platform: str = Field(default="x", max_length=20)
-    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1, max_length=6)
-    tone: str = Field(default="formal", max_length=10)
+    platform: Annotated[str, OneOf(PLATFORM_NAMES)] = "x"
+    languages: list[Annotated[str, OneOf(LANGUAGES)]] = Field(
+        default_factory=lambda: ["en"], min_length=1, max_length=6
+    )
+    tone: Annotated[str, OneOf(tuple(TONES))] = "formal"
     doc_ids: list[str] = Field(default_factory=list, max_length=MAX_DOCS)
     thread: bool = False
 
 
 class EditIn(BaseModel):
-    based_on: int = Field(ge=1, description="The version the edit starts from")
+    based_on: int = Field(ge=1, le=100_000, description="The version the edit starts from")
     texts: dict[str, str] = Field(min_length=1, description="New text per language")
 
 
 class ReviewIn(BaseModel):
-    version: int = Field(ge=1, description="The version the reviewer read")
+    version: int = Field(ge=1, le=100_000, description="The version the reviewer read")
     comment: str = Field(default="", max_length=2000)
     acknowledge: bool = Field(default=False, description="The warnings were read")
 
@@ -41,7 +45,7 @@ class ExportIn(BaseModel):
 
 
 class CountIn(BaseModel):
-    platform: str = Field(max_length=20)
+    platform: Annotated[str, OneOf(PLATFORM_NAMES)]
     text: str = Field(max_length=70000)
 
 

@@ -26,12 +26,13 @@ from assistant.web.auth import (
     ServicesDep,
     client_of,
 )
-from assistant.web.contracts import API_ERRORS
+from assistant.web.contracts import API_ERRORS, not_null
 from assistant.web.services import Services
 from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
 from corpus.document import http_url
 
 router = APIRouter(prefix="/api", responses=API_ERRORS)
+LANG_OR_EMPTY = r"^([a-z]{2,3})?$"
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
@@ -130,11 +131,15 @@ def ingest(
     principal: Ingester,
     services: ServicesDep,
     request: Request,
-    files: Annotated[list[UploadFile], File(description="Files or archives to ingest")],
-    kind: Annotated[Literal["news", "social", "policy"] | None, Form()] = None,
-    source: Annotated[str | None, Form(max_length=300)] = None,
+    files: Annotated[
+        list[UploadFile], File(min_length=1, description="Files or archives to ingest")
+    ],
+    kind: Annotated[
+        Literal["news", "social", "policy"] | None, Form(json_schema_extra=not_null)
+    ] = None,
+    source: Annotated[str | None, Form(max_length=300, json_schema_extra=not_null)] = None,
     clearance: Annotated[Literal["public", "internal", "restricted"], Form()] = "public",
-    lang: Annotated[str | None, Form(pattern=r"^[a-z]{2,3}$")] = None,
+    lang: Annotated[str | None, Form(pattern=LANG_OR_EMPTY, json_schema_extra=not_null)] = None,
 ) -> dict[str, Any]:
     """Upload files into the corpus (as `dragoman ingest`); one result per file."""
     uploads = [Upload(f.filename or "upload", f.file.read()) for f in files]

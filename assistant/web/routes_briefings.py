@@ -4,9 +4,11 @@ Only briefings written for the user's clearance or below are listed or served.""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +17,7 @@ from assistant.web.auth import Reader, ServicesDep
 from assistant.web.contracts import API_ERRORS
 
 router = APIRouter(responses=API_ERRORS)
+FileName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")]
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
                ".pdf": "application/pdf", ".json": "application/json"}  # fmt: skip
 
@@ -44,8 +47,8 @@ async def briefings_list(
 
 @router.get("/briefings/{day}/{watchlist}/{name}")
 async def briefing_file(
-    day: str, watchlist: str, name: str, principal: Reader, services: ServicesDep
+    day: date, watchlist: FileName, name: FileName, principal: Reader, services: ServicesDep
 ) -> FileResponse:
     """One file of a briefing (HTML to read in the browser; Markdown, PDF, JSON to keep)."""
-    path = services.briefings.file(day, watchlist, name, principal.user.clearance)
+    path = services.briefings.file(day.isoformat(), watchlist, name, principal.user.clearance)
     return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"))

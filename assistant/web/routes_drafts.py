@@ -14,8 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.drafting.model import LANGUAGES, TONES
 from assistant.drafting.platforms import PLATFORM_NAMES, length_report
+from assistant.drafting.workflow import STATUSES
 from assistant.web.auth import DraftApprover, DraftWriter, ServicesDep, client_of
-from assistant.web.contracts import API_ERRORS
+from assistant.web.contracts import API_ERRORS, OneOf, OptionalVersion, RowId, VersionNumber
 from assistant.web.drafting import (
     CountIn,
     DraftIn,
@@ -48,14 +49,14 @@ async def drafts_page(request: Request, principal: DraftWriter, services: Servic
     )
 
 
-@router.get("/drafts/{draft_id}", response_class=HTMLResponse)
+@router.get("/drafts/{draft_id:int}", response_class=HTMLResponse)
 async def draft_page(
-    draft_id: int,
+    draft_id: RowId,
     request: Request,
     principal: DraftWriter,
     services: ServicesDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    compare: Annotated[int | None, Query(ge=1)] = None,
+    version: OptionalVersion = None,
+    compare: OptionalVersion = None,
 ) -> Response:
     """One draft: its variants (editable, counted live), flags, sources, versions, reviews."""
     view = await run_in_threadpool(services.drafts.get, draft_id, version)
@@ -82,7 +83,7 @@ async def draft_page(
 async def list_drafts(
     principal: DraftWriter,
     services: ServicesDep,
-    status: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[Annotated[str, OneOf(STATUSES)] | None, Query()] = None,
 ) -> dict[str, Any]:
     """Drafts in the workflow (``?status=in_review`` for an approver's queue)."""
     return {"drafts": await run_in_threadpool(services.drafts.listing, status)}
@@ -103,42 +104,42 @@ async def new_draft(
         ticket.cancel()  # a no-op once the draft ran; frees the place when it never did
 
 
-@router.get("/api/drafts/{draft_id}", tags=["drafts"])
+@router.get("/api/drafts/{draft_id:int}", tags=["drafts"])
 async def get_draft(
-    draft_id: int,
+    draft_id: RowId,
     principal: DraftWriter,
     services: ServicesDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: OptionalVersion = None,
 ) -> dict[str, Any]:
     """A draft at its current (or the given) version, with its versions and reviews."""
     view = await run_in_threadpool(services.drafts.get, draft_id, version)
     return view.to_dict()
 
 
-@router.get("/api/drafts/{draft_id}/diff", tags=["drafts"])
+@router.get("/api/drafts/{draft_id:int}/diff", tags=["drafts"])
 async def draft_diff(
-    draft_id: int,
+    draft_id: RowId,
     principal: DraftWriter,
     services: ServicesDep,
-    a: Annotated[int, Query(ge=1)],
-    b: Annotated[int, Query(ge=1)],
+    a: VersionNumber,
+    b: VersionNumber,
 ) -> dict[str, Any]:
     """Word-level differences from version ``a`` to version ``b``, per language."""
     return await run_in_threadpool(diff_versions, services, draft_id, a, b)
 
 
-@router.post("/api/drafts/{draft_id}/versions", tags=["drafts"], status_code=201)
+@router.post("/api/drafts/{draft_id:int}/versions", tags=["drafts"], status_code=201)
 async def edit(
-    draft_id: int, body: EditIn, request: Request, principal: DraftWriter, services: ServicesDep
+    draft_id: RowId, body: EditIn, request: Request, principal: DraftWriter, services: ServicesDep
 ) -> dict[str, Any]:
     """Save edited text as a new version (approved versions never change)."""
     client = client_of(request)
     return await run_in_threadpool(edit_draft, services, principal.user, draft_id, body, client)
 
 
-@router.post("/api/drafts/{draft_id}/submit", tags=["drafts"])
+@router.post("/api/drafts/{draft_id:int}/submit", tags=["drafts"])
 async def submit(
-    draft_id: int, request: Request, principal: DraftWriter, services: ServicesDep
+    draft_id: RowId, request: Request, principal: DraftWriter, services: ServicesDep
 ) -> dict[str, Any]:
     """Send the draft to review."""
     view = await run_in_threadpool(
@@ -147,9 +148,9 @@ async def submit(
     return view.to_dict()
 
 
-@router.post("/api/drafts/{draft_id}/approve", tags=["drafts"])
+@router.post("/api/drafts/{draft_id:int}/approve", tags=["drafts"])
 async def approve(
-    draft_id: int,
+    draft_id: RowId,
     body: ReviewIn,
     request: Request,
     principal: DraftApprover,
@@ -169,9 +170,9 @@ async def approve(
     return view.to_dict()
 
 
-@router.post("/api/drafts/{draft_id}/reject", tags=["drafts"])
+@router.post("/api/drafts/{draft_id:int}/reject", tags=["drafts"])
 async def reject(
-    draft_id: int,
+    draft_id: RowId,
     body: ReviewIn,
     request: Request,
     principal: DraftApprover,
@@ -189,9 +190,12 @@ async def reject(
     return view.to_dict()
 
 
-@router.post("/api/drafts/{draft_id}/export", tags=["drafts"])
+@router.post(
+    "/api/drafts/{draft_id:int}/export", tags=["drafts"],
+    responses={200: {"content": {"application/json": {}, "text/markdown": {}}}},
+)  # fmt: skip
 async def export(
-    draft_id: int,
+    draft_id: RowId,
     body: ExportIn,
     request: Request,
     principal: DraftWriter,

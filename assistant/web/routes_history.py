@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from assistant.web.auth import CurrentUser, Exporter, ServicesDep, client_of
-from assistant.web.contracts import API_ERRORS
+from assistant.web.contracts import API_ERRORS, MARKDOWN, RowId
 from assistant.web.export import conversation_markdown, message_markdown
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=API_ERRORS)
@@ -59,7 +59,10 @@ def delete_conversation(
     services.history.delete(principal.user.id, conversation_id)
 
 
-@router.get("/{conversation_id}/export", response_model=None)
+@router.get(
+    "/{conversation_id}/export", response_model=None,
+    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}},
+)  # fmt: skip
 def export_conversation(
     conversation_id: str,
     principal: Exporter,
@@ -80,10 +83,10 @@ def export_conversation(
     )
 
 
-@router.get("/{conversation_id}/messages/{message_id}/export")
+@router.get("/{conversation_id}/messages/{message_id}/export", responses=MARKDOWN)
 def export_message(
     conversation_id: str,
-    message_id: int,
+    message_id: RowId,
     principal: Exporter,
     services: ServicesDep,
     request: Request,

@@ -10,7 +10,16 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from assistant.web.auth import Reader, ServicesDep
-from assistant.web.contracts import API_ERRORS
+from assistant.web.contracts import (
+    API_ERRORS,
+    Country,
+    Granularity,
+    Kind,
+    Language,
+    Since,
+    Until,
+    given,
+)
 from assistant.web.services import Services
 
 router = APIRouter(responses=API_ERRORS)
@@ -18,15 +27,15 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 
 def _overview(services: Services, clearance: str, **params: Any) -> dict[str, Any]:
-    chosen = {k: v for k, v in params.items() if v not in (None, "")}
+    chosen: dict[str, Any] = {k: given(v) for k, v in params.items() if given(v) is not None}
     return services.monitoring.overview(clearance=clearance, **chosen)
 
 
 @router.get("/api/monitor")
 async def monitor_api(
-    principal: Reader, services: ServicesDep, country: Text = None, topic: Text = None,
-    kind: Text = None, lang: Text = None, since: Text = "30d", until: Text = None,
-    granularity: Text = "day",
+    principal: Reader, services: ServicesDep, country: Country = None, topic: Text = None,
+    kind: Kind = None, lang: Language = None, since: Since = "30d", until: Until = None,
+    granularity: Granularity = "day",
 ) -> dict[str, Any]:  # fmt: skip
     """A country's or topic's series (volume, sentiment, negative share), forecast, alerts,
     campaigns — the JSON of `dragoman monitor`."""
@@ -38,26 +47,27 @@ async def monitor_api(
 
 @router.get("/api/alerts")
 async def alerts_api(
-    principal: Reader, services: ServicesDep, since: Text = None, country: Text = None
+    principal: Reader, services: ServicesDep, since: Since = None, country: Country = None
 ) -> dict[str, Any]:
     """Early-warning alerts and coordinated campaigns — the JSON of `dragoman alerts`."""
-    monitoring = services.monitoring
-    alerts = await run_in_threadpool(monitoring.alerts, principal.user.clearance, since, country)
-    campaigns = await run_in_threadpool(monitoring.campaigns, principal.user.clearance, since)
+    monitoring, clearance, start = services.monitoring, principal.user.clearance, given(since)
+    alerts = await run_in_threadpool(monitoring.alerts, clearance, start, given(country))
+    campaigns = await run_in_threadpool(monitoring.campaigns, clearance, start)
     return {"alerts": alerts, "campaigns": campaigns}
 
 
 @router.get("/monitor", response_class=HTMLResponse)
 async def monitor_page(
-    request: Request, principal: Reader, services: ServicesDep, country: Text = None,
-    topic: Text = None, kind: Text = None, lang: Text = None, since: Text = "30d",
-    until: Text = None, granularity: Text = "day",
+    request: Request, principal: Reader, services: ServicesDep, country: Country = None,
+    topic: Text = None, kind: Kind = None, lang: Language = None, since: Since = "30d",
+    until: Until = None, granularity: Granularity = "day",
 ) -> Response:  # fmt: skip
     """The dashboard: the chart, the countries most talked about, alerts and campaigns."""
     from assistant.monitoring.charts import series_chart
 
-    params = {"country": country, "topic": topic, "kind": kind, "language": lang,
-              "since": since, "until": until, "granularity": granularity}  # fmt: skip
+    params = {"country": given(country), "topic": given(topic), "kind": given(kind),
+              "language": given(lang), "since": given(since), "until": given(until),
+              "granularity": granularity}  # fmt: skip
     view = await run_in_threadpool(_overview, services, principal.user.clearance, **params)
     chart = await run_in_threadpool(series_chart, view)
     topics = [w.name for w in services.monitoring.watchlists() if w.keywords]
