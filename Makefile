@@ -10,7 +10,7 @@ export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install base-venv demo test lint typecheck pytest eval-gate bench clean
+.PHONY: install base-venv demo test test-unit lint typecheck pytest eval-gate bench clean
 
 install: $(STAMP)
 
@@ -70,6 +70,10 @@ typecheck: install
 pytest: install base-venv
 	$(BIN)/pytest -q -p no:cacheprovider; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# The fast tier alone (tests/unit: no model, no corpora, no servers; seconds).
+test-unit: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 # The factuality gate: every eval suite on the real 0.5B model against the committed
 # baseline; fails only on a regression beyond the paired-bootstrap interval.

@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.support.processes import SHARED, cli_env, run_cli  # noqa: E402
 from evals.calibrate_stories import CRUD_LINE  # noqa: E402
-from tests.conftest import SHARED, cli_env, run_cli  # noqa: E402
 
-ECHO = "langchain:tests.scripted:SourceEchoChatModel"
+ECHO = "langchain:bench.support.scripted:SourceEchoChatModel"
 CRUD_PATTERN = r"^(?:\[\s*)?(?P<published_at>[^，\]]*?)\s*\]?\s*，正文：(?P<text>.+)$"
 
 

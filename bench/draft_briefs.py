@@ -37,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import SHARED, cli_env, run_cli  # noqa: E402
+from bench.support.processes import SHARED, cli_env, run_cli  # noqa: E402
 
 DEMO = REPO / "corpus" / "demo"
 ARCHIVE = SHARED / "whitehouse-2024-2026.tar.gz"

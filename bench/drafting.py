@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import cli_env, run_cli  # noqa: E402
+from bench.support.processes import cli_env, run_cli  # noqa: E402
 
 DEMO = REPO / "corpus" / "demo"
 INSTRUCTIONS = [

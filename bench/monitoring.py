@@ -31,13 +31,13 @@ from assistant.monitoring.sentiment import SentimentClassifier  # noqa: E402
 from assistant.monitoring.series import Point  # noqa: E402
 from assistant.monitoring.warning import spikes  # noqa: E402
 from assistant.monitoring.watchlists import Watchlist  # noqa: E402
+from bench.support import corpora  # noqa: E402
 from corpus.countries import countries_in  # noqa: E402
 from corpus.dedup import signature  # noqa: E402
 from corpus.document import Document  # noqa: E402
 from evals.metrics import macro_f1  # noqa: E402
 from evals.train_sentiment import load_weibo, load_xlmt  # noqa: E402
 from retrieval.embedders import get_embedder  # noqa: E402
-from tests import corpora  # noqa: E402
 
 
 def classifier_figures(classifier: SentimentClassifier, corpora_dir: Path) -> dict[str, Any]:

@@ -24,9 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.procinfo import RssSampler, tree_rss_mb  # noqa: E402
-from tests.conftest import cli_env, run_cli  # noqa: E402
-from tests.load_driver import run_load  # noqa: E402
-from tests.web_support import build_home, serving_process  # noqa: E402
+from bench.support.load_driver import run_load  # noqa: E402
+from bench.support.processes import cli_env, run_cli  # noqa: E402
+from bench.support.web import build_home, serving_process  # noqa: E402
 
 
 def main() -> None:

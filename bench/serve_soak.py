@@ -1,13 +1,13 @@
 """Soak of the real `dragoman serve`: one analyst's ordinary use, repeated for M minutes, with
 the server's resident memory after every cycle (issue 20 §7).
 
-The cycle (tests/soak_driver.py): six questions (two streamed, a follow-up), a search, a
+The cycle (bench/support/soak_driver.py): six questions (two streamed, a follow-up), a search, a
 source document, the monitoring JSON and dashboard, the briefings archive, the drafts list,
 an upload, the history.  Prints the per-cycle memory, the settled level (second quarter of
 the cycles), the final level (last quarter) and the growth between them, as JSON.
 
     python bench/serve_soak.py [--backend local] [--minutes 60]
-    python bench/serve_soak.py --backend langchain:tests.scripted:ScriptedChatModel --minutes 60
+    python bench/serve_soak.py --backend langchain:bench.support.scripted:ScriptedChatModel --minutes 60
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.procinfo import tree_rss_mb  # noqa: E402
-from tests.conftest import cli_env, run_cli  # noqa: E402
-from tests.soak_driver import soak  # noqa: E402
-from tests.web_support import build_home, serving_process  # noqa: E402
+from bench.support.processes import cli_env, run_cli  # noqa: E402
+from bench.support.soak_driver import soak  # noqa: E402
+from bench.support.web import build_home, serving_process  # noqa: E402
 
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
 

@@ -1,4 +1,4 @@
-"""Metrics, each small enough to check by hand (tests/test_eval_metrics.py does).
+"""Metrics, each small enough to check by hand (tests/unit/test_eval_metrics.py does).
 
 Answer matching follows the MLQA evaluation script: lower-case, strip punctuation and
 the language's articles, then whitespace tokens, except that CJK text is compared

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.core.settings import Settings, load_settings
 from assistant.llm.weights import MODEL_SPECS, assemble
+from bench.support.processes import (
+    REPO,
+    SHARED,
+    cli_env,
+    free_port,
+    run_cli,
+    wait_until_serving,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("DRAGOMAN_SHARED", REPO.parent / "shared")) / "corpora"
+__all__ = ["REPO", "SHARED", "cli_env", "free_port", "run_cli", "wait_until_serving"]
 
 
 @pytest.fixture(autouse=True)
@@ -60,51 +64,6 @@ def home(tmp_path: Path, models_dir: Path) -> Path:
 @pytest.fixture
 def settings(home: Path) -> Settings:
     return load_settings(home=home, llm_backend="local-small", llm_max_tokens=64)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAGOMAN_", "OPENAI_"))}
-    env.update({"DRAGOMAN_HOME": str(home), "HF_HUB_OFFLINE": "1"}, **extra)
-    return env
-
-
-def run_cli(
-    *args: str, env: dict[str, str], timeout: float = 300, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the real `dragoman` entry point in a subprocess."""
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def wait_until_serving(
-    process: subprocess.Popen[bytes], url: str, seconds: float, log: Path | None = None
-) -> None:
-    """Poll ``url`` until it answers 200; fail early if the server process dies."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text()[-2000:] if log else ""
-            raise RuntimeError(f"{process.args!r} exited: {tail}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{process.args!r} did not serve {url} within {seconds:g} s")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import numpy as np
 
 from assistant.core.settings import load_settings
 from retrieval.indexer import Retrieval
-from tests.test_corpus_store import dump
+from tests.integration.test_corpus_store import dump
 
 
 def state(home: Path) -> dict[str, object]:

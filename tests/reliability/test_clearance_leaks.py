@@ -18,10 +18,10 @@ from langchain_core.language_models import BaseChatModel
 from assistant.core.settings import Settings, load_settings
 from assistant.llm.registry import register_backend, unregister_backend
 from assistant.web.app import create_app
+from bench.support.scripted import ScriptedChatModel
+from bench.support.web import DEMO, PASSWORD, sign_in
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli
-from tests.scripted import ScriptedChatModel
-from tests.web_support import DEMO, PASSWORD, sign_in
 
 CANARY = "Zarafshan"
 NEWS = f"""---
@@ -37,7 +37,7 @@ POST = f"{CANARY} leak: the Geneva talks will collapse tomorrow, everyone share 
 QUERY = "secret talks in Geneva envoy proposal on tariffs"
 QUESTION = "What proposal will the envoy carry to the secret talks in Geneva?"
 BACKEND = "scripted-leaks"
-ECHO = "langchain:tests.scripted:SourceEchoChatModel"
+ECHO = "langchain:bench.support.scripted:SourceEchoChatModel"
 
 
 @pytest.fixture(scope="module")

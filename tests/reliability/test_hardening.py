@@ -26,11 +26,11 @@ from assistant.grounding.generation import build_prompt
 from assistant.grounding.injection import looks_like_instruction
 from assistant.grounding.stages import Context, Passage, QueryPlan
 from assistant.web.app import create_app
+from bench.support.web import PASSWORD, login_form_token, serving, sign_in
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import DocFilters, Registry
 from tests.conftest import cli_env, run_cli
-from tests.web_support import PASSWORD, login_form_token, serving, sign_in
 
 # --- §5: a connector that raises anything fails its own file, and the run completes ---------
 

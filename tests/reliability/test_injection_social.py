@@ -3,7 +3,7 @@ instruction filter's false-positive rate on real text.
 
 The suite ingests ~4,000 real tweets and Weibo posts plus one planted post per topic and asks
 about each topic through real retrieval. Here the model is the worst case — a stand-in that
-obeys any planted code it sees (tests/scripted.py `GullibleChatModel`) — so what is measured
+obeys any planted code it sees (bench/support/scripted.py `GullibleChatModel`) — so what is measured
 is the defence around the model: retrieval, the instruction filter, context selection,
 verification. The real models' own rates are in bench/RESULTS.md (`dragoman eval run
 injection-social`).
@@ -23,10 +23,10 @@ from langchain_core.language_models import BaseChatModel
 from assistant.core.settings import Settings, load_settings
 from assistant.grounding.injection import looks_like_instruction
 from assistant.llm.registry import register_backend, unregister_backend
+from bench.support.scripted import GullibleChatModel
 from evals.harness import load_run, run_suites
 from retrieval.chunking import sentence_spans
 from tests.conftest import SHARED
-from tests.scripted import GullibleChatModel
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests import corpora
+from bench.support import corpora
 from tests.conftest import cli_env, run_cli
 from tests.reliability.stores import assert_same_state, state
 

@@ -11,13 +11,13 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from bench.support import corpora
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import Registry
-from tests import corpora
 from tests.conftest import cli_env, run_cli
+from tests.integration.test_corpus_store import dump
 from tests.reliability.stores import assert_same_state, state
-from tests.test_corpus_store import dump
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

@@ -23,9 +23,9 @@ from fastapi.testclient import TestClient
 
 from assistant.core.settings import load_settings
 from assistant.web.app import create_app
+from bench.support.web import PASSWORD, sign_in
 from corpus.registry import DocFilters, Registry
 from tests.conftest import cli_env, run_cli
-from tests.web_support import PASSWORD, sign_in
 
 CABLE = "Restricted cable: the envoy will meet the Grand Vizier in Samarkand on 9 October."
 DECOY = "Public note: the embassy choir rehearses on Thursdays."

@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from bench.procinfo import tree_rss_mb
+from bench.support.load_driver import run_load
+from bench.support.web import build_home, scripted_env, serving_process
 from tests.conftest import run_cli
-from tests.load_driver import run_load
-from tests.web_support import build_home, scripted_env, serving_process
 
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
 SECONDS = float(os.environ.get("DRAGOMAN_LOAD_SECONDS", "60"))

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench.procinfo import tree_rss_mb
+from bench.support.soak_driver import soak
+from bench.support.web import build_home, scripted_env, serving_process
 from tests.conftest import run_cli
-from tests.soak_driver import soak
-from tests.web_support import build_home, scripted_env, serving_process
 
 SECONDS = float(os.environ.get("DRAGOMAN_SOAK_SECONDS", "240"))
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."

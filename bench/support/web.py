@@ -14,13 +14,13 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import REPO, cli_env, free_port, run_cli, wait_until_serving
+from bench.support.processes import REPO, cli_env, free_port, run_cli, wait_until_serving
 
 DEMO = REPO / "corpus" / "demo"
 CABLE = "Restricted cable: the envoy will meet the Grand Vizier in Samarkand on 9 October."
 INTERNAL = "Internal note: the embassy in Lima expects the trade talks to resume in spring."
 PASSWORD = "correct horse battery staple"
-SCRIPTED = "langchain:tests.scripted:ScriptedChatModel"
+SCRIPTED = "langchain:bench.support.scripted:ScriptedChatModel"
 USERS = {  # name: (role, clearance)
     "ana": ("analyst", "public"),
     "pat": ("press_officer", "internal"),

@@ -15,8 +15,8 @@ from assistant.briefing.selection import BriefingWindow, parse_window, select_do
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.settings import load_settings
 from assistant.monitoring.watchlists import Watchlist, watchlist_named
+from bench.support import corpora
 from corpus.registry import Registry
-from tests import corpora
 from tests.conftest import cli_env, run_cli
 
 DAY = date(2025, 7, 10)

@@ -17,10 +17,10 @@ from assistant.monitoring.sentiment import CARD_FILE, SentimentClassifier
 from assistant.monitoring.series import Point
 from assistant.monitoring.warning import spikes
 from assistant.monitoring.watchlists import Watchlist
+from bench.support import corpora
 from evals.metrics import macro_f1
 from evals.train_sentiment import load_weibo, load_xlmt
 from retrieval.embedders import get_embedder
-from tests import corpora
 from tests.conftest import SHARED
 
 

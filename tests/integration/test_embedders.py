@@ -98,7 +98,7 @@ def test_openai_compatible_embeddings_on_the_wire(
 
 
 def test_switching_embedder_needs_reindex(tmp_path: Path) -> None:
-    from tests import corpora
+    from bench.support import corpora
     from tests.conftest import cli_env, run_cli
 
     data = tmp_path / "in"

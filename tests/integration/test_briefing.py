@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from bench.support import corpora
 from corpus.registry import Registry
-from tests import corpora
 from tests.conftest import REPO, cli_env, free_port, run_cli
 
-ECHO = "langchain:tests.scripted:SourceEchoChatModel"
+ECHO = "langchain:bench.support.scripted:SourceEchoChatModel"
 PLANTED = "The summit in Reykjavik agreed a 47 percent cut in tariffs."
 ARGS = ("brief", "--date", "2025-07-10", "--window", "3d", "--lang", "en,zh",
         "--format", "md,html,pdf", "--json")  # fmt: skip
@@ -201,7 +201,7 @@ def test_archive_page_lists_and_serves_briefings_within_clearance(july) -> None:
 
     from assistant.core.settings import load_settings
     from assistant.web.app import create_app
-    from tests.web_support import PASSWORD, sign_in
+    from bench.support.web import PASSWORD, sign_in
 
     home, env = july
     internal = run_cli("brief", "--date", "2025-07-20", "--window", "3d", "--clearance",
@@ -274,7 +274,7 @@ def test_a_webhooks_url_and_the_receivers_reply_reach_no_reader(july) -> None:  
 
     from assistant.core.settings import load_settings
     from assistant.web.app import create_app
-    from tests.web_support import PASSWORD, sign_in
+    from bench.support.web import PASSWORD, sign_in
 
     token, echoed = "T0KEN-d41d8cd98f00b204", "receiver-secret-e9800998ecf8427e"
 

@@ -23,6 +23,7 @@ from assistant.grounding.support import hard_check_failures, numbers_in
 from assistant.grounding.verify import calibration
 from retrieval.embedders import get_embedder
 from retrieval.search import SearchResult
+from tests.conftest import REPO
 
 
 def test_json_text_streamer_reassembles_split_pieces() -> None:
@@ -99,9 +100,7 @@ def test_hard_checks_numbers_countries_names() -> None:
 def test_shipped_calibration_is_valid() -> None:
     shipped = calibration()
     assert len(shipped.weights) == 5 and 0 < shipped.threshold < 1
-    report = json.loads(
-        (Path(__file__).parent.parent / "assistant/grounding/support_calibration.json").read_text()
-    )
+    report = json.loads((REPO / "assistant/grounding/support_calibration.json").read_text())
     assert report["test"]["balanced_accuracy"] >= 0.8  # measured, not tuned on test articles
 
 

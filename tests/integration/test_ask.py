@@ -17,9 +17,9 @@ from assistant.cli import app
 from assistant.core.settings import Settings, load_settings
 from assistant.grounding.runs import RunStore
 from assistant.llm.registry import register_backend, unregister_backend
+from bench.support.scripted import ScriptedChatModel
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli
-from tests.scripted import ScriptedChatModel
 
 DEMO = REPO / "corpus" / "demo"
 UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"

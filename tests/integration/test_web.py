@@ -31,10 +31,8 @@ from assistant.web import (
 )
 from assistant.web.app import PUBLIC_PATHS, create_app
 from assistant.web.guards import GenerationGate, RateLimiter
-from corpus.registry import DocFilters, Registry
-from tests.conftest import REPO, cli_env, run_cli
-from tests.scripted import ScriptedChatModel
-from tests.web_support import (
+from bench.support.scripted import ScriptedChatModel
+from bench.support.web import (
     CABLE,
     PASSWORD,
     build_home,
@@ -43,6 +41,8 @@ from tests.web_support import (
     serving,
     sign_in,
 )
+from corpus.registry import DocFilters, Registry
+from tests.conftest import REPO, cli_env, run_cli
 
 QUESTION = "Which city will the presidential delegation visit for the World Expo?"
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."

@@ -12,8 +12,8 @@ import pytest
 
 from assistant.grounding.passages import in_language
 from assistant.grounding.verify import HeuristicJudge, calibration, support_score
+from bench.support import corpora
 from retrieval.embedders import get_embedder
-from tests import corpora
 from tests.conftest import cli_env, run_cli
 
 pytestmark = pytest.mark.model

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from assistant.core.settings import load_settings
 from assistant.web.app import create_app
-from tests import corpora
+from bench.support import corpora
+from bench.support.web import PASSWORD, sign_in
 from tests.conftest import cli_env, run_cli
-from tests.web_support import PASSWORD, sign_in
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 SECRET_CAMPAIGN = "Leaked memo: the delegation will walk out of the Geneva talks tomorrow morning"

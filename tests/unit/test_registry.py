@@ -10,7 +10,7 @@ from assistant.core.errors import ConfigError, LLMOutputError
 from assistant.core.settings import Settings, load_settings
 from assistant.llm import available_backends, get_llm, register_backend
 from assistant.llm.registry import unregister_backend
-from tests.scripted import ScriptedChatModel
+from bench.support.scripted import ScriptedChatModel
 
 
 @pytest.fixture

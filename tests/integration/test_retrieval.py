@@ -17,6 +17,7 @@ import pytest
 
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings, load_settings
+from bench.support import corpora
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import Registry
@@ -25,7 +26,6 @@ from retrieval.index import ChunkIndex, Filters
 from retrieval.indexer import Retrieval, index_pending
 from retrieval.langchain_retriever import DragomanRetriever
 from retrieval.search import HybridSearch
-from tests import corpora
 from tests.conftest import cli_env, free_port, run_cli, wait_until_serving
 
 SECRET = "The ambassador's cable says the summit in Reykjavik will be cancelled on 14 March."

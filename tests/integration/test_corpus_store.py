@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.support import corpora
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import DocFilters, Registry
-from tests import corpora
 from tests.conftest import cli_env, run_cli
 
 CRUD_PART = "80000_docs/documents_dup_part_10_part_1"

@@ -9,9 +9,7 @@ import tarfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import SHARED
+from bench.support.processes import SHARED
 
 UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
 UN_TEMPLATES = {
@@ -24,7 +22,9 @@ CRUD_LINE_PATTERN = r"^(?:\[\s*)?(?P<published_at>[^，\]]*?)\s*\]?\s*，正文�
 def shared(name: str) -> Path:
     path = SHARED / name
     if not path.exists():
-        pytest.fail(f"real corpus {path} is missing: CI must run with ../shared beside the clone")
+        raise FileNotFoundError(
+            f"real corpus {path} is missing: CI must run with ../shared beside the clone"
+        )
     return path
 
 

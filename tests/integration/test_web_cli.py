@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bench.support.web import PASSWORD
 from tests.conftest import cli_env, free_port, run_cli
-from tests.web_support import PASSWORD
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

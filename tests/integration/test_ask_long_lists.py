@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from assistant.core.settings import load_settings
 from assistant.web.app import create_app
+from bench.support.web import PASSWORD, parse_sse, sign_in
 from tests.conftest import cli_env, run_cli
-from tests.web_support import PASSWORD, parse_sse, sign_in
 
 pytestmark = pytest.mark.model
 

@@ -14,7 +14,7 @@ from assistant.core.errors import BackendAuthError, BackendUnavailableError, LLM
 from assistant.core.settings import Settings, load_settings
 from assistant.llm import get_llm
 from tests.conftest import free_port
-from tests.test_local_backend import CAPITAL_SCHEMA, EXTRACTION_PROMPT
+from tests.integration.test_local_backend import CAPITAL_SCHEMA, EXTRACTION_PROMPT
 
 
 def openai_settings(settings: Settings, base_url: str, **extra: Any) -> Settings:

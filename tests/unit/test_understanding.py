@@ -1,7 +1,7 @@
 """Query understanding, document speakers, attribution and responsiveness (issue 21).
 
 The rules run on real text (the questions analysts asked, the demo corpus's sources) with
-the real gazetteer; the end-to-end cases on the real model are in tests/test_ask.py."""
+the real gazetteer; the end-to-end cases on the real model are in tests/integration/test_ask.py."""
 
 from __future__ import annotations
 

@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 from assistant.drafting.platforms import platform, x_length
+from bench.support.web import build_home, serving, sign_in
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli
-from tests.web_support import build_home, serving, sign_in
 
-ECHO = "langchain:tests.scripted:DraftEchoChatModel"
+ECHO = "langchain:bench.support.scripted:DraftEchoChatModel"
 PLANTED = "The summit in Reykjavik agreed a 47 percent cut in tariffs."
 INSTRUCTION = "Welcome the joint statement on the trade talks"
 

@@ -13,12 +13,12 @@ from langchain_core.language_models import BaseChatModel
 from assistant.core.settings import Settings, load_settings
 from assistant.grounding.stages import Passage
 from assistant.llm.registry import register_backend, unregister_backend
+from bench.support.scripted import ScriptedChatModel
 from evals.compare import compare_runs
 from evals.harness import aggregate, get_suite, load_run, run_suites
 from evals.report import render_html, summary
 from evals.suites.citations import citation_scores
 from tests.conftest import SHARED, cli_env, run_cli
-from tests.scripted import ScriptedChatModel
 
 
 class WordJudge:

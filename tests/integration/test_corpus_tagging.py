@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench.support import corpora
 from corpus.countries import countries_in, country_name
 from corpus.language import detect_language, normalise_language_code
-from tests import corpora
 
 
 @pytest.mark.parametrize(("directory", "code"), [("english", "en"), ("french", "fr"),

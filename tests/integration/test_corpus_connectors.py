@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.support import corpora
 from corpus.connectors import Options, detect_format
 from corpus.document import Document
 from corpus.ingest import ingest
 from corpus.registry import DocFilters, Registry
 from corpus.sources import SourceFile
-from tests import corpora
 
 
 @pytest.fixture

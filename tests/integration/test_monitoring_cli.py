@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tests import corpora
+from bench.support import corpora
 from tests.conftest import cli_env, run_cli
 
 START = datetime(2024, 3, 9, tzinfo=UTC)

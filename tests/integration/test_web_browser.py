@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import sync_playwright
 
+from bench.support.web import CABLE, PASSWORD, build_home, scripted_env, serving
 from tests.conftest import REPO, cli_env
-from tests.web_support import CABLE, PASSWORD, build_home, scripted_env, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -199,7 +199,7 @@ def test_understood_filters_are_chips_the_analyst_can_remove(
         )
 
 
-DRAFT_ECHO = "langchain:tests.scripted:DraftEchoChatModel"
+DRAFT_ECHO = "langchain:bench.support.scripted:DraftEchoChatModel"
 DRAFT_PLANT = "The summit in Reykjavik agreed a 47 percent cut in tariffs."
 COUNT_OVER = "() => document.querySelector('.count[data-for=\"en\"]').classList.contains('over')"
 COUNT_OK = "() => !document.querySelector('.count[data-for=\"en\"]').classList.contains('over')"
