@@ -130,7 +130,7 @@ MARKDOWN: dict[int | str, dict[str, Any]] = {
 
 def validation_error_body(request: Any, errors: Sequence[Any]) -> dict[str, Any]:
     """A 422's body: the first parameter at fault, named as the API names it, with what it
-    expects (its documented description) — every problem listed after it."""
+    expects (its documented description); every problem when there are several."""
     problems = "; ".join(
         f"{'.'.join(str(p) for p in err['loc'][1:]) or 'body'}: {err['msg']}" for err in errors
     )
@@ -140,6 +140,8 @@ def validation_error_body(request: Any, errors: Sequence[Any]) -> dict[str, Any]
     expected = _description(request, name) if name else None
     if name and expected:
         message = f"{name} expects {expected}, got {first.get('input')!r}"
+        if len(errors) > 1:
+            message += f" (all problems: {problems})"
     else:
         message = f"invalid request: {problems}"
     return {"error": "InputError", "message": message, "fix": None, "param": name}
