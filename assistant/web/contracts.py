@@ -77,13 +77,6 @@ Kind = Literal["news", "social", "policy", ""] | None
 Granularity = Literal["day", "hour"]
 
 
-def given(value: date | str | None) -> str | None:
-    """A query value as the services take it: a date as ISO text, a blank as not set."""
-    if isinstance(value, date):
-        return value.isoformat()
-    return value or None
-
-
 def errors_as_json(schema: dict[str, Any]) -> dict[str, Any]:
     """Errors are JSON on every route, pages included: say so in the OpenAPI document (FastAPI
     files an HTML route's error models under text/html)."""

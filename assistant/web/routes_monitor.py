@@ -18,7 +18,6 @@ from assistant.web.contracts import (
     Language,
     Since,
     Until,
-    given,
 )
 from assistant.web.services import Services
 
@@ -27,7 +26,7 @@ Text = Annotated[str | None, Query(max_length=64)]
 
 
 def _overview(services: Services, clearance: str, **params: Any) -> dict[str, Any]:
-    chosen: dict[str, Any] = {k: given(v) for k, v in params.items() if given(v) is not None}
+    chosen = {k: v for k, v in params.items() if v not in (None, "")}  # blank: not set
     return services.monitoring.overview(clearance=clearance, **chosen)
 
 
@@ -50,8 +49,8 @@ async def alerts_api(
     principal: Reader, services: ServicesDep, since: Since = None, country: Country = None
 ) -> dict[str, Any]:
     """Early-warning alerts and coordinated campaigns — the JSON of `dragoman alerts`."""
-    monitoring, clearance, start = services.monitoring, principal.user.clearance, given(since)
-    alerts = await run_in_threadpool(monitoring.alerts, clearance, start, given(country))
+    monitoring, clearance, start = services.monitoring, principal.user.clearance, since or None
+    alerts = await run_in_threadpool(monitoring.alerts, clearance, start, country or None)
     campaigns = await run_in_threadpool(monitoring.campaigns, clearance, start)
     return {"alerts": alerts, "campaigns": campaigns}
 
@@ -65,9 +64,8 @@ async def monitor_page(
     """The dashboard: the chart, the countries most talked about, alerts and campaigns."""
     from assistant.monitoring.charts import series_chart
 
-    params = {"country": given(country), "topic": given(topic), "kind": given(kind),
-              "language": given(lang), "since": given(since), "until": given(until),
-              "granularity": granularity}  # fmt: skip
+    params = {"country": country, "topic": topic, "kind": kind, "language": lang,
+              "since": since, "until": until, "granularity": granularity}  # fmt: skip
     view = await run_in_threadpool(_overview, services, principal.user.clearance, **params)
     chart = await run_in_threadpool(series_chart, view)
     topics = [w.name for w in services.monitoring.watchlists() if w.keywords]
