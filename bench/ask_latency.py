@@ -22,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answering.pipeline import AskEngine  # noqa: E402
+from assistant.components import Components  # noqa: E402
 from assistant.core.settings import load_settings  # noqa: E402
 from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
 
@@ -62,7 +62,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure(home: Path, backend: str) -> dict[str, Any]:
     assemble(MODEL_SPECS[backend], home / "models")
-    engine = AskEngine(load_settings(home=home, llm_backend=backend, ask_save_runs=False))
+    engine = Components(load_settings(home=home, llm_backend=backend, ask_save_runs=False)).engine()
     engine.ask("Warm-up: what is the World Expo?")
     rows = []
     for question in QUESTIONS:

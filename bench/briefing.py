@@ -2,7 +2,7 @@
 
 Ingests the day into a scratch home (timed separately: it is not part of briefing), then
 briefs it in en and zh (md, html, pdf) with the embedded model and with a stand-in writer
-that answers at once (tests.scripted.SourceEchoChatModel): the difference is the model's
+that answers at once (bench.support.scripted.SourceEchoChatModel): the difference is the model's
 share, the rest is the non-LLM overhead (selection, embedding, clustering, verification,
 rendering).  Prints the figures as JSON.
 
@@ -16,14 +16,13 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.support.processes import SHARED, cli_env, run_cli  # noqa: E402
+from bench.support.processes import SHARED, cli_env, run_cli, scratch_home  # noqa: E402
 from evals.calibrate_stories import CRUD_LINE  # noqa: E402
 
 ECHO = "langchain:bench.support.scripted:SourceEchoChatModel"
@@ -64,14 +63,9 @@ def main() -> None:
     parser.add_argument("--day", default="2023-08-16")
     parser.add_argument("--lang", default="en,zh")
     args = parser.parse_args()
-    models = Path(os.environ.get("DRAGOMAN_HOME", Path.home() / ".local/share/dragoman")) / "models"
-    with tempfile.TemporaryDirectory() as scratch:
-        home = Path(scratch) / "home"
-        home.mkdir()
-        if models.is_dir():
-            (home / "models").symlink_to(models)
+    with scratch_home() as home:
         env = cli_env(home, PYTHONPATH=str(REPO), DRAGOMAN_VERIFY_JUDGE="heuristic")
-        source = Path(scratch) / "day.txt"
+        source = home.parent / "day.txt"
         lines = day_lines(args.day)
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
         started = time.perf_counter()

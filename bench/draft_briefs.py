@@ -127,15 +127,14 @@ def score(content: dict[str, Any], own_doc: str | None, limit: int) -> dict[str,
 
 def draft_all(env: dict[str, str], briefs: list[dict[str, str]], args: argparse.Namespace,
               home_name: str) -> list[dict[str, Any]]:  # fmt: skip
-    from assistant.answering.pipeline import AskEngine
+    from assistant.components import Components
     from assistant.core.settings import load_settings
     from assistant.drafting.model import DraftRequest
-    from assistant.drafting.pipeline import Drafter
     from assistant.drafting.platforms import platform as profile_named
     from corpus.registry import DocFilters
 
     os.environ.update(env)
-    drafter = Drafter(AskEngine(load_settings(), backend=args.backend))
+    drafter = Components(load_settings(), args.backend).drafter()
     documents = drafter.engine.registry.documents(DocFilters(), limit=1000)
     limit = profile_named("x").limit
     rows = []

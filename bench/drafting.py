@@ -18,14 +18,13 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.support.processes import cli_env, run_cli  # noqa: E402
+from bench.support.processes import cli_env, run_cli, scratch_home  # noqa: E402
 
 DEMO = REPO / "corpus" / "demo"
 INSTRUCTIONS = [
@@ -72,24 +71,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", default="local")
     args = parser.parse_args()
-    from assistant.answering.pipeline import AskEngine
+    from assistant.components import Components
     from assistant.core.settings import load_settings
     from assistant.drafting.model import DraftRequest
-    from assistant.drafting.pipeline import Drafter
     from assistant.drafting.platforms import platform as profile_named
 
-    with tempfile.TemporaryDirectory() as scratch:
-        home = Path(scratch) / "home"
+    with scratch_home() as home:
         env = cli_env(home)
-        models = Path(os.environ.get("DRAGOMAN_HOME", str(Path.home() / ".local/share/dragoman")))
-        if (models / "models").is_dir():
-            home.mkdir(parents=True)
-            (home / "models").symlink_to(models / "models")
         ingest(env)
         os.environ.update(env)
         settings = load_settings()
         started = time.perf_counter()
-        drafter = Drafter(AskEngine(settings, backend=args.backend))
+        drafter = Components(settings, args.backend).drafter()
         opened = time.perf_counter() - started
         rows = []
         for name, languages in CONFIGS:

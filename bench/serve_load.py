@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.procinfo import RssSampler, tree_rss_mb  # noqa: E402
 from bench.support.load_driver import run_load  # noqa: E402
-from bench.support.processes import cli_env, run_cli  # noqa: E402
+from bench.support.processes import cli_env, run_cli, scratch_home  # noqa: E402
 from bench.support.web import build_home, serving_process  # noqa: E402
 
 
@@ -36,12 +35,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--queue", default="4", help="DRAGOMAN_GENERATION_QUEUE")
     args = parser.parse_args()
-    models = Path(os.environ.get("DRAGOMAN_HOME", Path.home() / ".local/share/dragoman")) / "models"
-    with tempfile.TemporaryDirectory() as scratch:
-        home = Path(scratch) / "home"
-        home.mkdir()
-        if models.is_dir():
-            (home / "models").symlink_to(models)
+    with scratch_home() as home:
         build_home(home)
         env = cli_env(
             home, DRAGOMAN_LLM_BACKEND=args.backend, DRAGOMAN_GENERATION_QUEUE=args.queue,

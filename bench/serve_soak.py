@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.procinfo import tree_rss_mb  # noqa: E402
-from bench.support.processes import cli_env, run_cli  # noqa: E402
+from bench.support.processes import cli_env, run_cli, scratch_home  # noqa: E402
 from bench.support.soak_driver import soak  # noqa: E402
 from bench.support.web import build_home, serving_process  # noqa: E402
 
@@ -37,16 +36,11 @@ def main() -> None:
     parser.add_argument("--backend", default="local")
     parser.add_argument("--minutes", type=float, default=60)
     args = parser.parse_args()
-    models = Path(os.environ.get("DRAGOMAN_HOME", Path.home() / ".local/share/dragoman")) / "models"
     extra = {"PYTHONPATH": str(REPO)}
-    if args.backend.startswith("langchain:tests.scripted"):
+    if args.backend.startswith("langchain:bench.support.scripted"):
         extra["DRAGOMAN_LANGCHAIN_KWARGS"] = json.dumps({"responses": [REPLY]})
         extra["DRAGOMAN_VERIFY_JUDGE"] = "heuristic"
-    with tempfile.TemporaryDirectory() as scratch:
-        home = Path(scratch) / "home"
-        home.mkdir()
-        if models.is_dir():
-            (home / "models").symlink_to(models)
+    with scratch_home() as home:
         build_home(home)
         env = cli_env(
             home, DRAGOMAN_LLM_BACKEND=args.backend, DRAGOMAN_RATE_ASKS_PER_MINUTE="100000",

@@ -127,9 +127,9 @@ class EvalContext:
 
     @cached_property
     def engine(self) -> AskEngine:
-        from assistant.answering.pipeline import AskEngine
+        from assistant.components import Components
 
-        return AskEngine(self.settings, backend=self.backend)
+        return Components(self.settings, self.backend).engine()
 
     @cached_property
     def judge(self) -> SupportJudge:

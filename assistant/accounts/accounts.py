@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
+from assistant.accounts.contracts import UserOut
 from assistant.accounts.store import SessionRow, TokenRow, UserRow, WebStore, utcnow
 from assistant.core.errors import AuthError, InputError, NotFoundError
 from corpus.document import CLEARANCES
@@ -49,14 +50,12 @@ class User:
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
 
+    @property
+    def permissions(self) -> list[str]:
+        return sorted(PERMISSIONS.get(self.role, frozenset()))
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "username": self.username,
-            "role": self.role,
-            "clearance": self.clearance,
-            "disabled": self.disabled,
-            "permissions": sorted(PERMISSIONS.get(self.role, frozenset())),
-        }
+        return UserOut.model_validate(self, from_attributes=True).model_dump(mode="json")
 
 
 @dataclass(frozen=True)

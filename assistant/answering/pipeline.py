@@ -13,6 +13,7 @@ from assistant.answering.checks import (
     check_responsive,
     check_says_something,
 )
+from assistant.answering.contracts import AnswerOut
 from assistant.answering.query import plan_query, translate_query
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens
@@ -62,7 +63,7 @@ class AskResult:
     applied_filters: list[str] = field(default_factory=list)  # every filter, as a reader's label
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return AnswerOut.shape(asdict(self))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.briefing.contracts import BriefingEntryOut
 from assistant.core.errors import InputError, NotFoundError, RangeError, StoreError
 from assistant.monitoring.delivery import shown_delivery
 from corpus.document import CLEARANCES
@@ -36,7 +37,7 @@ def shown_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
     shown = {key: manifest[key] for key in SHOWN_KEYS if key in manifest}
     shown["files"] = [f for f in shown.get("files", []) if f != "manifest.json"]
     shown["deliveries"] = [shown_delivery(d) for d in manifest.get("deliveries", [])]
-    return shown
+    return BriefingEntryOut.shape(shown)
 
 
 def check_name(name: str) -> str:

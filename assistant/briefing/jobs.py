@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.briefing.contracts import BriefOut
 from assistant.briefing.pipeline import Briefer, Briefing, BriefRequest, Progress
 from assistant.core.errors import StoreError
 from assistant.monitoring.delivery import Delivery, email_message, post_webhook, send_email
@@ -34,7 +35,7 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         manifest = self.briefing.manifest
-        return {
+        return BriefOut.shape({
             **manifest,
             "ok": self.ok,
             "folder": str(self.briefing.folder),
@@ -49,7 +50,7 @@ class Outcome:
                  ]}
                 for s in self.briefing.analysis.stories
             ],
-        }  # fmt: skip
+        })  # fmt: skip
 
 
 def run_job(

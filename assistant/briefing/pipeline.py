@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.briefing.archive import Archive, check_name
 from assistant.briefing.model import Analysis, Rendition
@@ -34,14 +34,13 @@ from assistant.briefing.summarise import StoryWriter
 from assistant.briefing.translate import LANGUAGES, Translator
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import InputError
-from assistant.core.settings import Settings
 from assistant.grounding.generation import run_now
 from assistant.grounding.passages import PassageBook
-from assistant.grounding.verify import judge_threshold, make_judge
-from assistant.llm.client import LLM, get_llm
+from assistant.grounding.verify import judge_threshold
 from assistant.monitoring.watchlists import watchlist_named
-from corpus.registry import Registry
-from retrieval.indexer import Retrieval
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine
 
 Progress = Callable[[str], None]
 PIPELINE_VERSION = "1"
@@ -79,26 +78,17 @@ class Briefing:
 
 
 class Briefer:
-    """Builds briefings for one backend; reuse it across briefings."""
+    """Builds briefings on an answering engine's model, embedder, indexes and judge; reuse
+    it across briefings. ``turn`` is how its model calls wait their turn."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        backend: str | None = None,
-        llm: LLM | None = None,
-        retrieval: Retrieval | None = None,
-        registry: Registry | None = None,
-        turn: Any = run_now,
-    ) -> None:
-        self.settings = settings
-        self.llm = llm or get_llm(settings, backend)
-        self.retrieval = retrieval or Retrieval(settings)
-        self.registry = registry or Registry(settings.registry_url)
-        self.archive = Archive(settings.home / "briefings")
+    def __init__(self, engine: AskEngine, *, turn: Any = run_now) -> None:
+        self.settings = engine.settings
+        self.llm = engine.llm
+        self.retrieval = engine.retrieval
+        self.registry = engine.registry
+        self.archive = Archive(self.settings.home / "briefings")
         self.turn = turn
-        embedded = self.llm.embedded
-        self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
+        self.judge = engine.judge
         self.threshold = judge_threshold(self.judge)
 
     def brief(self, request: BriefRequest, progress: Progress = lambda _: None) -> Briefing:

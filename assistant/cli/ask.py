@@ -8,8 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from assistant.cli.common import BackendOpt, JsonFlag, choice, date_flag, emit_json, err, out
-from assistant.core.settings import load_settings
+from assistant.cli.common import (
+    BackendOpt,
+    JsonFlag,
+    choice,
+    components,
+    date_flag,
+    emit_json,
+    err,
+    out,
+)
 from corpus.document import CLEARANCES, KINDS
 from corpus.registry import DocFilters
 
@@ -53,13 +61,7 @@ def _ignored(ignore: list[str] | None) -> set[str]:
 
 
 def _engine(backend: str | None) -> AskEngine:
-    from assistant.answering.pipeline import AskEngine
-    from assistant.cli.common import prepare_local_model
-
-    settings = load_settings()
-    spec = backend or settings.llm_backend
-    prepare_local_model(settings, spec)
-    return AskEngine(settings, backend=spec)
+    return components(backend, model=True).engine()
 
 
 def _stream_draft(text: str) -> None:

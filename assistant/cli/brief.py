@@ -10,9 +10,8 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, err, out
 from assistant.core.errors import InputError
-from assistant.core.settings import load_settings
 
 
 def brief_command(
@@ -38,23 +37,23 @@ def brief_command(
 ) -> None:
     """Write the briefing for a day's window, archive it, and deliver it."""
     from assistant.briefing.jobs import Targets, run_job
-    from assistant.briefing.pipeline import Briefer, BriefRequest
+    from assistant.briefing.pipeline import BriefRequest
     from assistant.briefing.render import parse_formats
     from assistant.cli.common import prepare_local_model
 
-    settings = load_settings()
+    parts = components(backend)
+    settings = parts.settings
     request = BriefRequest(
         day=_day(day), window=window, watchlist=watchlist,
         languages=[x.strip().lower() for x in lang.split(",") if x.strip()],
         formats=parse_formats(formats), clearance=clearance or settings.brief_clearance,
     )  # fmt: skip
     request.check()
-    spec = backend or settings.llm_backend
-    prepare_local_model(settings, spec)
+    prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("opening the model and indexes", total=None)
-        briefer = Briefer(settings, backend=spec)
+        briefer = parts.briefer()
         outcome = run_job(
             briefer, request, Targets(email or [], webhook, out_dir),
             lambda text: progress.update(task, description=text),

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from assistant.core.errors import InputError
-from assistant.core.settings import Settings
+from assistant.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from assistant.components import Components
 
 out = Console()
 err = Console(stderr=True)
@@ -26,6 +29,17 @@ def emit_json(payload: Any) -> None:
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
 ]
+
+
+def components(backend: str | None = None, *, model: bool = False) -> Components:
+    """This process's components (:mod:`assistant.components`); ``model``: the embedded
+    model's weights are assembled first when the command will need them."""
+    from assistant.components import Components
+
+    parts = Components(load_settings(), backend)
+    if model:
+        prepare_local_model(parts.settings, parts.backend)
+    return parts
 
 
 def prepare_local_model(settings: Settings, backend: str) -> None:

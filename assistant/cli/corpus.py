@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, choice, date_flag, emit_json, err, out
+from assistant.cli.common import JsonFlag, choice, components, date_flag, emit_json, err, out
 from assistant.collection import Ingestion
 from assistant.core.errors import InputError
-from assistant.core.settings import Settings, load_settings
+from assistant.core.settings import load_settings
 from corpus.connectors import Options, known_formats
 from corpus.document import CLEARANCES, KINDS, Document
 from corpus.ingest import IngestReport
 from corpus.registry import DocFilters, Registry
+
+if TYPE_CHECKING:
+    from assistant.components import Components
 
 docs_app = typer.Typer(help="List and show stored documents.", no_args_is_help=True)
 
@@ -32,7 +35,7 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
 
 
 def registry() -> Registry:
-    return Registry(load_settings().registry_url)
+    return components().registry
 
 
 _NO_MONITOR_HELP = "Skip the monitoring series (dragoman monitor --update catches up)"
@@ -89,7 +92,7 @@ def ingest_command(
         batch_size=settings.ingest_batch_size,
         actor=f"cli:{getpass.getuser()}",
     )
-    pipeline = ingestion(settings, Registry(settings.registry_url))
+    pipeline = components().ingestion
     report = register_with_progress(pipeline, paths, options, _pairs(assign, "--set"), as_json)
     summary = report.to_dict()
     if not no_index:
@@ -138,9 +141,9 @@ def _print_ingest(report: IngestReport, summary: dict[str, Any]) -> None:
         err.print(f"[red]failed[/red] {failure['path']}: {failure['error']}", highlight=False)
 
 
-def run_indexing(settings: Settings, store: Registry, quiet: bool) -> dict[str, Any]:
+def run_indexing(parts: Components, quiet: bool) -> dict[str, Any]:
     """The retrieval stage of ingest, with its own progress line."""
-    from retrieval.indexer import Retrieval, index_pending
+    from retrieval.indexer import index_pending
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
@@ -149,16 +152,7 @@ def run_indexing(settings: Settings, store: Registry, quiet: bool) -> dict[str, 
         def show(documents: int, chunks: int) -> None:
             progress.update(task, description=f"indexing: {documents} documents, {chunks} chunks")
 
-        return index_pending(Retrieval(settings), store, show).to_dict()
-
-
-def ingestion(settings: Settings, store: Registry) -> Ingestion:
-    """The ingest sequence for this home (engines opened only when a stage needs them)."""
-    from assistant.monitoring.service import Monitoring
-    from retrieval.indexer import Retrieval
-
-    return Ingestion(store, lambda: Retrieval(settings), lambda: Monitoring(settings, store),
-                     settings.monitor_on_ingest)  # fmt: skip
+        return index_pending(parts.retrieval(), parts.registry, show).to_dict()
 
 
 def finish_ingest(pipeline: Ingestion, *, monitor: bool, quiet: bool) -> dict[str, Any]:
@@ -234,12 +228,11 @@ def docs_reclassify(
     """File documents at another clearance level (each keeps its previous version), then
     move their chunks and rescore them. Re-ingesting never reclassifies: a file ingested at
     another level is another document."""
-    settings = load_settings()
-    store = Registry(settings.registry_url)
+    parts = components()
     level = choice(clearance, CLEARANCES, "--clearance")
-    changed = store.reclassify(doc_ids, level, f"cli:{getpass.getuser()}")
+    changed = parts.registry.reclassify(doc_ids, level, f"cli:{getpass.getuser()}")
     summary: dict[str, Any] = {"reclassified": changed, "clearance": level}
-    summary |= finish_ingest(ingestion(settings, store), monitor=True, quiet=as_json)
+    summary |= finish_ingest(parts.ingestion, monitor=True, quiet=as_json)
     if as_json:
         emit_json(summary)
         return

@@ -6,17 +6,22 @@ writes drafts, lists and shows them, and counts text, but never approves or expo
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, err, out
 from assistant.cli.web import cli_actor
 from assistant.core.errors import PermissionDeniedError
 from assistant.core.settings import load_settings
+from assistant.drafting.contracts import DraftListOut, GeneratedDraftOut, LengthOut, PlatformsOut
+
+if TYPE_CHECKING:
+    from assistant.accounts.accounts import User
+    from assistant.components import Components
 
 drafts_app = typer.Typer(
     help="Drafts of official posts: list, show, count, platforms.", no_args_is_help=True
@@ -44,13 +49,12 @@ def draft_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Draft a post grounded in the sources, one variant per language, within the limits."""
-    from assistant.answering.pipeline import AskEngine
     from assistant.cli.common import prepare_local_model
     from assistant.drafting.model import DraftRequest
-    from assistant.drafting.pipeline import Drafter
     from assistant.drafting.platforms import platform as profile_named
 
-    settings = load_settings()
+    parts = components(backend)
+    settings = parts.settings
     request = DraftRequest(
         instruction=instruction,
         platform=platform,
@@ -61,38 +65,25 @@ def draft_command(
     )
     request.check()
     profile_named(request.platform, settings.draft_mastodon_limit)  # refused before loading
-    user = _author(settings.web_url, author) if author else None
-    spec = backend or settings.llm_backend
-    prepare_local_model(settings, spec)
+    user = _author(parts, author) if author else None
+    prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
         task = progress.add_task("opening the model and indexes", total=None)
-        drafter = Drafter(AskEngine(settings, backend=spec))
+        drafter = parts.drafter()
         content = drafter.draft(request, lambda text: progress.update(task, description=text))
     result: dict[str, Any] = {"draft_id": None, "status": None, **content.to_dict()}
     if user is not None:
-        view = _desk(settings.web_url).create(user, content, client=cli_actor())
+        view = parts.drafts.create(user, content, client=cli_actor())
         result.update(draft_id=view.id, status=view.status)
     if as_json:
-        emit_json(result)
+        emit_json(GeneratedDraftOut.shape(result))
     else:
         _print(result)
 
 
-def _desk(url: str) -> Any:
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-    from assistant.drafting.workflow import DraftDesk
-
-    store = WebStore(url)
-    return DraftDesk(store, AuditLog(store))
-
-
-def _author(url: str, username: str) -> Any:
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.store import WebStore
-
-    user = Accounts(WebStore(url)).get(username)
+def _author(parts: Components, username: str) -> User:
+    user = parts.accounts.get(username)
     if user.disabled or not user.can("draft"):
         raise PermissionDeniedError(f"{username} ({user.role}) may not write drafts")
     return user
@@ -124,9 +115,9 @@ def drafts_list(
     as_json: JsonFlag = False,
 ) -> None:
     """Drafts in the workflow, newest change first."""
-    rows = _desk(load_settings().web_url).listing(status)
+    rows = components().drafts.listing(status)
     if as_json:
-        emit_json({"drafts": rows})
+        emit_json(DraftListOut.shape({"drafts": rows}))
         return
     table = Table("id", "status", "platform", "languages", "author", "version", "flags", "updated")
     for r in rows:
@@ -151,7 +142,7 @@ def drafts_show(
     as_json: JsonFlag = False,
 ) -> None:
     """One draft: its text, flags, versions and reviews."""
-    view = _desk(load_settings().web_url).get(draft_id, version)
+    view = components().drafts.get(draft_id, version)
     data = view.to_dict()
     if as_json:
         emit_json(data)
@@ -181,7 +172,7 @@ def drafts_count(
 
     report = length_report(profile_named(platform, load_settings().draft_mastodon_limit), text)
     if as_json:
-        emit_json(report)
+        emit_json(LengthOut.shape(report))
     else:
         out.print(f"{report['length']}/{report['limit']} ({report['rule']})", highlight=False)
     if not report["within_limit"]:
@@ -196,7 +187,7 @@ def drafts_platforms(as_json: JsonFlag = False) -> None:
     limit = load_settings().draft_mastodon_limit
     profiles = [platform(name, limit).to_dict() for name in PLATFORM_NAMES]
     if as_json:
-        emit_json({"platforms": profiles})
+        emit_json(PlatformsOut.shape({"platforms": profiles}))
         return
     table = Table("platform", "limit", "hashtags", "threads", "counting")
     for p in profiles:

@@ -158,10 +158,10 @@ def alerts_command(
         start = parse_since(since or "30d", until_ts, MAX_SCAN_SPAN)
         EarlyWarning(monitoring.store, monitoring.watchlists()).scan(start, until_ts)
         monitoring.detector().detect(start, until_ts)
-    alerts = monitoring.alerts(clearance, since, country)
-    campaigns = monitoring.campaigns(clearance, since)
+    view = monitoring.alerts_view(clearance, since, country)
+    alerts, campaigns = view["alerts"], view["campaigns"]
     if as_json:
-        emit_json({"alerts": alerts, "campaigns": campaigns})
+        emit_json(view)
         return
     if not alerts and not campaigns:
         out.print("no alerts")

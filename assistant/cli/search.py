@@ -8,11 +8,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, choice, date_flag, emit_json, out
+from assistant.cli.common import JsonFlag, choice, components, date_flag, emit_json, out
 from assistant.cli.corpus import run_indexing
-from assistant.core.settings import load_settings
 from corpus.document import CLEARANCES, KINDS
-from corpus.registry import Registry
+from retrieval.contracts import SearchOut
 
 
 def search_command(
@@ -39,27 +38,24 @@ def search_command(
 ) -> None:
     """Find passages (cross-lingual hybrid search), within the caller's clearance."""
     from retrieval.index import Filters
-    from retrieval.indexer import Retrieval
-    from retrieval.search import HybridSearch
     from retrieval.understanding import Understood, understand
 
-    settings = load_settings()
+    parts = components()
     filters = Filters(
         kind=choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
         since=date_flag(since, "--since"), until=date_flag(until, "--until"),
     )  # fmt: skip
-    registry = Registry(settings.registry_url)
-    searcher = HybridSearch(Retrieval(settings), registry)
-    understood = understand(query, sources=registry.sources()) if understand_query else Understood()
-    results = searcher.search(
+    sources = parts.registry.sources()
+    understood = understand(query, sources=sources) if understand_query else Understood()
+    results = parts.search().search(
         query, clearance=choice(clearance, CLEARANCES, "--clearance"), k=k, filters=filters,
         mode=choice(mode, ("hybrid", "dense", "lexical"), "--mode"), understood=understood,
     )  # fmt: skip
     if as_json:
-        emit_json(
+        emit_json(SearchOut.shape(
             {"query": query, "understood": understood.to_dict(),
              "results": [r.to_dict() for r in results]}
-        )  # fmt: skip
+        ))  # fmt: skip
         return
     chips = escape(" · ".join(chip["label"] for chip in understood.chips()))
     if chips:  # source names come from documents: escaped, never read as markup
@@ -80,12 +76,11 @@ def reindex_command(as_json: JsonFlag = False) -> None:
 
     from retrieval.index import reset_index
 
-    settings = load_settings()
-    store = Registry(settings.registry_url)
-    reset_index(settings)
-    shutil.rmtree(settings.home / "bm25", ignore_errors=True)
-    documents = store.reset_index_state()
-    report = run_indexing(settings, store, as_json)
+    parts = components()
+    reset_index(parts.settings)
+    shutil.rmtree(parts.settings.home / "bm25", ignore_errors=True)
+    documents = parts.registry.reset_index_state()
+    report = run_indexing(parts, as_json)
     if as_json:
         emit_json({"documents": documents, "index": report})
     else:

@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out
+from assistant.accounts.contracts import AuditOut, UsersOut
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, err, out
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.settings import load_settings
 from corpus.document import CLEARANCES
@@ -98,12 +99,8 @@ def users_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an account (password hashed with argon2id)."""
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-
-    store = WebStore(load_settings().web_url)
-    accounts, audit = Accounts(store), AuditLog(store)
+    parts = components()
+    accounts, audit = parts.accounts, parts.audit
     if exist_ok and username in {u.username for u in accounts.all_users()}:
         user = accounts.get(username)
         status = "exists"
@@ -126,13 +123,9 @@ def users_passwd(
     as_json: JsonFlag = False,
 ) -> None:
     """Set an account's password (every session of the account ends); audited."""
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-
-    store = WebStore(load_settings().web_url)
-    user = Accounts(store).set_password(username, _read_password(password_stdin))
-    AuditLog(store).record(cli_actor(), "password_set", username)
+    parts = components()
+    user = parts.accounts.set_password(username, _read_password(password_stdin))
+    parts.audit.record(cli_actor(), "password_set", username)
     if as_json:
         emit_json({"status": "changed", **user.to_dict()})
     else:
@@ -142,12 +135,9 @@ def users_passwd(
 @users_app.command("list")
 def users_list(as_json: JsonFlag = False) -> None:
     """Every account with role, clearance and state."""
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.store import WebStore
-
-    users = Accounts(WebStore(load_settings().web_url)).all_users()
+    users = components().accounts.all_users()
     if as_json:
-        emit_json({"users": [u.to_dict() for u in users]})
+        emit_json(UsersOut.shape({"users": [u.to_dict() for u in users]}))
         return
     table = Table("user", "role", "clearance", "state")
     for user in users:
@@ -158,13 +148,9 @@ def users_list(as_json: JsonFlag = False) -> None:
 
 
 def _set_disabled(username: str, disabled: bool, as_json: bool) -> None:
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-
-    store = WebStore(load_settings().web_url)
-    user = Accounts(store).set_disabled(username, disabled)
-    AuditLog(store).record(cli_actor(), "user_disable" if disabled else "user_enable", username)
+    parts = components()
+    user = parts.accounts.set_disabled(username, disabled)
+    parts.audit.record(cli_actor(), "user_disable" if disabled else "user_enable", username)
     if as_json:
         emit_json(user.to_dict())
     else:
@@ -193,14 +179,10 @@ def users_token(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API token (`Authorization: Bearer …`); it is shown once, stored hashed."""
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-
-    store = WebStore(load_settings().web_url)
-    token = Accounts(store).create_token(username, name, expires_days)
-    AuditLog(store).record(cli_actor(), "token_create", username,
-                           {"name": name, "expires_days": expires_days})  # fmt: skip
+    parts = components()
+    token = parts.accounts.create_token(username, name, expires_days)
+    parts.audit.record(cli_actor(), "token_create", username,
+                       {"name": name, "expires_days": expires_days})  # fmt: skip
     if as_json:
         emit_json({"username": username, "name": name, "token": token,
                    "expires_days": expires_days})  # fmt: skip
@@ -214,13 +196,9 @@ def users_revoke_tokens(
     username: Annotated[str, typer.Argument()], as_json: JsonFlag = False
 ) -> None:
     """Revoke every API token of an account (its browser sessions are unaffected)."""
-    from assistant.accounts.accounts import Accounts
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-
-    store = WebStore(load_settings().web_url)
-    revoked = Accounts(store).revoke_tokens(username)
-    AuditLog(store).record(cli_actor(), "token_revoke", username, {"revoked": revoked})
+    parts = components()
+    revoked = parts.accounts.revoke_tokens(username)
+    parts.audit.record(cli_actor(), "token_revoke", username, {"revoked": revoked})
     if as_json:
         emit_json({"username": username, "revoked": revoked})
     else:
@@ -244,16 +222,14 @@ def audit_command(
 ) -> None:
     """The newest audit-log entries, and a check of the whole keyed hash chain against the
     signed head kept outside the database (exit 1 if rows were altered or removed)."""
-    from assistant.accounts.audit import AuditLog
-    from assistant.accounts.store import WebStore
-
-    settings = load_settings()
-    audit = AuditLog(WebStore(settings.web_url), settings)
+    audit = components().audit
     entries = [] if verify else audit.entries(limit, actor, action)
     chain = audit.verify_chain(head)
     exported = audit.export_head(export_head) if export_head and chain.intact else None
     if as_json:
-        emit_json({"entries": entries, "chain": chain.to_dict(), "exported_head": exported})
+        emit_json(AuditOut.shape(
+            {"entries": entries, "chain": chain.to_dict(), "exported_head": exported}
+        ))  # fmt: skip
     else:
         table = Table("id", "at", "actor", "action", "target")
         for entry in entries:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.core.errors import InputError
+from assistant.drafting.contracts import LengthOut, PlatformOut
 
 URL_WEIGHT = 23
 _CJK_LANGUAGES = ("zh", "ja")
@@ -56,17 +57,8 @@ class Platform:
         return self.count(text) <= self.limit
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "label": self.label,
-            "limit": self.limit,
-            "rule": self.rule,
-            "max_hashtags": self.max_hashtags,
-            "hashtag_style": self.hashtag_style,
-            "threads": self.threads,
-            "max_posts": self.max_posts,
-            "target": self.target,
-        }
+        """The profile as press officers see it (`dragoman drafts platforms --json`)."""
+        return PlatformOut.model_validate(self, from_attributes=True).model_dump(mode="json")
 
 
 def _twitter_parse() -> Callable[[str], Any]:
@@ -272,14 +264,11 @@ def platform(name: str, mastodon_limit: int = 500) -> Platform:
 def length_report(profile: Platform, text: str) -> dict[str, Any]:
     """What the web editor shows beside a text: its length, the limit, what is left."""
     length = profile.count(text)
-    return {
-        "platform": profile.name,
-        "length": length,
-        "limit": profile.limit,
-        "remaining": profile.limit - length,
-        "within_limit": length <= profile.limit,
-        "rule": profile.rule,
-    }
+    return LengthOut.shape(
+        {"platform": profile.name, "length": length, "limit": profile.limit,
+         "remaining": profile.limit - length, "within_limit": length <= profile.limit,
+         "rule": profile.rule}
+    )  # fmt: skip
 
 
 _TAG_CHARS = re.compile(r"[^\w]", re.UNICODE)

@@ -29,6 +29,7 @@ from assistant.accounts.accounts import User
 from assistant.accounts.audit import AuditLog
 from assistant.accounts.store import UserRow, WebStore, utcnow
 from assistant.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from assistant.drafting.contracts import DraftOut, DraftSummaryOut
 from assistant.drafting.model import DraftContent
 from assistant.drafting.store import DRAFTS_SCHEMA, DraftReviewRow, DraftRow, DraftVersionRow
 
@@ -78,26 +79,25 @@ class DraftView:
     def writers(self) -> set[str]:
         return {self.author, *(v["author"] for v in self.versions)}
 
+    @property
+    def blocking(self) -> int:
+        return len(self.version.content.blocking)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.version.content.warnings)
+
     def to_dict(self, full: bool = True) -> dict[str, Any]:
-        data = {
-            "id": self.id,
-            "status": self.status,
-            "platform": self.platform,
-            "languages": self.languages,
-            "instruction": self.instruction,
-            "author": self.author,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "current_version": self.current_version,
-            "approved_version": self.approved_version,
-            "blocking": len(self.version.content.blocking),
-            "warnings": len(self.version.content.warnings),
-        }
-        if full:
-            data["version"] = {**self.version.summary(), **self.version.content.to_dict()}
-            data["versions"] = self.versions
-            data["reviews"] = self.reviews
-        return data
+        """The draft as `drafts show --json` and the API give it (``full=False``: its
+        line in the list)."""
+        summary = DraftSummaryOut.model_validate(self, from_attributes=True)
+        data = summary.model_dump(mode="json")
+        if not full:
+            return data
+        version = {**self.version.summary(), **self.version.content.to_dict()}
+        return DraftOut.shape(
+            {**data, "version": version, "versions": self.versions, "reviews": self.reviews}
+        )
 
 
 class DraftDesk:

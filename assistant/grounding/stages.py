@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from assistant.grounding.contracts import CitationOut
 from corpus.registry import DocFilters
 from retrieval.understanding import Understood
 
@@ -64,12 +65,7 @@ class Passage:
 
     def citation(self) -> dict[str, Any]:
         """The public citation record (`dragoman ask --json` → ``citations``)."""
-        keys = ("n", "doc_id", "chunk_id", "title", "url", "published_at", "quote", "language")
-        data = {key: getattr(self, key) for key in keys}
-        data["spans"] = [list(span) for span in self.spans]
-        data["source"] = self.source
-        data["speaker"] = self.speaker
-        return data
+        return CitationOut.model_validate(self, from_attributes=True).model_dump(mode="json")
 
 
 @dataclass

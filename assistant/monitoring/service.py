@@ -16,6 +16,7 @@ from assistant.core.errors import InputError, RangeError
 from assistant.core.settings import Settings
 from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
+from assistant.monitoring.contracts import AlertsOut, MonitorOut
 from assistant.monitoring.delivery import post_webhook
 from assistant.monitoring.forecast import forecast
 from assistant.monitoring.sentiment import SentimentClassifier
@@ -193,7 +194,7 @@ class Monitoring:
             if a["window_end"] <= until_ts + GRANULARITIES[granularity]
             and (topic is None or a["series"]["topic"] == topic)
         ]
-        return {
+        return MonitorOut.shape({
             "series": {
                 "country": code,
                 "topic": topic or ANY,
@@ -216,7 +217,7 @@ class Monitoring:
             "countries": self.top_countries(since_ts, until_ts, kind, levels)
             if country is None
             else [],
-        }
+        })  # fmt: skip
 
     def _forecast(self, points: list[Any], granularity: str) -> dict[str, Any]:
         """Volume (and mean sentiment, where the series has enough of it) ahead."""
@@ -275,6 +276,15 @@ class Monitoring:
         return list_alerts(
             self.store, readable_levels(clearance), since_ts, _country(country) if country else None
         )
+
+    def alerts_view(
+        self, clearance: str, since: str | None = None, country: str | None = None
+    ) -> dict[str, Any]:
+        """Alerts and campaigns the clearance may read (`dragoman alerts --json`)."""
+        return AlertsOut.shape(
+            {"alerts": self.alerts(clearance, since, country),
+             "campaigns": self.campaigns(clearance, since)}
+        )  # fmt: skip
 
 
 def sentiment_history(points: list[Any]) -> list[float]:

@@ -4,7 +4,7 @@ Events of a streamed answer (``text/event-stream``)::
 
     event: queued   data: {"position": 2}              (only when waiting for the model)
     event: token    data: {"text": "..."}              (the draft, as it is generated)
-    event: result   data: {...AskResult, conversation_id, message_id}   (verified)
+    event: result   data: {...ConversationAnswerOut}   (verified)
     event: error    data: {"error", "message", "fix", "status"}
 """
 
@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from assistant.accounts.accounts import User
+from assistant.answering.contracts import ConversationAnswerOut
 from assistant.core.errors import DragomanError
 from assistant.grounding.generation import TokenSink
 from assistant.grounding.stages import Turn
@@ -98,7 +99,7 @@ class AskJob:
         payload["message_id"] = self.services.history.append(
             self.user.id, self.conversation_id, payload
         )
-        return payload
+        return ConversationAnswerOut.shape(payload)
 
     def run_blocking(self) -> dict[str, Any]:
         return self.ticket.run(self.answer)

@@ -11,8 +11,28 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Path as PathParam
 from fastapi import Query
+from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
 from pydantic_core import CoreSchema, core_schema
+
+
+class ContractRoute(APIRoute):
+    """A route answering with its ``response_model``'s keys as the feature gave them: a key
+    with a default that the output leaves out stays out (older stored records, a forecast
+    that is not available), as in the CLI's ``--json``."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        kwargs["response_model_exclude_unset"] = True
+        super().__init__(path, endpoint, **kwargs)
+
+
+class HealthOut(BaseModel):
+    """Liveness and load (no authentication, nothing private)."""
+
+    status: Literal["ok"]
+    version: str
+    model_loaded: bool
+    generation: dict[str, Any]
 
 
 class ErrorOut(BaseModel):

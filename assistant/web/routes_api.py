@@ -11,6 +11,9 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.accounts.accounts import User
+from assistant.accounts.contracts import AuditOut, MeOut, UsersOut
+from assistant.answering.contracts import ConversationAnswerOut
+from assistant.collection.contracts import UploadsOut
 from assistant.core.clearance import clearance_level
 from assistant.core.errors import NotFoundError
 from assistant.grounding.stages import Turn
@@ -26,17 +29,18 @@ from assistant.web.auth import (
     ServicesDep,
     client_of,
 )
-from assistant.web.contracts import API_ERRORS, not_null
+from assistant.web.contracts import API_ERRORS, ContractRoute, not_null
 from assistant.web.services import Services
 from assistant.web.uploads import Upload, UploadOptions, ingest_uploads
-from corpus.document import http_url
+from corpus.document import Document, http_url
+from retrieval.contracts import SearchOut
 
-router = APIRouter(prefix="/api", responses=API_ERRORS)
+router = APIRouter(prefix="/api", responses=API_ERRORS, route_class=ContractRoute)
 LANG_OR_EMPTY = r"^([a-z]{2,3})?$"
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
-@router.get("/me", tags=["accounts"])
+@router.get("/me", tags=["accounts"], response_model=MeOut)
 def me(principal: CurrentUser) -> dict[str, Any]:
     """The signed-in user, with role, clearance and permissions."""
     data = principal.user.to_dict()
@@ -44,7 +48,11 @@ def me(principal: CurrentUser) -> dict[str, Any]:
     return data
 
 
-@router.post("/ask", tags=["answers"], response_model=None)
+@router.post(
+    "/ask", tags=["answers"], response_model=None,
+    responses={200: {"model": ConversationAnswerOut,
+                     "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+)  # fmt: skip
 async def ask(
     body: AskIn, request: Request, principal: Asker, services: ServicesDep
 ) -> StreamingResponse | dict[str, Any]:
@@ -85,7 +93,7 @@ def _conversation_for(
     return conversation, services.history.turns(user.id, conversation)
 
 
-@router.get("/search", tags=["search"])
+@router.get("/search", tags=["search"], response_model=SearchOut)
 async def search(
     principal: Searcher,
     services: ServicesDep,
@@ -116,7 +124,7 @@ async def search(
     return {"query": q, "results": [r.to_dict() for r in results]}
 
 
-@router.get("/docs/{doc_id}", tags=["documents"])
+@router.get("/docs/{doc_id}", tags=["documents"], response_model=Document)
 def document(doc_id: str, principal: Reader, services: ServicesDep) -> dict[str, Any]:
     """One document with its full text — or 404, also when it is above the caller's clearance."""
     doc = services.registry.get(doc_id)
@@ -126,7 +134,7 @@ def document(doc_id: str, principal: Reader, services: ServicesDep) -> dict[str,
     return {**doc.model_dump(mode="json"), "url": http_url(doc.url)}
 
 
-@router.post("/ingest", tags=["documents"])
+@router.post("/ingest", tags=["documents"], response_model=UploadsOut)
 def ingest(
     principal: Ingester,
     services: ServicesDep,
@@ -152,7 +160,7 @@ def ingest(
     return report
 
 
-@router.get("/audit", tags=["admin"])
+@router.get("/audit", tags=["admin"], response_model=AuditOut)
 def audit(
     principal: Auditor,
     services: ServicesDep,
@@ -167,7 +175,7 @@ def audit(
     }
 
 
-@router.get("/users", tags=["admin"])
+@router.get("/users", tags=["admin"], response_model=UsersOut)
 def users(principal: Admin, services: ServicesDep) -> dict[str, Any]:
     """Every account (`dragoman users list`)."""
     return {"users": [u.to_dict() for u in services.accounts.all_users()]}

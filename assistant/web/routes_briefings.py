@@ -13,10 +13,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from assistant.briefing.archive import MAX_LISTING
+from assistant.briefing.contracts import BriefingEntryOut
 from assistant.web.auth import Reader, ServicesDep
-from assistant.web.contracts import API_ERRORS
+from assistant.web.contracts import API_ERRORS, ContractRoute
 
-router = APIRouter(responses=API_ERRORS)
+router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
 FileName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")]
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
                ".pdf": "application/pdf", ".json": "application/json"}  # fmt: skip
@@ -31,7 +32,7 @@ async def briefings_page(request: Request, principal: Reader, services: Services
     )
 
 
-@router.get("/api/briefings")
+@router.get("/api/briefings", response_model=list[BriefingEntryOut])
 async def briefings_list(
     principal: Reader,
     services: ServicesDep,

@@ -6,17 +6,33 @@ rejecting need the approver role and are refused on one's own drafts
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from assistant.accounts.accounts import User
+from assistant.drafting.contracts import (
+    DiffOut,
+    DraftListOut,
+    DraftOut,
+    LengthOut,
+    PlatformsOut,
+)
 from assistant.drafting.model import LANGUAGES, TONES
 from assistant.drafting.platforms import PLATFORM_NAMES, length_report
 from assistant.drafting.workflow import STATUSES
 from assistant.web.auth import DraftApprover, DraftWriter, ServicesDep, client_of
-from assistant.web.contracts import API_ERRORS, OneOf, OptionalVersion, RowId, VersionNumber
+from assistant.web.contracts import (
+    API_ERRORS,
+    ContractRoute,
+    OneOf,
+    OptionalVersion,
+    RowId,
+    VersionNumber,
+)
 from assistant.web.drafting import (
     CountIn,
     DraftIn,
@@ -28,8 +44,9 @@ from assistant.web.drafting import (
     edit_draft,
     export_draft,
 )
+from assistant.web.services import Services
 
-router = APIRouter(responses=API_ERRORS)
+router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
 
 
 @router.get("/drafts", response_class=HTMLResponse)
@@ -79,7 +96,7 @@ async def draft_page(
     )
 
 
-@router.get("/api/drafts", tags=["drafts"])
+@router.get("/api/drafts", tags=["drafts"], response_model=DraftListOut)
 async def list_drafts(
     principal: DraftWriter,
     services: ServicesDep,
@@ -89,7 +106,7 @@ async def list_drafts(
     return {"drafts": await run_in_threadpool(services.drafts.listing, status)}
 
 
-@router.post("/api/drafts", tags=["drafts"], status_code=201)
+@router.post("/api/drafts", tags=["drafts"], status_code=201, response_model=DraftOut)
 async def new_draft(
     body: DraftIn, request: Request, principal: DraftWriter, services: ServicesDep
 ) -> dict[str, Any]:
@@ -104,7 +121,7 @@ async def new_draft(
         ticket.cancel()  # a no-op once the draft ran; frees the place when it never did
 
 
-@router.get("/api/drafts/{draft_id:int}", tags=["drafts"])
+@router.get("/api/drafts/{draft_id:int}", tags=["drafts"], response_model=DraftOut)
 async def get_draft(
     draft_id: RowId,
     principal: DraftWriter,
@@ -116,7 +133,12 @@ async def get_draft(
     return view.to_dict()
 
 
-@router.get("/api/drafts/{draft_id:int}/diff", tags=["drafts"])
+@router.get(
+    "/api/drafts/{draft_id:int}/diff",
+    tags=["drafts"],
+    response_model=DiffOut,
+    response_model_by_alias=True,
+)
 async def draft_diff(
     draft_id: RowId,
     principal: DraftWriter,
@@ -128,7 +150,9 @@ async def draft_diff(
     return await run_in_threadpool(diff_versions, services, draft_id, a, b)
 
 
-@router.post("/api/drafts/{draft_id:int}/versions", tags=["drafts"], status_code=201)
+@router.post(
+    "/api/drafts/{draft_id:int}/versions", tags=["drafts"], status_code=201, response_model=DraftOut
+)
 async def edit(
     draft_id: RowId, body: EditIn, request: Request, principal: DraftWriter, services: ServicesDep
 ) -> dict[str, Any]:
@@ -137,7 +161,7 @@ async def edit(
     return await run_in_threadpool(edit_draft, services, principal.user, draft_id, body, client)
 
 
-@router.post("/api/drafts/{draft_id:int}/submit", tags=["drafts"])
+@router.post("/api/drafts/{draft_id:int}/submit", tags=["drafts"], response_model=DraftOut)
 async def submit(
     draft_id: RowId, request: Request, principal: DraftWriter, services: ServicesDep
 ) -> dict[str, Any]:
@@ -148,45 +172,46 @@ async def submit(
     return view.to_dict()
 
 
-@router.post("/api/drafts/{draft_id:int}/approve", tags=["drafts"])
-async def approve(
-    draft_id: RowId,
-    body: ReviewIn,
-    request: Request,
-    principal: DraftApprover,
+@dataclass
+class Review:
+    """An approver's review of one version of a draft."""
+
+    services: Services
+    user: User
+    draft_id: int
+    body: ReviewIn
+    client: str | None
+
+
+def _review(
+    draft_id: RowId, body: ReviewIn, request: Request, principal: DraftApprover,
     services: ServicesDep,
-) -> dict[str, Any]:
+) -> Review:  # fmt: skip
+    return Review(services, principal.user, draft_id, body, client_of(request))
+
+
+ReviewDep = Annotated[Review, Depends(_review)]
+
+
+@router.post("/api/drafts/{draft_id:int}/approve", tags=["drafts"], response_model=DraftOut)
+async def approve(review: ReviewDep) -> dict[str, Any]:
     """Approve the version read (not one's own draft; warnings acknowledged)."""
+    body = review.body
     view = await run_in_threadpool(
-        lambda: services.drafts.approve(
-            principal.user,
-            draft_id,
-            body.version,
-            body.comment,
-            body.acknowledge,
-            client_of(request),
-        )
-    )
+        review.services.drafts.approve, review.user, review.draft_id, body.version, body.comment,
+        body.acknowledge, review.client,
+    )  # fmt: skip
     return view.to_dict()
 
 
-@router.post("/api/drafts/{draft_id:int}/reject", tags=["drafts"])
-async def reject(
-    draft_id: RowId,
-    body: ReviewIn,
-    request: Request,
-    principal: DraftApprover,
-    services: ServicesDep,
-) -> dict[str, Any]:
+@router.post("/api/drafts/{draft_id:int}/reject", tags=["drafts"], response_model=DraftOut)
+async def reject(review: ReviewDep) -> dict[str, Any]:
     """Send the draft back, saying what to change."""
+    body = review.body
     view = await run_in_threadpool(
-        services.drafts.reject,
-        principal.user,
-        draft_id,
-        body.version,
-        body.comment,
-        client_of(request),
-    )
+        review.services.drafts.reject, review.user, review.draft_id, body.version, body.comment,
+        review.client,
+    )  # fmt: skip
     return view.to_dict()
 
 
@@ -209,13 +234,13 @@ async def export(
     return Response(content, media_type=media_type, headers=headers)
 
 
-@router.post("/api/drafts/count", tags=["drafts"])
+@router.post("/api/drafts/count", tags=["drafts"], response_model=LengthOut)
 def count(body: CountIn, principal: DraftWriter, services: ServicesDep) -> dict[str, Any]:
     """Count text as the platform does (the editor's live count)."""
     return length_report(services.drafter_platform(body.platform), body.text)
 
 
-@router.get("/api/platforms", tags=["drafts"])
+@router.get("/api/platforms", tags=["drafts"], response_model=PlatformsOut)
 def platforms(principal: DraftWriter, services: ServicesDep) -> dict[str, Any]:
     """The platform profiles: limits, counting rules, hashtag conventions."""
     return {"platforms": [services.drafter_platform(n).to_dict() for n in PLATFORM_NAMES]}

@@ -8,18 +8,28 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from assistant.answering.contracts import (
+    ConversationDetailOut,
+    ConversationOut,
+    ConversationsOut,
+)
 from assistant.web.auth import CurrentUser, Exporter, ServicesDep, client_of
-from assistant.web.contracts import API_ERRORS, MARKDOWN, RowId
+from assistant.web.contracts import API_ERRORS, MARKDOWN, ContractRoute, RowId
 from assistant.web.export import conversation_markdown, message_markdown
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=API_ERRORS)
+router = APIRouter(
+    prefix="/api/conversations",
+    tags=["conversations"],
+    responses=API_ERRORS,
+    route_class=ContractRoute,
+)
 
 
 class TitleIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
 
 
-@router.get("")
+@router.get("", response_model=ConversationsOut)
 def list_conversations(
     principal: CurrentUser,
     services: ServicesDep,
@@ -30,14 +40,14 @@ def list_conversations(
     return {"conversations": services.history.conversations(principal.user.id, limit, offset)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ConversationOut)
 def create_conversation(
     body: TitleIn, principal: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
     return services.history.create(principal.user.id, body.title)
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", response_model=ConversationDetailOut)
 def get_conversation(
     conversation_id: str, principal: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
@@ -45,7 +55,7 @@ def get_conversation(
     return services.history.get(principal.user.id, conversation_id)
 
 
-@router.patch("/{conversation_id}")
+@router.patch("/{conversation_id}", response_model=ConversationOut)
 def rename_conversation(
     conversation_id: str, body: TitleIn, principal: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
@@ -61,7 +71,7 @@ def delete_conversation(
 
 @router.get(
     "/{conversation_id}/export", response_model=None,
-    responses={200: {"content": {"text/markdown": {}, "application/json": {}}}},
+    responses={200: {"model": ConversationDetailOut, "content": {"text/markdown": {}}}},
 )  # fmt: skip
 def export_conversation(
     conversation_id: str,

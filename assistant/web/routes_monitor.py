@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from assistant.monitoring.contracts import AlertsOut, MonitorOut
 from assistant.web.auth import Reader, ServicesDep
 from assistant.web.contracts import (
     API_ERRORS,
+    ContractRoute,
     Country,
     Granularity,
     Kind,
@@ -21,7 +23,7 @@ from assistant.web.contracts import (
 )
 from assistant.web.services import Services
 
-router = APIRouter(responses=API_ERRORS)
+router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
 Text = Annotated[str | None, Query(max_length=64)]
 
 
@@ -30,7 +32,7 @@ def _overview(services: Services, clearance: str, **params: Any) -> dict[str, An
     return services.monitoring.overview(clearance=clearance, **chosen)
 
 
-@router.get("/api/monitor")
+@router.get("/api/monitor", response_model=MonitorOut)
 async def monitor_api(
     principal: Reader, services: ServicesDep, country: Country = None, topic: Text = None,
     kind: Kind = None, lang: Language = None, since: Since = "30d", until: Until = None,
@@ -44,15 +46,14 @@ async def monitor_api(
     )  # fmt: skip
 
 
-@router.get("/api/alerts")
+@router.get("/api/alerts", response_model=AlertsOut)
 async def alerts_api(
     principal: Reader, services: ServicesDep, since: Since = None, country: Country = None
 ) -> dict[str, Any]:
     """Early-warning alerts and coordinated campaigns — the JSON of `dragoman alerts`."""
-    monitoring, clearance, start = services.monitoring, principal.user.clearance, since or None
-    alerts = await run_in_threadpool(monitoring.alerts, clearance, start, country or None)
-    campaigns = await run_in_threadpool(monitoring.campaigns, clearance, start)
-    return {"alerts": alerts, "campaigns": campaigns}
+    return await run_in_threadpool(
+        services.monitoring.alerts_view, principal.user.clearance, since or None, country or None
+    )
 
 
 @router.get("/monitor", response_class=HTMLResponse)

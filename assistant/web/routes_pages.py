@@ -23,6 +23,7 @@ from assistant.web.auth import (
     client_of,
     signer,
 )
+from assistant.web.contracts import HealthOut
 from assistant.web.guards import RateLimiter
 from assistant.web.services import Services
 from corpus.document import CLEARANCES, KINDS
@@ -30,7 +31,7 @@ from corpus.document import CLEARANCES, KINDS
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/healthz", include_in_schema=True, tags=["health"])
+@router.get("/healthz", include_in_schema=True, tags=["health"], response_model=HealthOut)
 def healthz(services: ServicesDep) -> dict[str, Any]:
     """Liveness and load, without authentication (nothing private)."""
     return {"status": "ok", "version": __version__, "model_loaded": services.engine_loaded(),

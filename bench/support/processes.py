@@ -6,13 +6,29 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SHARED = Path(os.environ.get("DRAGOMAN_SHARED", REPO.parent / "shared")) / "corpora"
+
+
+@contextmanager
+def scratch_home() -> Iterator[Path]:
+    """A new, empty home in a temporary folder, sharing the user's assembled model weights
+    (``$DRAGOMAN_HOME/models``) so a benchmark does not assemble them again."""
+    models = Path(os.environ.get("DRAGOMAN_HOME", Path.home() / ".local/share/dragoman")) / "models"
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch) / "home"
+        home.mkdir()
+        if models.is_dir():
+            (home / "models").symlink_to(models)
+        yield home
 
 
 def free_port() -> int:

@@ -15,6 +15,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _document_versions()
+    _documents()
+    _ingest_failures()
+    _ingest_runs()
+
+
+def _document_versions() -> None:
     op.create_table(
         "document_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -37,6 +44,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_document_versions_doc_id"), "document_versions", ["doc_id"], unique=False
     )
+
+
+def _documents() -> None:
     op.create_table(
         "documents",
         sa.Column("doc_id", sa.String(length=40), nullable=False),
@@ -76,6 +86,9 @@ def upgrade() -> None:
         op.f("ix_documents_published_date"), "documents", ["published_date"], unique=False
     )
     op.create_index(op.f("ix_documents_source"), "documents", ["source"], unique=False)
+
+
+def _ingest_failures() -> None:
     op.create_table(
         "ingest_failures",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -85,6 +98,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_ingest_failures_run_id"), "ingest_failures", ["run_id"], unique=False)
+
+
+def _ingest_runs() -> None:
     op.create_table(
         "ingest_runs",
         sa.Column("run_id", sa.String(length=40), nullable=False),

@@ -1,5 +1,5 @@
 """`dragoman brief` end to end on real White House files (July 2025), real registry, Chroma
-and embedder, with a stand-in writer (tests.scripted.SourceEchoChatModel, registered through
+and embedder, with a stand-in writer (bench.support.scripted.SourceEchoChatModel, registered through
 the real `langchain:` backend registry): archive, formats, citations, idempotence, an empty
 window, email to a real local SMTP server (aiosmtpd), a webhook on loopback, failures."""
 
@@ -235,8 +235,8 @@ def test_archive_page_lists_and_serves_briefings_within_clearance(july) -> None:
 
 
 def test_scheduled_briefing_runs_and_every_outcome_is_audited(july) -> None:  # type: ignore[no-untyped-def]
-    from assistant.briefing.pipeline import Briefer
     from assistant.briefing.schedule import BriefSchedule, run_scheduled, start_scheduler
+    from assistant.components import Components
     from assistant.core.errors import ConfigError
     from assistant.core.settings import load_settings
 
@@ -244,7 +244,7 @@ def test_scheduled_briefing_runs_and_every_outcome_is_audited(july) -> None:  # 
     schedules = [{"cron": "0 6 * * *", "watchlist": "all", "window": "3d"}]
     settings = load_settings(home=home, llm_backend=ECHO, verify_judge="heuristic",
                              brief_schedules=schedules)  # fmt: skip
-    briefer = Briefer(settings)
+    briefer = Components(settings).briefer()
     records: list[tuple[str, dict[str, object]]] = []
 
     def record(action: str, detail: dict[str, object]) -> None:

@@ -1,6 +1,6 @@
 """Drafting and the approval gate end to end: the real `dragoman serve` on loopback, real
 accounts database, registry, Chroma and embedder on the White House demo files, the real
-CLI; the writer is a stand-in (tests.scripted.DraftEchoChatModel, registered through the real
+CLI; the writer is a stand-in (bench.support.scripted.DraftEchoChatModel, registered through the real
 `langchain:` backend registry) because the workflow, limits and checks are the subject."""
 
 from __future__ import annotations
@@ -111,8 +111,16 @@ def test_the_approval_gate(server: str, home: Path) -> None:
     pat, val, ana = As(server, "pat"), As(server, "val"), As(server, "ana")
     assert ana.get("/api/drafts").status_code == 403  # analysts do not draft
     draft = _draft(pat, platform="linkedin", languages=["en"])
-    number = draft["id"]
-    base = f"/api/drafts/{number}"
+    base = f"/api/drafts/{draft['id']}"
+    frozen = _rejected_then_approved(pat, val, base, draft["version"]["variants"]["en"]["text"])
+    _approved_text_is_frozen(pat, home, base, draft["id"], frozen)
+    _nobody_approves_their_own_edit(server, pat, val, base, frozen)
+    _every_step_is_reviewed_and_audited(pat, home, base, draft["id"])
+
+
+def _rejected_then_approved(pat: As, val: As, base: str, text: str) -> list[str]:
+    """Approval needs review, an acknowledged warning, the current version; a rejection
+    says why. Returns the approved version's posts."""
     refused = pat.post(f"{base}/approve", {"version": 1, "acknowledge": True})
     assert refused.status_code == 403  # a press officer cannot approve
     assert val.post(f"{base}/approve", {"version": 1}).status_code == 409  # not in review
@@ -122,7 +130,6 @@ def test_the_approval_gate(server: str, home: Path) -> None:
     assert val.post(f"{base}/reject", {"version": 1}).status_code == 400  # say why
     rejected = val.post(f"{base}/reject", {"version": 1, "comment": "Drop the Reykjavik claim."})
     assert rejected.json()["status"] == "rejected"
-    text = draft["version"]["variants"]["en"]["text"]
     edited = pat.post(
         f"{base}/versions", {"based_on": 1, "texts": {"en": text.replace(PLANTED, "")}}
     )
@@ -134,9 +141,14 @@ def test_the_approval_gate(server: str, home: Path) -> None:
     approved = val.post(f"{base}/approve", {"version": 2, "comment": "OK", "acknowledge": True})
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["approved_version"] == 2
-    frozen = pat.get(f"{base}?version=2").json()["version"]["variants"]["en"]["posts"]
+    posts: list[str] = pat.get(f"{base}?version=2").json()["version"]["variants"]["en"]["posts"]
+    return posts
 
-    # approved text is frozen: an edit is version 3, back to draft; version 2 is unchanged
+
+def _approved_text_is_frozen(
+    pat: As, home: Path, base: str, number: int, frozen: list[str]
+) -> None:
+    """An edit of approved text is version 3, back to draft; version 2 never changes."""
     again = pat.post(
         f"{base}/versions", {"based_on": 2, "texts": {"en": frozen[0] + " Thank you."}}
     )
@@ -149,7 +161,12 @@ def test_the_approval_gate(server: str, home: Path) -> None:
         db.execute("UPDATE draft_versions SET content_json = '{}' WHERE draft_id = ?", (number,))
     assert pat.post(f"{base}/export", {"format": "json"}).status_code == 409  # not approved now
 
-    # nobody approves a draft they wrote: val edits, so another approver must review
+
+def _nobody_approves_their_own_edit(
+    server: str, pat: As, val: As, base: str, frozen: list[str]
+) -> None:
+    """val edits, so another approver must review; an admin never approves; the approved
+    text exports as JSON and Markdown."""
     texts = {"en": frozen[0] + " We thank our partners."}
     assert val.post(f"{base}/versions", {"based_on": 3, "texts": texts}).status_code == 201
     assert pat.post(f"{base}/submit").status_code == 200
@@ -170,6 +187,8 @@ def test_the_approval_gate(server: str, home: Path) -> None:
     deleted = "".join(op["text"] for op in diff["ops"] if op["op"] == "delete")
     assert diff["changed"] and PLANTED in deleted
 
+
+def _every_step_is_reviewed_and_audited(pat: As, home: Path, base: str, number: int) -> None:
     view = pat.get(base).json()
     assert view["status"] == "exported"
     steps = [(r["step"], r["by"], r["version"]) for r in view["reviews"]]

@@ -106,9 +106,22 @@ def test_monitoring_end_to_end(tmp_path: Path) -> None:
     # campaigns: exactly the two planted ones, with their accounts
     campaigns = {frozenset(a["account"] for a in c["accounts"]) for c in monitor["campaigns"]}
     assert campaigns == {frozenset(built["planted"]["zh"]), frozenset(built["planted"]["en"])}
-
-    # early warning: the planted burst, and nothing else in the hours the corpus covers
     alerts = monitor["alerts"]
+    _only_the_planted_alerts(env, built, alerts)
+
+    # the webhook got the new alerts, signed
+    ((body, signature),) = _Receiver.received
+    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    assert signature == expected
+    assert {a["id"] for a in json.loads(body)["alerts"]} == {a["id"] for a in alerts}
+    _series_hold_each_hour(env, built)
+    _a_second_ingest_raises_nothing_again(env, export, alerts)
+
+
+def _only_the_planted_alerts(
+    env: dict[str, str], built: dict[str, Any], alerts: list[dict[str, Any]]
+) -> None:
+    """The planted burst, and nothing else in the hours the corpus covers."""
     spike_ts = int((START + timedelta(hours=SPIKE_HOUR)).timestamp())
     whole = [a for a in alerts if a["series"]["country"] == a["series"]["topic"] == "*"]
     assert {(a["signal"], a["window_start"]) for a in whole} == {
@@ -125,13 +138,9 @@ def test_monitoring_end_to_end(tmp_path: Path) -> None:
     assert topical == [("volume", campaign_ts, "protest")]
     assert len(alerts) == 3
 
-    # the webhook got the new alerts, signed
-    ((body, signature),) = _Receiver.received
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    assert signature == expected
-    assert {a["id"] for a in json.loads(body)["alerts"]} == {a["id"] for a in alerts}
 
-    # the hourly series holds exactly the posts of each hour
+def _series_hold_each_hour(env: dict[str, str], built: dict[str, Any]) -> None:
+    """The hourly series holds exactly the posts of each hour; a topic its own."""
     view = run_cli("monitor", "--kind", "social", "--granularity", "hour",
                    "--since", "2024-03-09", "--until", "2024-03-10", "--json", env=env)  # fmt: skip
     assert view.returncode == 0, view.stderr
@@ -149,7 +158,11 @@ def test_monitoring_end_to_end(tmp_path: Path) -> None:
         "reason": "a forecast needs at least 72 hours of history",
     }
 
-    # a second ingest scores nothing again and raises nothing again
+
+def _a_second_ingest_raises_nothing_again(
+    env: dict[str, str], export: Path, alerts: list[dict[str, Any]]
+) -> None:
+    """A second ingest scores nothing again; a re-scan finds the same alerts, stored once."""
     again = run_cli("ingest", str(export), "--format", "weibo", "--kind", "social",
                     "--source", "Weibo", "--json", env=env, timeout=600)  # fmt: skip
     assert json.loads(again.stdout)["monitor"] == {

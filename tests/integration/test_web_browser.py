@@ -215,76 +215,92 @@ def test_press_officer_drafts_and_an_approver_approves(browser: Any, corpus_home
     )  # fmt: skip
     with serving(corpus_home, env) as url:
         pat = _page(browser, url)
-        _sign_in(pat, "pat")
-        pat.click("#drafts-link")
-        pat.fill("#instruction", "Welcome the joint statement on the trade talks")
-        pat.select_option("#platform", "x")
-        pat.fill("#languages", "en,zh")
-        pat.click("#draft-button")
-        pat.wait_for_selector("#edit-form", timeout=180_000)
-        assert "not supported by the sources" in pat.inner_text("#flags")
-        assert "Reykjavik" in pat.inner_text(".sentences li.flagged")
-        pat.screenshot(path=str(SCREENSHOTS / "draft.png"))
-        area = pat.locator('.variant[data-language="en"] textarea')
-        area.fill("の" * 141)  # CJK counts 2 on X: 282, over the limit
-        pat.wait_for_function(COUNT_OVER)
-        assert pat.inner_text('.count[data-for="en"]').startswith("282 / 280")
-        area.fill("Both sides agreed to continue the consultations on trade issues.")
-        pat.wait_for_function(COUNT_OK)
-        pat.click("#save")
-        pat.wait_for_selector("text=version 2 of 2")
-        pat.click("#submit")
-        pat.wait_for_selector("#draft-status.in_review")
-        assert pat.locator("#approve").count() == 0  # a press officer cannot approve
-        draft_path = pat.url.split(url, 1)[1].split("?")[0]
-
+        draft_path = _pat_drafts_edits_and_submits(pat, url)
         val = _page(browser, url)
-        _sign_in(val, "val")
-        val.goto(f"{draft_path}?version=2&compare=1")
-        assert "agreed" in "".join(val.locator("#diff ins").all_inner_texts())
-        val.fill("#comment", "Factual and within the limit.")
-        if val.locator("#acknowledge").count():
-            val.check("#acknowledge")
-        val.click("#approve")
-        val.wait_for_selector("#draft-status.approved")
-        assert "val approved version 2" in val.inner_text("#reviews")
-        with val.expect_download() as download:
-            val.click("#export-json")
-        exported = json.loads(Path(download.value.path()).read_text("utf-8"))
-        assert exported["approved_by"] == "val" and exported["version"] == 2
-        assert exported["variants"]["en"]["posts"][0].startswith("Both sides agreed")
-        val.goto("/drafts")
-        val.wait_for_selector("#drafts tr[data-status=exported]")
-        val.screenshot(path=str(SCREENSHOTS / "drafts.png"))
+        _val_approves_and_exports(val, draft_path)
+        _approved_text_is_frozen(pat, draft_path)
+        _nobody_approves_their_own_draft(val, draft_path)
 
-        # approved text is frozen: pat's edit is version 3; version 2 reads as approved
-        pat.goto(draft_path)
-        pat.locator('.variant[data-language="en"] textarea').fill("Both sides met in Stockholm.")
-        pat.click("#save")
-        pat.wait_for_selector("text=version 3 of 3")
-        assert "draft" in pat.get_attribute("#draft-status", "class")
-        pat.goto(f"{draft_path}?version=2")
-        frozen = pat.locator('.variant[data-language="en"] textarea')
-        assert frozen.get_attribute("readonly") is not None
-        assert frozen.input_value().startswith("Both sides agreed")
 
-        # nobody approves their own draft: val wrote version 4, so no approve button for val,
-        # and the API refuses it too
-        val.goto(draft_path)
-        val.locator('.variant[data-language="en"] textarea').fill("Both sides met again.")
-        val.click("#save")
-        val.wait_for_selector("text=version 4 of 4")
-        val.click("#submit")
-        val.wait_for_selector("#own-draft")
-        assert val.locator("#approve").count() == 0
-        number = draft_path.rsplit("/", 1)[1]
-        status = val.evaluate(
-            "([id, csrf]) => fetch(`/api/drafts/${id}/approve`, {method: 'POST', headers: "
-            "{'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, "
-            "body: JSON.stringify({version: 4, acknowledge: true})}).then(r => r.status)",
-            [number, val.get_attribute('meta[name="csrf-token"]', "content")],
-        )
-        assert status == 403
+def _pat_drafts_edits_and_submits(pat: Any, url: str) -> str:
+    """A flagged unsupported fact, the live count by X's rules, an edit as version 2, the
+    review; returns the draft page's path."""
+    _sign_in(pat, "pat")
+    pat.click("#drafts-link")
+    pat.fill("#instruction", "Welcome the joint statement on the trade talks")
+    pat.select_option("#platform", "x")
+    pat.fill("#languages", "en,zh")
+    pat.click("#draft-button")
+    pat.wait_for_selector("#edit-form", timeout=180_000)
+    assert "not supported by the sources" in pat.inner_text("#flags")
+    assert "Reykjavik" in pat.inner_text(".sentences li.flagged")
+    pat.screenshot(path=str(SCREENSHOTS / "draft.png"))
+    area = pat.locator('.variant[data-language="en"] textarea')
+    area.fill("の" * 141)  # CJK counts 2 on X: 282, over the limit
+    pat.wait_for_function(COUNT_OVER)
+    assert pat.inner_text('.count[data-for="en"]').startswith("282 / 280")
+    area.fill("Both sides agreed to continue the consultations on trade issues.")
+    pat.wait_for_function(COUNT_OK)
+    pat.click("#save")
+    pat.wait_for_selector("text=version 2 of 2")
+    pat.click("#submit")
+    pat.wait_for_selector("#draft-status.in_review")
+    assert pat.locator("#approve").count() == 0  # a press officer cannot approve
+    path: str = pat.url.split(url, 1)[1].split("?")[0]
+    return path
+
+
+def _val_approves_and_exports(val: Any, draft_path: str) -> None:
+    """val reads the diff, approves version 2 (warnings acknowledged) and exports it."""
+    _sign_in(val, "val")
+    val.goto(f"{draft_path}?version=2&compare=1")
+    assert "agreed" in "".join(val.locator("#diff ins").all_inner_texts())
+    val.fill("#comment", "Factual and within the limit.")
+    if val.locator("#acknowledge").count():
+        val.check("#acknowledge")
+    val.click("#approve")
+    val.wait_for_selector("#draft-status.approved")
+    assert "val approved version 2" in val.inner_text("#reviews")
+    with val.expect_download() as download:
+        val.click("#export-json")
+    exported = json.loads(Path(download.value.path()).read_text("utf-8"))
+    assert exported["approved_by"] == "val" and exported["version"] == 2
+    assert exported["variants"]["en"]["posts"][0].startswith("Both sides agreed")
+    val.goto("/drafts")
+    val.wait_for_selector("#drafts tr[data-status=exported]")
+    val.screenshot(path=str(SCREENSHOTS / "drafts.png"))
+
+
+def _approved_text_is_frozen(pat: Any, draft_path: str) -> None:
+    """pat's edit of approved text is version 3; version 2 reads as approved."""
+    pat.goto(draft_path)
+    pat.locator('.variant[data-language="en"] textarea').fill("Both sides met in Stockholm.")
+    pat.click("#save")
+    pat.wait_for_selector("text=version 3 of 3")
+    assert "draft" in pat.get_attribute("#draft-status", "class")
+    pat.goto(f"{draft_path}?version=2")
+    frozen = pat.locator('.variant[data-language="en"] textarea')
+    assert frozen.get_attribute("readonly") is not None
+    assert frozen.input_value().startswith("Both sides agreed")
+
+
+def _nobody_approves_their_own_draft(val: Any, draft_path: str) -> None:
+    """val wrote version 4: no approve button for val, and the API refuses it too."""
+    val.goto(draft_path)
+    val.locator('.variant[data-language="en"] textarea').fill("Both sides met again.")
+    val.click("#save")
+    val.wait_for_selector("text=version 4 of 4")
+    val.click("#submit")
+    val.wait_for_selector("#own-draft")
+    assert val.locator("#approve").count() == 0
+    number = draft_path.rsplit("/", 1)[1]
+    status = val.evaluate(
+        "([id, csrf]) => fetch(`/api/drafts/${id}/approve`, {method: 'POST', headers: "
+        "{'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, "
+        "body: JSON.stringify({version: 4, acknowledge: true})}).then(r => r.status)",
+        [number, val.get_attribute('meta[name="csrf-token"]', "content")],
+    )
+    assert status == 403
 
 
 def test_analyst_reads_the_monitoring_dashboard(browser: Any, corpus_home: Path) -> None:

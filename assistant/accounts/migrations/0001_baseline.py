@@ -15,6 +15,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _audit_log()
+    _users()
+    _api_tokens()
+    _sessions()
+
+
+def _audit_log() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -30,6 +37,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_log_action"), "audit_log", ["action"], unique=False)
     op.create_index(op.f("ix_audit_log_actor"), "audit_log", ["actor"], unique=False)
+
+
+def _users() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -43,6 +53,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_users_username"), "users", ["username"], unique=True)
+
+
+def _api_tokens() -> None:
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -61,6 +74,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_api_tokens_token_hash"), "api_tokens", ["token_hash"], unique=True)
     op.create_index(op.f("ix_api_tokens_user_id"), "api_tokens", ["user_id"], unique=False)
+
+
+def _sessions() -> None:
     op.create_table(
         "sessions",
         sa.Column("id_hash", sa.String(length=64), nullable=False),

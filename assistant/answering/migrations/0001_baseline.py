@@ -15,6 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _conversations()
+    _messages()
+
+
+def _conversations() -> None:
     op.create_table(
         "conversations",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -29,6 +34,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_conversations_user_id"), "conversations", ["user_id"], unique=False)
+
+
+def _messages() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

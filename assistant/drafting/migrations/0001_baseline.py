@@ -15,6 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _drafts()
+    _draft_versions()
+    _draft_reviews()
+
+
+def _drafts() -> None:
     op.create_table(
         "drafts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -35,6 +41,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_drafts_author_id"), "drafts", ["author_id"], unique=False)
     op.create_index(op.f("ix_drafts_status"), "drafts", ["status"], unique=False)
+
+
+def _draft_versions() -> None:
     op.create_table(
         "draft_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -58,6 +67,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_draft_versions_draft_id"), "draft_versions", ["draft_id"], unique=False
     )
+
+
+def _draft_reviews() -> None:
     op.create_table(
         "draft_reviews",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),

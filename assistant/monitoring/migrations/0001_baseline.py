@@ -16,6 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _monitor_alerts()
+    _monitor_campaigns()
+    _monitor_mentions()
+    _monitor_scored()
+    _monitor_series()
+
+
+def _monitor_alerts() -> None:
     op.create_table(
         "monitor_alerts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -34,6 +42,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_monitor_alerts_window_end"), "monitor_alerts", ["window_end"], unique=False
     )
+
+
+def _monitor_campaigns() -> None:
     op.create_table(
         "monitor_campaigns",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -51,6 +62,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_monitor_campaigns_first_ts"), "monitor_campaigns", ["first_ts"], unique=False
     )
+
+
+def _monitor_mentions() -> None:
     op.create_table(
         "monitor_mentions",
         sa.Column("doc_id", sa.String(length=40), nullable=False),
@@ -68,6 +82,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_monitor_mentions_published_ts"), "monitor_mentions", ["published_ts"], unique=False
     )
+
+
+def _monitor_scored() -> None:
     op.create_table(
         "monitor_scored",
         sa.Column("doc_id", sa.String(length=40), nullable=False),
@@ -79,6 +96,9 @@ def upgrade() -> None:
         sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("doc_id"),
     )
+
+
+def _monitor_series() -> None:
     op.create_table(
         "monitor_series",
         sa.Column("granularity", sa.String(length=5), nullable=False),

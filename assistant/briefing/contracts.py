@@ -1,0 +1,74 @@
+"""What `dragoman brief --json` prints and `GET /api/briefings` lists."""
+
+from __future__ import annotations
+
+from assistant.core.contracts import Contract
+from assistant.monitoring.contracts import DeliveryOut
+
+
+class BriefingEntryOut(Contract):
+    """An archived briefing as readers see it (briefings written before a key existed
+    lack it)."""
+
+    date: str
+    watchlist: str
+    clearance: str
+    files: list[str]
+    deliveries: list[DeliveryOut]
+    window: dict[str, str] | None = None
+    languages: list[str] | None = None
+    formats: list[str] | None = None
+    documents: int | None = None
+    stories: int | None = None
+    empty: bool | None = None
+    headlines: list[str] | None = None
+    untranslated: dict[str, int] | None = None
+    backend: str | None = None
+    model: str | None = None
+    generated_at: str | None = None
+
+
+class StorySentenceOut(Contract):
+    text: str
+    citations: list[int]
+    origin: str
+    support_score: float
+
+
+class StoryOut(Contract):
+    """A story of the briefing: its rank, headline, reach and verified sentences."""
+
+    rank: int
+    headline: str
+    volume: int
+    sources: list[str]
+    languages: list[str]
+    salience: float
+    sentences: list[StorySentenceOut]
+
+
+class BriefOut(Contract):
+    """A briefing just written: its manifest, where it went, and its stories."""
+
+    date: str
+    watchlist: str
+    window: dict[str, str]
+    clearance: str
+    languages: list[str]
+    formats: list[str]
+    files: list[str]
+    fingerprint: str
+    documents: int
+    stories: int
+    empty: bool
+    headlines: list[str]
+    untranslated: dict[str, int]
+    backend: str
+    model: str
+    timings: dict[str, float]
+    generated_at: str
+    deliveries: list[DeliveryOut]
+    ok: bool
+    folder: str
+    copied: list[str]
+    stories_detail: list[StoryOut]

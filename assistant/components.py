@@ -1,0 +1,145 @@
+"""The composition root: every part a process needs, built once from settings, lazily.
+
+The CLI, the web app (:class:`assistant.web.services.Services` extends this), the eval
+harness and bench all get their engines here, so a part is made one way everywhere: the
+registry, the users' stores, retrieval (embedder and indexes), the model, the answering
+engine and what rests on it (briefings, drafts), monitoring and the ingest sequence.
+Nothing heavy opens before it is asked for; opening is thread-safe."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from assistant.accounts.accounts import Accounts
+from assistant.accounts.audit import AuditLog
+from assistant.accounts.store import WebStore
+from assistant.answering.history import History
+from assistant.briefing.archive import Archive
+from assistant.collection import Ingestion
+from assistant.core.settings import Settings
+from assistant.drafting.workflow import DraftDesk
+from assistant.grounding.generation import run_now
+from corpus.registry import Registry
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine
+    from assistant.briefing.pipeline import Briefer
+    from assistant.drafting.pipeline import Drafter
+    from assistant.monitoring.service import Monitoring
+    from retrieval.indexer import Retrieval
+    from retrieval.search import HybridSearch
+
+Turn = Callable[[Callable[[], Any]], Any]  # runs a model call when its turn comes
+
+
+class Components:
+    """One per process; ``backend`` overrides ``settings.llm_backend``."""
+
+    def __init__(self, settings: Settings, backend: str | None = None) -> None:
+        self.settings = settings
+        self.backend = backend or settings.llm_backend
+        self._open_lock = threading.RLock()
+        self._retrieval: Retrieval | None = None
+        self._engine: AskEngine | None = None
+        self._briefer: Briefer | None = None
+        self._drafter: Drafter | None = None
+
+    # stores: cheap to open, opened on first use or by open_stores
+
+    def open_stores(self) -> None:
+        """Open (and migrate) the databases now, so a wrong URL fails at start."""
+        for _store in (self.registry, self.accounts, self.audit, self.history):
+            pass
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.settings.registry_url)
+
+    @cached_property
+    def store(self) -> WebStore:
+        """The users' database: accounts, audit log, conversations, drafts."""
+        return WebStore(self.settings.web_url)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.store)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.store, self.settings)
+
+    @cached_property
+    def history(self) -> History:
+        return History(self.store)
+
+    @cached_property
+    def drafts(self) -> DraftDesk:  # opened once: opening checks the drafts' schema
+        return DraftDesk(self.store, self.audit)
+
+    @property
+    def briefings(self) -> Archive:
+        return Archive(self.settings.home / "briefings")
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        from assistant.monitoring.service import Monitoring
+
+        return Monitoring(self.settings, self.registry)
+
+    @cached_property
+    def ingestion(self) -> Ingestion:
+        """The one ingest sequence (register → index → monitor) of CLI and uploads."""
+        return Ingestion(self.registry, self.retrieval, lambda: self.monitoring,
+                         self.settings.monitor_on_ingest)  # fmt: skip
+
+    # engines: heavy (embedder, indexes, model), opened once when first needed
+
+    def retrieval(self) -> Retrieval:
+        with self._open_lock:
+            if self._retrieval is None:
+                from retrieval.indexer import Retrieval
+
+                self._retrieval = Retrieval(self.settings)
+            return self._retrieval
+
+    def search(self) -> HybridSearch:
+        from retrieval.search import HybridSearch
+
+        return HybridSearch(self.retrieval(), self.registry)
+
+    def engine(self) -> AskEngine:
+        """The answering engine; its model, embedder and indexes serve every feature."""
+        with self._open_lock:
+            if self._engine is None:
+                from assistant.answering.pipeline import AskEngine
+
+                self._engine = AskEngine(
+                    self.settings, backend=self.backend, retrieval=self.retrieval(),
+                    registry=self.registry,
+                )  # fmt: skip
+            return self._engine
+
+    def engine_loaded(self) -> bool:
+        return self._engine is not None
+
+    def briefer(self, turn: Turn = run_now) -> Briefer:
+        """The briefing builder on the engine's model, embedder and indexes; ``turn`` is how
+        its model calls wait their turn (the web app's generation queue)."""
+        with self._open_lock:
+            if self._briefer is None:
+                from assistant.briefing.pipeline import Briefer
+
+                self._briefer = Briefer(self.engine(), turn=turn)
+            return self._briefer
+
+    def drafter(self) -> Drafter:
+        """Drafts official posts on the engine."""
+        with self._open_lock:
+            if self._drafter is None:
+                from assistant.drafting.pipeline import Drafter
+
+                self._drafter = Drafter(self.engine())
+            return self._drafter

@@ -1,0 +1,32 @@
+"""The citation and the checked sentence, as every feature hands them out."""
+
+from __future__ import annotations
+
+from assistant.core.contracts import Contract
+
+
+class CitationOut(Contract):
+    """A numbered source: the exact passage (``quote``, ``spans`` in the document's text)."""
+
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    url: str | None
+    published_at: str | None
+    quote: str
+    language: str
+    spans: list[tuple[int, int]]
+    source: str | None
+    speaker: str | None
+
+
+class SentenceOut(Contract):
+    """One sentence of an answer with the passages it cites and the verifier's verdict."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    support_score: float
+    reasons: list[str]
+    attributed: bool | None
