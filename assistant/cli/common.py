@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, load_settings
@@ -29,6 +38,15 @@ def emit_json(payload: Any) -> None:
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
 ]
+
+
+@contextmanager
+def progress_line(first: str, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A transient spinner line on stderr (none with ``--json``); yields what sets its text."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task(first, total=None)
+        yield lambda text: progress.update(task, description=text)
 
 
 def components(backend: str | None = None, *, model: bool = False) -> Components:
