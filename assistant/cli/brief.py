@@ -45,7 +45,7 @@ def brief_command(
     request = BriefRequest(
         day=_day(day), window=window, watchlist=watchlist,
         languages=[x.strip().lower() for x in lang.split(",") if x.strip()],
-        formats=parse_formats(formats), clearance=clearance or settings.brief_clearance,
+        formats=parse_formats(formats), clearance=clearance or settings.brief.clearance,
     )  # fmt: skip
     request.check()
     prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing

@@ -65,7 +65,7 @@ def prepare_local_model(settings: Settings, backend: str) -> None:
     from assistant.llm.weights import MODEL_SPECS, assemble, verify_existing
 
     spec = MODEL_SPECS.get(backend)
-    if spec is None or settings.llm_model_path or verify_existing(spec, settings.models_dir):
+    if spec is None or settings.llm.model_path or verify_existing(spec, settings.models_dir):
         return
     columns = (TextColumn("assembling {task.description}"), BarColumn(), DownloadColumn())
     with Progress(*columns, console=err, transient=True) as progress:

@@ -63,7 +63,7 @@ def draft_command(
         thread=thread,
     )
     request.check()
-    profile_named(request.platform, settings.draft_mastodon_limit)  # refused before loading
+    profile_named(request.platform, settings.draft.mastodon_limit)  # refused before loading
     user = _author(parts, author) if author else None
     prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
     with progress_line("opening the model and indexes", as_json) as show:
