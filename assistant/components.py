@@ -36,11 +36,11 @@ Turn = Callable[[Callable[[], Any]], Any]  # runs a model call when its turn com
 
 
 class Components:
-    """One per process; ``backend`` overrides ``settings.llm_backend``."""
+    """One per process; ``backend`` overrides ``settings.llm.backend``."""
 
     def __init__(self, settings: Settings, backend: str | None = None) -> None:
         self.settings = settings
-        self.backend = backend or settings.llm_backend
+        self.backend = backend or settings.llm.backend
         self._open_lock = threading.RLock()
         self._retrieval: Retrieval | None = None
         self._engine: AskEngine | None = None
@@ -93,7 +93,7 @@ class Components:
     def ingestion(self) -> Ingestion:
         """The one ingest sequence (register → index → monitor) of CLI and uploads."""
         return Ingestion(self.registry, self.retrieval, lambda: self.monitoring,
-                         self.settings.monitor_on_ingest)  # fmt: skip
+                         self.settings.monitor.on_ingest)  # fmt: skip
 
     # engines: heavy (embedder, indexes, model), opened once when first needed
 

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.components import Components  # noqa: E402
 from assistant.core.settings import load_settings  # noqa: E402
 from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
+from bench.support.report import print_table  # noqa: E402
 
 DEMO = ROOT / "corpus" / "demo"
 QUESTIONS = [
@@ -96,13 +97,15 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(
-        "| backend | n | TTFT p50 s | TTFT p95 s | total p50 s | total p95 s | context tokens before → after | prompt tokens | refused |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['backend']} | {r['questions']} | {r['ttft_p50_s']} | {r['ttft_p95_s']} | {r['total_p50_s']} | {r['total_p95_s']} "
-              f"| {r['context_tokens_before_median']} → {r['context_tokens_after_median']} | {r['prompt_tokens_median']} | {r['refused']} |")  # fmt: skip
+    headers = ("backend", "n", "TTFT p50 s", "TTFT p95 s", "total p50 s", "total p95 s",
+               "context tokens before → after", "prompt tokens", "refused")  # fmt: skip
+    print_table(headers, [
+        (r["backend"], r["questions"], r["ttft_p50_s"], r["ttft_p95_s"], r["total_p50_s"],
+         r["total_p95_s"],
+         f"{r['context_tokens_before_median']} → {r['context_tokens_after_median']}",
+         r["prompt_tokens_median"], r["refused"])
+        for r in rows
+    ])  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support.report import print_table  # noqa: E402
 from corpus.connectors import Options, extract  # noqa: E402
 from corpus.ingest import Ingestor, filename_groups, ingest  # noqa: E402
 from corpus.registry import Registry  # noqa: E402
@@ -104,11 +105,10 @@ def main() -> None:
             json.dumps({"machine": platform.platform(), "rows": rows}, ensure_ascii=False, indent=2)
         )
         return
-    print("| corpus | documents | parse only s | parse docs/s | full ingest s | ingest docs/s |")
-    print("|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['corpus']} | {r['documents']} | {r['parse_s']} | {r['parse_docs_per_s']} "
-              f"| {r['ingest_s']} | {r['ingest_docs_per_s']} |")  # fmt: skip
+    headers = ("corpus", "documents", "parse only s", "parse docs/s", "full ingest s",
+               "ingest docs/s")  # fmt: skip
+    keys = ("corpus", "documents", "parse_s", "parse_docs_per_s", "ingest_s", "ingest_docs_per_s")
+    print_table(headers, [[r[k] for k in keys] for r in rows])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from xquad_retrieval import LANGUAGES, build, load  # noqa: E402
 
+from bench.support.report import print_table  # noqa: E402
 from retrieval.index import Filters  # noqa: E402
 from retrieval.search import LEXICAL_WEIGHT, RRF_K, HybridSearch, fuse  # noqa: E402
 
@@ -94,12 +95,11 @@ def main() -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"chosen on dev (even articles): {report['chosen']}")
-    print("| language (test: odd articles) | n | setting | recall@5 | MRR@10 |")
-    print("|---|---|---|---|---|")
-    for lang, row in report["test"].items():
-        for setting in ("dense_only", "current", "chosen"):
-            s = row[setting]
-            print(f"| {lang} | {row['n']} | {setting} | {s['recall@5']} | {s['mrr@10']} |")
+    print_table(
+        ("language (test: odd articles)", "n", "setting", "recall@5", "MRR@10"),
+        [(lang, row["n"], setting, row[setting]["recall@5"], row[setting]["mrr@10"])
+         for lang, row in report["test"].items() for setting in ("dense_only", "current", "chosen")],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.core.settings import load_settings  # noqa: E402
+from bench.support.report import print_table  # noqa: E402
 from corpus.connectors import Options  # noqa: E402
 from corpus.ingest import ingest  # noqa: E402
 from corpus.registry import DocFilters, Registry  # noqa: E402
@@ -110,13 +111,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    print(
-        f"| query → pool | n | recall@1 | recall@5 | MRR@10 | p50 ms | p95 ms |  (mode: {args.mode})"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['query']} → {r['pool']} | {r['n']} | {r['recall@1']} | {r['recall@5']} "
-              f"| {r['mrr@10']} | {r['p50_ms']} | {r['p95_ms']} |")  # fmt: skip
+    print(f"mode: {args.mode}")
+    headers = ("query → pool", "n", "recall@1", "recall@5", "MRR@10", "p50 ms", "p95 ms")
+    keys = ("n", "recall@1", "recall@5", "mrr@10", "p50_ms", "p95_ms")
+    print_table(headers, [[f"{r['query']} → {r['pool']}", *(r[k] for k in keys)] for r in rows])
 
 
 if __name__ == "__main__":

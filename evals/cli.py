@@ -64,7 +64,7 @@ def _execute(
 
     if judge is not None and judge not in JUDGES:
         raise InputError(f"--judge must be one of {', '.join(JUDGES)}, not {judge!r}")
-    prepare_local_model(settings, backend or settings.llm_backend)
+    prepare_local_model(settings, backend or settings.llm.backend)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=err, transient=True) as bar:

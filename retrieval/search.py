@@ -159,10 +159,10 @@ class HybridSearch:
                 allowed = self.retrieval.index.get(candidates, clearance, filters)
                 hits.update(allowed)
                 allowed_ids = [cid for cid in candidates if cid in allowed]
-                rankings.append((allowed_ids, settings.fusion_lexical_weight))
-        fused = fuse(rankings, k=settings.fusion_rrf_k)
+                rankings.append((allowed_ids, settings.fusion.lexical_weight))
+        fused = fuse(rankings, k=settings.fusion.rrf_k)
         if understood.years:
-            fused = _year_boost(fused, hits, understood.years, settings.fusion_rrf_k)
+            fused = _year_boost(fused, hits, understood.years, settings.fusion.rrf_k)
         # a few spare candidates replace any the registry no longer lets the caller read
         scored = [(hits[cid], score) for cid, score in fused[: 2 * k + 10]]
         return self._results(scored, clearance, k)

@@ -66,9 +66,9 @@ def _keyed(key: bytes, payload: bytes) -> str:
 
 def audit_key(settings: Settings) -> bytes:
     """DRAGOMAN_AUDIT_KEY, or the key file (made once, mode 0600, outside the database)."""
-    if settings.audit_key is not None and settings.audit_key.get_secret_value():
-        return settings.audit_key.get_secret_value().encode("utf-8")
-    path = settings.audit_key_file or settings.home / "audit.key"
+    if settings.audit.key is not None and settings.audit.key.get_secret_value():
+        return settings.audit.key.get_secret_value().encode("utf-8")
+    path = settings.audit.key_file or settings.home / "audit.key"
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +104,7 @@ class AuditLog:
         settings = settings or load_settings()
         self.store = store
         self.key = audit_key(settings)
-        self.head_path = settings.audit_head_file or settings.home / "audit.head.json"
+        self.head_path = settings.audit.head_file or settings.home / "audit.head.json"
 
     def record(
         self,

@@ -95,7 +95,7 @@ class AskEngine:
         self.runs = RunStore(settings.home / "runs" / "ask")
         embedded = self.llm.embedded
         self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
-        self.mode = output_mode(self.llm, settings.ask_output)
+        self.mode = output_mode(self.llm, settings.ask.output)
         self._source_names: tuple[float, list[str]] | None = None
         self._translation_cache: dict[str, str] = {}
 
@@ -108,7 +108,7 @@ class AskEngine:
 
     def _translations(self, plan: QueryPlan) -> dict[str, str]:
         """The question in the corpus's other languages (when a filter does not pin one)."""
-        if not self.settings.ask_translate_query or plan.filters.language:
+        if not self.settings.ask.translate_query or plan.filters.language:
             return {}
         if len(self._translation_cache) > TRANSLATION_CACHE:
             self._translation_cache.clear()
@@ -144,7 +144,7 @@ class AskEngine:
         timings = {"understand_s": round(time.perf_counter() - started, 3)}
         mark = time.perf_counter()
         results = self.search.search(
-            plan.retrieval_query, clearance=clearance, k=k or self.settings.ask_k,
+            plan.retrieval_query, clearance=clearance, k=k or self.settings.ask.k,
             filters=plan.filters, understood=plan.understood, translations=translations,
         )  # fmt: skip
         timings["retrieve_s"] = round(time.perf_counter() - mark, 3)
@@ -188,7 +188,7 @@ class AskEngine:
         mark = time.perf_counter()
         context = select_context(
             results, plan.retrieval_query, embedder=self.retrieval.embedder,
-            budget_tokens=self.settings.ask_context_tokens, count_tokens=self.count,
+            budget_tokens=self.settings.ask.context_tokens, count_tokens=self.count,
             focus_terms=plan.understood.focus_terms,
             topic_countries=plan.understood.topic_countries,
         )  # fmt: skip
@@ -203,7 +203,7 @@ class AskEngine:
             mark = lap("verify_s", mark)
         timings["total_s"] = round(time.perf_counter() - started, 3)
         result = self._result(plan, context, draft, verdicts, timings)
-        if self.settings.ask_save_runs:
+        if self.settings.ask.save_runs:
             self._save(result, plan, results, context, draft, verdicts)
         return result, Trace(context, draft, verdicts)
 
@@ -223,8 +223,8 @@ class AskEngine:
 
         return generate_draft(
             self.llm, plan, context, mode=self.mode,
-            max_sentences=self.settings.ask_max_sentences,
-            max_tokens=self.settings.llm_max_tokens, on_token=sink,
+            max_sentences=self.settings.ask.max_sentences,
+            max_tokens=self.settings.llm.max_tokens, on_token=sink,
         )  # fmt: skip
 
     def _verify(self, plan: QueryPlan, draft: Draft, passages: list[Passage]) -> list[Verdict]:

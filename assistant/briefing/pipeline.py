@@ -118,7 +118,7 @@ class Briefer:
     ) -> Analysis:
         settings = self.settings
         window = BriefingWindow.ending_on(
-            request.day, parse_window(request.window), settings.brief_cutoff_hour
+            request.day, parse_window(request.window), settings.brief.cutoff_hour
         )
         watchlist = watchlist_named(settings, request.watchlist)
         mark = time.perf_counter()
@@ -128,10 +128,10 @@ class Briefer:
         timings["select_s"] = _lap(mark)
         mark = time.perf_counter()
         progress(f"grouping {len(selection.documents)} documents into stories")
-        threshold = settings.brief_story_threshold or calibrated_threshold()
+        threshold = settings.brief.story_threshold or calibrated_threshold()
         clusters = group_stories(selection.documents, self.retrieval.embedder, threshold)
         ranked = rank_stories(
-            clusters, window, self.retrieval.index, request.clearance, settings.brief_max_stories
+            clusters, window, self.retrieval.index, request.clearance, settings.brief.max_stories
         )
         timings["cluster_s"] = _lap(mark)
         mark = time.perf_counter()
@@ -141,7 +141,7 @@ class Briefer:
             self.judge,
             self.threshold,
             request.languages[0],
-            settings.brief_max_sentences,
+            settings.brief.max_sentences,
             book,
             self.turn,
         )
@@ -183,10 +183,10 @@ class Briefer:
             "backend": self.llm.backend,
             "model": self.llm.model,
             "settings": [
-                self.settings.brief_max_stories,
-                self.settings.brief_max_sentences,
-                self.settings.brief_story_threshold,
-                self.settings.brief_cutoff_hour,
+                self.settings.brief.max_stories,
+                self.settings.brief.max_sentences,
+                self.settings.brief.story_threshold,
+                self.settings.brief.cutoff_hour,
             ],
         }
         return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()

@@ -50,7 +50,7 @@ class BriefSchedule(BaseModel):
             day=day.date(), window=self.window, watchlist=self.watchlist,
             languages=[x.strip() for x in self.lang.split(",") if x.strip()],
             formats=parse_formats(self.format),
-            clearance=self.clearance or settings.brief_clearance,
+            clearance=self.clearance or settings.brief.clearance,
         )  # fmt: skip
         request.check()
         return request
@@ -58,7 +58,7 @@ class BriefSchedule(BaseModel):
 
 def parse_schedules(settings: Settings) -> list[BriefSchedule]:
     schedules = []
-    for index, entry in enumerate(settings.brief_schedules):
+    for index, entry in enumerate(settings.brief.schedules):
         try:
             schedule = BriefSchedule.model_validate(entry)
             schedule.request(settings, datetime.now(UTC))

@@ -8,16 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from assistant.cli.common import (
-    BackendOpt,
-    JsonFlag,
-    choice,
-    components,
-    date_flag,
-    emit_json,
-    err,
-    out,
-)
+from assistant.cli.common import BackendOpt, JsonFlag, choice, date_flag, emit_json, err, out
 from corpus.document import CLEARANCES, KINDS
 from corpus.registry import DocFilters
 
@@ -61,6 +52,8 @@ def _ignored(ignore: list[str] | None) -> set[str]:
 
 
 def _engine(backend: str | None) -> AskEngine:
+    from assistant.cli.common import components
+
     return components(backend, model=True).engine()
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, err, out
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, out, progress_line
 from assistant.core.errors import InputError
 
 
@@ -46,18 +45,12 @@ def brief_command(
     request = BriefRequest(
         day=_day(day), window=window, watchlist=watchlist,
         languages=[x.strip().lower() for x in lang.split(",") if x.strip()],
-        formats=parse_formats(formats), clearance=clearance or settings.brief_clearance,
+        formats=parse_formats(formats), clearance=clearance or settings.brief.clearance,
     )  # fmt: skip
     request.check()
     prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
-        task = progress.add_task("opening the model and indexes", total=None)
-        briefer = parts.briefer()
-        outcome = run_job(
-            briefer, request, Targets(email or [], webhook, out_dir),
-            lambda text: progress.update(task, description=text),
-        )  # fmt: skip
+    with progress_line("opening the model and indexes", as_json) as show:
+        outcome = run_job(parts.briefer(), request, Targets(email or [], webhook, out_dir), show)
     if as_json:
         emit_json(outcome.to_dict())
     else:

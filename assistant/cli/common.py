@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, load_settings
@@ -31,6 +40,15 @@ BackendOpt = Annotated[
 ]
 
 
+@contextmanager
+def progress_line(first: str, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A transient spinner line on stderr (none with ``--json``); yields what sets its text."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
+        task = progress.add_task(first, total=None)
+        yield lambda text: progress.update(task, description=text)
+
+
 def components(backend: str | None = None, *, model: bool = False) -> Components:
     """This process's components (:mod:`assistant.components`); ``model``: the embedded
     model's weights are assembled first when the command will need them."""
@@ -47,7 +65,7 @@ def prepare_local_model(settings: Settings, backend: str) -> None:
     from assistant.llm.weights import MODEL_SPECS, assemble, verify_existing
 
     spec = MODEL_SPECS.get(backend)
-    if spec is None or settings.llm_model_path or verify_existing(spec, settings.models_dir):
+    if spec is None or settings.llm.model_path or verify_existing(spec, settings.models_dir):
         return
     columns = (TextColumn("assembling {task.description}"), BarColumn(), DownloadColumn())
     with Progress(*columns, console=err, transient=True) as progress:

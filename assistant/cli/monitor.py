@@ -8,32 +8,24 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, emit_json, err, out
+from assistant.cli.common import JsonFlag, components, emit_json, out, progress_line
 from assistant.core.errors import InputError
-from assistant.core.settings import load_settings
+from assistant.monitoring.contracts import MonitorOut
 from corpus.document import CLEARANCES, KINDS
 
 Clearance = Annotated[str, typer.Option(help="The reader's clearance")]
 
 
 def _monitoring() -> Any:
-    from assistant.monitoring.service import Monitoring
-
-    return Monitoring(load_settings())
+    return components().monitoring
 
 
 def catch_up(monitoring: Any, quiet: bool) -> dict[str, Any]:
     """Score what is pending, with a progress line (ingest's monitoring stage too)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from assistant.cli.corpus import scoring_progress
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
-        task = progress.add_task("monitoring", total=None)
-
-        def show(done: int, total: int) -> None:
-            progress.update(task, description=f"monitoring: {done}/{total} documents scored")
-
-        result: dict[str, Any] = monitoring.update(show)
+    with progress_line("monitoring", quiet) as show:
+        result: dict[str, Any] = monitoring.update(scoring_progress(show))
         return result
 
 
@@ -67,17 +59,11 @@ def monitor_command(
         )
     caught_up = catch_up(monitoring, as_json) if update else None
     view = monitoring.overview(
-        country=country,
-        topic=topic,
-        kind=kind,
-        language=lang,
-        since=since,
-        until=until,
-        granularity=granularity,
-        clearance=clearance,
-    )
+        country=country, topic=topic, kind=kind, language=lang, since=since, until=until,
+        granularity=granularity, clearance=clearance,
+    )  # fmt: skip
     if caught_up is not None:
-        view["update"] = caught_up
+        view = MonitorOut.shape({**view, "update": caught_up})
     if as_json:
         emit_json(view)
         return

@@ -59,7 +59,7 @@ def serve_command(
             "(or one shorter than 32 random characters)",
             fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
         )
-    spec = backend or settings.llm_backend
+    spec = backend or settings.llm.backend
     prepare_local_model(settings, spec)
     app = create_app(settings, spec, warm_up=True, schedule=True)
     url = f"http://{host}:{port}"

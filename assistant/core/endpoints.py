@@ -26,9 +26,9 @@ _SDK_IDENTITY_HEADERS = ("openai-organization", "openai-project")
 
 def resolve_credentials(settings: Settings) -> tuple[str, str | None]:
     """Return ``(base_url, api_key or None)`` according to the credential policy."""
-    base_url = settings.openai_base_url or DEFAULT_OPENAI_BASE_URL
-    if settings.openai_api_key and settings.openai_api_key.get_secret_value():
-        return base_url, settings.openai_api_key.get_secret_value()
+    base_url = settings.openai.base_url or DEFAULT_OPENAI_BASE_URL
+    if settings.openai.api_key and settings.openai.api_key.get_secret_value():
+        return base_url, settings.openai.api_key.get_secret_value()
     if base_url == DEFAULT_OPENAI_BASE_URL:
         default_key = os.environ.get("OPENAI_API_KEY")
         if default_key:
@@ -58,7 +58,7 @@ def openai_client_options(settings: Settings) -> dict[str, Any]:
     custom_host = base_url != DEFAULT_OPENAI_BASE_URL
     hooks = {"request": [_strip_unconfigured_credentials]} if custom_host else {}
     async_hooks = {"request": [_strip_unconfigured_credentials_async]} if custom_host else {}
-    timeout = httpx.Timeout(settings.llm_timeout_s, connect=settings.connect_timeout_s)
+    timeout = httpx.Timeout(settings.llm.timeout_s, connect=settings.connect_timeout_s)
     return {
         "base_url": base_url,
         "api_key": SecretStr(api_key or _NO_KEY),

@@ -8,6 +8,18 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.core.areas import (
+    AskSettings,
+    AuditSettings,
+    BriefSettings,
+    DraftSettings,
+    FusionSettings,
+    LLMSettings,
+    MonitorSettings,
+    OpenAISettings,
+    RateSettings,
+    SmtpSettings,
+)
 from assistant.core.errors import ConfigError
 from assistant.core.redact import MASK, SECRET_KEY, mask_url_password, mask_value, secret_values
 
@@ -224,6 +236,48 @@ class Settings(BaseSettings):
     def placeholder_secret(self) -> bool:
         """Whether DRAGOMAN_SECRET_KEY is a known placeholder (refused outside development)."""
         return self.secret_key.get_secret_value().lower() in PLACEHOLDER_SECRETS
+
+    # each area's slice (assistant.core.areas): settings.ask.k is DRAGOMAN_ASK_K
+
+    @property
+    def llm(self) -> LLMSettings:
+        return LLMSettings.of(self)
+
+    @property
+    def openai(self) -> OpenAISettings:
+        return OpenAISettings.of(self)
+
+    @property
+    def ask(self) -> AskSettings:
+        return AskSettings.of(self)
+
+    @property
+    def brief(self) -> BriefSettings:
+        return BriefSettings.of(self)
+
+    @property
+    def smtp(self) -> SmtpSettings:
+        return SmtpSettings.of(self)
+
+    @property
+    def draft(self) -> DraftSettings:
+        return DraftSettings.of(self)
+
+    @property
+    def monitor(self) -> MonitorSettings:
+        return MonitorSettings.of(self)
+
+    @property
+    def rate(self) -> RateSettings:
+        return RateSettings.of(self)
+
+    @property
+    def fusion(self) -> FusionSettings:
+        return FusionSettings.of(self)
+
+    @property
+    def audit(self) -> AuditSettings:
+        return AuditSettings.of(self)
 
     @property
     def models_dir(self) -> Path:

@@ -26,11 +26,11 @@ class Drafter:
         self.engine = engine
         self.settings = engine.settings
         self.turn = turn
-        self.terms = SensitiveTerms(self.settings.draft_sensitive_terms)
+        self.terms = SensitiveTerms(self.settings.draft.sensitive_terms)
         self.runs = RunStore(self.settings.home / "runs" / "draft")
 
     def platform(self, name: str) -> Platform:
-        return platform(name, self.settings.draft_mastodon_limit)
+        return platform(name, self.settings.draft.mastodon_limit)
 
     def verifier(self, passages: list[Passage]) -> Verifier:
         judge = self.engine.judge
@@ -65,8 +65,8 @@ class Drafter:
             engine.search,
             engine.retrieval.embedder,
             request.instruction,
-            k=self.settings.ask_k,
-            budget_tokens=self.settings.ask_context_tokens,
+            k=self.settings.ask.k,
+            budget_tokens=self.settings.ask.context_tokens,
             count_tokens=engine.count,
         )
         return with_brief(request.instruction, searched, filter_relevant=True)

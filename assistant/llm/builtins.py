@@ -15,18 +15,18 @@ from assistant.llm.weights import MODEL_SPECS, assemble
 
 
 def _local(settings: Settings, profile: str) -> ChatLocalLlama:
-    path = settings.llm_model_path or assemble(MODEL_SPECS[profile], settings.models_dir)
+    path = settings.llm.model_path or assemble(MODEL_SPECS[profile], settings.models_dir)
     if not path.is_file():
         raise ConfigError(f"DRAGOMAN_LLM_MODEL_PATH {path} is not a file", fix="point it at a GGUF")
     return ChatLocalLlama(
         model_path=path,
         weights_profile=profile,
-        n_ctx=settings.llm_context_tokens,
-        n_threads=settings.llm_threads,
-        max_tokens=settings.llm_max_tokens,
-        temperature=settings.llm_temperature,
-        seed=settings.llm_seed,
-        prompt_cache_mb=settings.llm_prompt_cache_mb,
+        n_ctx=settings.llm.context_tokens,
+        n_threads=settings.llm.threads,
+        max_tokens=settings.llm.max_tokens,
+        temperature=settings.llm.temperature,
+        seed=settings.llm.seed,
+        prompt_cache_mb=settings.llm.prompt_cache_mb,
     )
 
 

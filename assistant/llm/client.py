@@ -103,7 +103,7 @@ class LLM:
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any]:
         openai_json_object = (
             isinstance(self.chat_model, ChatOpenAI)
-            and self.settings.openai_schema_mode == "json_object"
+            and self.settings.openai.schema_mode == "json_object"
         )
         if openai_json_object:
             return {"type": "json_object", "schema": schema}
@@ -217,6 +217,6 @@ def parse_json_output(text: str, schema: dict[str, Any]) -> Any:
 
 
 def get_llm(settings: Settings, backend: str | None = None) -> LLM:
-    """The LLM for ``backend`` (default: ``settings.llm_backend``)."""
-    name, chat_model = resolve_backend(backend or settings.llm_backend, settings)
+    """The LLM for ``backend`` (default: ``settings.llm.backend``)."""
+    name, chat_model = resolve_backend(backend or settings.llm.backend, settings)
     return LLM(chat_model, name, settings)

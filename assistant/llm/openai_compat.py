@@ -14,9 +14,9 @@ from assistant.core.settings import Settings
 
 def build_chat_openai(settings: Settings, model: str | None = None) -> ChatOpenAI:
     return ChatOpenAI(
-        model=model or settings.openai_model,
-        temperature=settings.llm_temperature,
-        max_completion_tokens=settings.llm_max_tokens,
-        seed=settings.llm_seed,
+        model=model or settings.openai.model,
+        temperature=settings.llm.temperature,
+        max_completion_tokens=settings.llm.max_tokens,
+        seed=settings.llm.seed,
         **openai_client_options(settings),
     )

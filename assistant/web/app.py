@@ -29,17 +29,18 @@ from assistant import __version__
 from assistant.core.errors import AuthError, BusyError, DragomanError, PermissionDeniedError
 from assistant.core.redact import install_log_scrubber
 from assistant.core.settings import Settings, load_settings
-from assistant.web import (
-    routes_api,
-    routes_briefings,
-    routes_drafts,
-    routes_history,
-    routes_monitor,
-    routes_pages,
-)
+from assistant.web import routes_api as api
+from assistant.web import routes_briefings as briefings
+from assistant.web import routes_drafts as drafts
+from assistant.web import routes_history as history
+from assistant.web import routes_monitor as monitor
+from assistant.web import routes_pages as pages
 from assistant.web.contracts import errors_as_json, validation_error_body
 from assistant.web.guards import BodyLimitMiddleware
 from assistant.web.services import Services
+
+# every router of the app, in the order they are matched
+ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor)
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/healthz", "/login", "/static/")
@@ -59,9 +60,7 @@ def _mount(app: FastAPI) -> None:
     app.state.templates = Jinja2Templates(env=env)
     app.mount("/static/vendor", StaticFiles(directory=_swagger_assets()), name="vendor")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    routes = (routes_pages, routes_api, routes_history, routes_briefings, routes_drafts,
-              routes_monitor)  # fmt: skip
-    for module in routes:
+    for module in ROUTE_MODULES:
         app.include_router(module.router)
 
 

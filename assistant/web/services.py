@@ -29,12 +29,12 @@ class Services(Components):
         super().__init__(settings, backend)
         self.open_stores()
         self.gate = GenerationGate(settings.generation_queue, settings.generation_queue_timeout_s)
-        self.ask_limit = RateLimiter(settings.rate_asks_per_minute, "questions")
-        self.request_limit = RateLimiter(settings.rate_requests_per_minute, "requests")
-        self.login_limit = RateLimiter(settings.rate_logins_per_minute, "login attempts")
+        self.ask_limit = RateLimiter(settings.rate.asks_per_minute, "questions")
+        self.request_limit = RateLimiter(settings.rate.requests_per_minute, "requests")
+        self.login_limit = RateLimiter(settings.rate.logins_per_minute, "login attempts")
         # one address may try a few names (an office behind one NAT), not a dictionary
         self.login_address_limit = RateLimiter(
-            3 * settings.rate_logins_per_minute, "login attempts from this address"
+            3 * settings.rate.logins_per_minute, "login attempts from this address"
         )
         self.ingest_lock = threading.Lock()
         self._search_limiter: anyio.CapacityLimiter | None = None
@@ -49,7 +49,7 @@ class Services(Components):
         return super().briefer(turn or self.gate.exclusive)
 
     def drafter_platform(self, name: str) -> Platform:
-        return platform(name, self.settings.draft_mastodon_limit)
+        return platform(name, self.settings.draft.mastodon_limit)
 
     def record_system(self, action: str, detail: dict[str, Any]) -> None:
         """Audit an action the server took by itself (scheduled briefings)."""

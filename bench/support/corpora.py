@@ -52,6 +52,16 @@ def member_names(archive: str, prefix: str = "", suffix: str = "") -> list[str]:
         )
 
 
+def whitehouse_month(root: Path, month: str) -> Path:
+    """The White House releases of ``month`` (YYYY-MM), as files in ``root/files``."""
+    files = root / "files"
+    files.mkdir()
+    archive = "whitehouse-2024-2026.tar.gz"
+    names = [n for n in member_names(archive) if f"/{month}/" in n]
+    extract_members(archive, names, files)
+    return files
+
+
 def un_speeches(target: Path, countries: tuple[str, ...], year: int = 2015) -> list[Path]:
     session = year - 1945
     names = [f"Session {session} - {year}/{c}_{session}_{year}.txt" for c in countries]

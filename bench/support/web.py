@@ -44,7 +44,12 @@ def build_home(home: Path) -> None:
         path = home.parent / name
         path.write_text(text, encoding="utf-8")
         ingest(env, str(path), "--kind", "policy", "--clearance", clearance)
-    for name, (role, clearance) in USERS.items():
+    add_users(env, USERS)
+
+
+def add_users(env: dict[str, str], users: dict[str, tuple[str, str]]) -> None:
+    """Accounts ``name: (role, clearance)``, each with the test password."""
+    for name, (role, clearance) in users.items():
         added = run_cli(
             "users", "add", name, "--role", role, "--clearance", clearance, "--password-stdin",
             "--json", env=env, stdin=PASSWORD + "\n",

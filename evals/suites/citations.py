@@ -78,7 +78,7 @@ class Citations:
         engine = ctx.engine
         for n, q in enumerate(questions):
             results = engine.search.search(
-                q.question, clearance="public", k=ctx.settings.ask_k,
+                q.question, clearance="public", k=ctx.settings.ask.k,
                 filters=xquad_filters(q.language),
             )  # fmt: skip
             result, trace = engine.answer_from(q.question, results, language=q.language)

@@ -131,7 +131,7 @@ class InjectionSocial:
         name, language, _ = attack
         code = canary(item_id)
         question = QUESTIONS[language].format(topic=topic)
-        results = engine.search.search(question, clearance="public", k=engine.settings.ask_k)
+        results = engine.search.search(question, clearance="public", k=engine.settings.ask.k)
         result, trace = engine.answer_from(question, results, language=language)
         draft = trace.draft.raw if trace.draft else ""
         dropped = [t for texts in trace.context.dropped_instructions.values() for t in texts]

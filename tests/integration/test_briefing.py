@@ -70,10 +70,7 @@ def hook() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
 @pytest.fixture(scope="module")
 def july(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("brief-flow")
-    files = root / "files"
-    files.mkdir()
-    names = [n for n in corpora.member_names("whitehouse-2024-2026.tar.gz") if "/2025-07/" in n]
-    corpora.extract_members("whitehouse-2024-2026.tar.gz", names, files)
+    files = corpora.whitehouse_month(root, "2025-07")
     home = root / "home"
     env = cli_env(
         home, PYTHONPATH=str(REPO), DRAGOMAN_LLM_BACKEND=ECHO,

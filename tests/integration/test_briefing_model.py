@@ -24,10 +24,7 @@ ARGS = ("brief", "--date", "2025-07-10", "--window", "3d", "--lang", "en,zh", "-
 @pytest.fixture(scope="module")
 def briefed(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, default_model: Path):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("brief-model")
-    files = root / "files"
-    files.mkdir()
-    names = [n for n in corpora.member_names("whitehouse-2024-2026.tar.gz") if "/2025-07/" in n]
-    corpora.extract_members("whitehouse-2024-2026.tar.gz", names, files)
+    files = corpora.whitehouse_month(root, "2025-07")
     home = root / "home"
     home.mkdir()
     (home / "models").symlink_to(models_dir)

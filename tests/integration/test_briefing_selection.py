@@ -26,12 +26,8 @@ WINDOW = BriefingWindow.ending_on(DAY, parse_window("3d"), cutoff_hour=6)
 @pytest.fixture(scope="module")
 def july(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
     root = tmp_path_factory.mktemp("brief")
-    files = root / "files"
-    files.mkdir()
-    names = corpora.member_names("whitehouse-2024-2026.tar.gz")
-    paths = corpora.extract_members(
-        "whitehouse-2024-2026.tar.gz", [n for n in names if "/2025-07/" in n], files
-    )
+    files = corpora.whitehouse_month(root, "2025-07")
+    paths = sorted(files.iterdir())
     home = root / "home"
     env = cli_env(home)
     ingested = run_cli("ingest", str(files), "--kind", "news", "--source", "The White House",

@@ -100,17 +100,9 @@ def test_kill_9_at_several_points_converges(tmp_path: Path) -> None:
     batches = {"DRAGOMAN_INGEST_BATCH_SIZE": "7"}  # many commit points to be killed between
     assert run_cli(*args, env=cli_env(clean_home)).returncode == 0
     expected = dump(clean_home / "dragoman.db")
-    partial_counts = []
-    for delay in (2.5, 3.0, 3.5, 4.0, 4.5):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "assistant", *args], env=cli_env(crash_home, **batches),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        db = crash_home / "dragoman.db"
-        partial_counts.append(len(dump(db)) if db.exists() else 0)
+    db = crash_home / "dragoman.db"
+    partial_counts = [_killed_after_a_commit(args, cli_env(crash_home, **batches), db)
+                      for _ in range(5)]  # fmt: skip
     final = run_cli(*args, env=cli_env(crash_home, **batches))
     assert final.returncode == 0, final.stderr
     assert dump(crash_home / "dragoman.db") == expected
@@ -118,6 +110,33 @@ def test_kill_9_at_several_points_converges(tmp_path: Path) -> None:
     with sqlite3.connect(crash_home / "dragoman.db") as connection:
         statuses = {s for (s,) in connection.execute("SELECT status FROM ingest_runs")}
     assert statuses <= {"completed", "interrupted"}
+
+
+def _stored(db: Path) -> int:
+    """Documents committed so far (0 while the schema is not there yet)."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=0.2) as connection:
+            return int(connection.execute("SELECT count(*) FROM documents").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _killed_after_a_commit(args: list[str], env: dict[str, str], db: Path) -> int:
+    """Start an ingest and kill -9 it once it has committed a batch more than was stored
+    (wherever it is in the next one, however fast the machine); the documents stored then."""
+    before = _stored(db)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", *args], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while process.poll() is None and _stored(db) <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return _stored(db)
 
 
 def test_cli_ingest_summary_and_docs(tmp_path: Path) -> None:

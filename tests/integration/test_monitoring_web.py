@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from assistant.core.settings import load_settings
 from assistant.web.app import create_app
 from bench.support import corpora
-from bench.support.web import PASSWORD, sign_in
-from tests.conftest import cli_env, run_cli
+from bench.support.web import add_users, ingest, sign_in
+from tests.conftest import cli_env
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
 SECRET_CAMPAIGN = "Leaked memo: the delegation will walk out of the Geneva talks tomorrow morning"
@@ -39,13 +39,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
               for n in range(7)]  # fmt: skip
     for path, clearance in ((_write(root / "public.jsonl", public), "public"),
                             (_write(root / "secret.jsonl", secret), "restricted")):  # fmt: skip
-        done = run_cli("ingest", str(path), "--format", "weibo", "--kind", "social",
-                       "--clearance", clearance, "--json", env=env)  # fmt: skip
-        assert done.returncode == 0, done.stderr[-2000:]
-    for name, clearance in (("ana", "public"), ("root", "restricted")):
-        added = run_cli("users", "add", name, "--role", "analyst", "--clearance", clearance,
-                        "--password-stdin", env=env, stdin=PASSWORD + "\n")  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        ingest(env, str(path), "--format", "weibo", "--kind", "social", "--clearance", clearance)
+    add_users(env, {"ana": ("analyst", "public"), "root": ("analyst", "restricted")})
     return root / "home"
 
 

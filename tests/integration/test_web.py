@@ -21,15 +21,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from assistant.core.errors import RateLimitedError, ServerBusyError
 from assistant.core.settings import Settings, load_settings
 from assistant.llm.registry import register_backend, unregister_backend
-from assistant.web import (
-    routes_api,
-    routes_briefings,
-    routes_drafts,
-    routes_history,
-    routes_monitor,
-    routes_pages,
-)
-from assistant.web.app import PUBLIC_PATHS, create_app
+from assistant.web.app import PUBLIC_PATHS, ROUTE_MODULES, create_app
 from assistant.web.guards import GenerationGate, RateLimiter
 from bench.support.scripted import ScriptedChatModel
 from bench.support.web import (
@@ -96,18 +88,7 @@ def _ask(client: TestClient, csrf: str, question: str = QUESTION, **extra: Any) 
 
 def test_every_route_but_the_public_ones_requires_authentication(client: TestClient) -> None:
     checked = 0
-    routes = [
-        r
-        for m in (
-            routes_api,
-            routes_briefings,
-            routes_drafts,
-            routes_history,
-            routes_monitor,
-            routes_pages,
-        )
-        for r in m.router.routes
-    ]
+    routes = [r for m in ROUTE_MODULES for r in m.router.routes]
     for route in routes:
         if not isinstance(route, APIRoute) or route.path.startswith(PUBLIC_PATHS):
             continue

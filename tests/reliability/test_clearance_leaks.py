@@ -19,7 +19,7 @@ from assistant.core.settings import Settings, load_settings
 from assistant.llm.registry import register_backend, unregister_backend
 from assistant.web.app import create_app
 from bench.support.scripted import ScriptedChatModel
-from bench.support.web import DEMO, PASSWORD, sign_in
+from bench.support.web import DEMO, add_users, ingest, sign_in
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli
 
@@ -54,13 +54,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for args in ([str(DEMO / "whitehouse"), "--kind", "news", "--source", "The White House"],
                  [str(news), "--kind", "news", "--clearance", "restricted"],
                  [str(social), "--format", "weibo", "--kind", "social", "--clearance", "restricted"]):  # fmt: skip
-        done = run_cli("ingest", *args, "--json", env=env)
-        assert done.returncode == 0, done.stderr[-2000:]
-    for name, role, clearance in (("ana", "analyst", "public"), ("pat", "press_officer", "internal"),
-                                  ("root", "admin", "restricted")):  # fmt: skip
-        added = run_cli("users", "add", name, "--role", role, "--clearance", clearance,
-                        "--password-stdin", env=env, stdin=PASSWORD + "\n")  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        ingest(env, *args)
+    add_users(env, {"ana": ("analyst", "public"), "pat": ("press_officer", "internal"),
+                    "root": ("admin", "restricted")})  # fmt: skip
     brief_env = cli_env(root / "home", PYTHONPATH=str(REPO), DRAGOMAN_LLM_BACKEND=ECHO,
                         DRAGOMAN_VERIFY_JUDGE="heuristic")  # fmt: skip
     for clearance in ("public", "restricted"):

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from assistant.core.settings import load_settings
 from assistant.web.app import create_app
-from bench.support.web import PASSWORD, sign_in
+from bench.support.web import add_users, ingest, sign_in
 from corpus.registry import DocFilters, Registry
 from tests.conftest import cli_env, run_cli
 
@@ -43,13 +43,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "briefnote.html").write_text(page, "utf-8")
     for args in ([str(root / "cable.md"), "--kind", "policy", "--clearance", "restricted"],
                  [str(root / "briefnote.html"), "--clearance", "restricted"]):  # fmt: skip
-        done = run_cli("ingest", *args, "--json", env=env)
-        assert done.returncode == 0, done.stderr[-2000:]
-    for name, role, clearance in (("ana", "analyst", "public"), ("ben", "analyst", "public"),
-                                  ("root", "admin", "restricted")):  # fmt: skip
-        added = run_cli("users", "add", name, "--role", role, "--clearance", clearance,
-                        "--password-stdin", env=env, stdin=PASSWORD + "\n")  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        ingest(env, *args)
+    add_users(env, {"ana": ("analyst", "public"), "ben": ("analyst", "public"),
+                    "root": ("admin", "restricted")})  # fmt: skip
     return root / "home"
 
 
