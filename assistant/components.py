@@ -51,8 +51,7 @@ class Components:
 
     def open_stores(self) -> None:
         """Open (and migrate) the databases now, so a wrong URL fails at start."""
-        for _store in (self.registry, self.accounts, self.audit, self.history):
-            pass
+        _ = (self.registry, self.accounts, self.audit, self.history)
 
     @cached_property
     def registry(self) -> Registry:

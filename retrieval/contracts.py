@@ -3,6 +3,10 @@ was understood to ask (also part of every answer)."""
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import asdict, dataclass
+from typing import Any
+
 from assistant.core.contracts import Contract
 
 
@@ -26,7 +30,8 @@ class UnderstoodOut(Contract):
     chips: list[ChipOut]
 
 
-class SearchHitOut(Contract):
+@dataclass
+class SearchResult:
     """A passage found: its chunk, where it sits in the document, its fused score."""
 
     chunk_id: str
@@ -39,15 +44,20 @@ class SearchHitOut(Contract):
     text: str
     start: int
     end: int
-    source: str | None
-    kind: str | None
-    speaker: str | None
-    speakers: list[str]
+    source: str | None = None
+    kind: str | None = None
+    speaker: str | None = None  # corpus.speakers: who speaks in the document
+    speakers: list[str] = dataclasses.field(
+        default_factory=list
+    )  # with joint statements' co-speakers
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class SearchOut(Contract):
     """The passages found (``understood``: the CLI's reading of the query, when asked)."""
 
     query: str
-    results: list[SearchHitOut]
+    results: list[SearchResult]
     understood: UnderstoodOut | None = None

@@ -8,8 +8,6 @@ are re-read from those, so no path can return a chunk above the caller's clearan
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass
-from typing import Any
 
 from assistant.core.clearance import readable_levels
 from corpus.countries import country_name_in
@@ -17,6 +15,7 @@ from corpus.document import Clearance, http_url
 from corpus.language import detect_language
 from corpus.registry import Registry
 from corpus.speakers import speaker_of, speakers_of
+from retrieval.contracts import SearchResult as SearchResult  # the public name stays here too
 from retrieval.index import Filters, Hit
 from retrieval.indexer import Retrieval
 from retrieval.understanding import Understood
@@ -29,29 +28,6 @@ LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
 LEXICAL_DEPTH = 1000  # BM25 candidates read when filters will discard most of them
 YEAR_BONUS = 0.5  # of a first rank's fused score, for a chunk from a year the question names
-
-
-@dataclass
-class SearchResult:
-    chunk_id: str
-    doc_id: str
-    title: str
-    url: str | None
-    published_at: str | None
-    language: str
-    score: float
-    text: str
-    start: int
-    end: int
-    source: str | None = None
-    kind: str | None = None
-    speaker: str | None = None  # corpus.speakers: who speaks in the document
-    speakers: list[str] = dataclasses.field(
-        default_factory=list
-    )  # with joint statements' co-speakers
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def fuse(rankings: list[tuple[list[str], float]], k: int = RRF_K) -> list[tuple[str, float]]:
