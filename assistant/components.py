@@ -19,6 +19,8 @@ from assistant.accounts.store import WebStore
 from assistant.answering.history import History
 from assistant.briefing.archive import Archive
 from assistant.collection import Ingestion
+from assistant.collection.collector import Collector, Record
+from assistant.collection.store import SourceStore
 from assistant.core.settings import Settings
 from assistant.drafting.workflow import DraftDesk
 from assistant.grounding.generation import run_now
@@ -93,6 +95,23 @@ class Components:
         """The one ingest sequence (register → index → monitor) of CLI and uploads."""
         return Ingestion(self.registry, self.retrieval, lambda: self.monitoring,
                          self.settings.monitor.on_ingest)  # fmt: skip
+
+    @cached_property
+    def sources(self) -> SourceStore:
+        """The sources to collect (in the registry's database)."""
+        return SourceStore(self.registry.engine)
+
+    def collector(self, record: Record | None = None) -> Collector:
+        """A collection pass's runner: the sources, the ingest sequence, the polite client;
+        ``record`` audits each source's run."""
+        return Collector(
+            self.sources,
+            self.ingestion,
+            self.settings.collect,
+            self.settings.home / "collect.lock",
+            batch_size=self.settings.ingest_batch_size,
+            record=record,
+        )
 
     # engines: heavy (embedder, indexes, model), opened once when first needed
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import PurePosixPath
@@ -130,17 +130,30 @@ class Ingestor:
 
     def run(self, inputs: list[str], progress: ProgressFn | None = None) -> IngestReport:
         check_inputs(inputs)
+        return self._recorded(inputs, lambda report: self._walk(inputs, report, progress))
+
+    def run_records(self, label: str, records: Iterable[RawRecord], fmt: str) -> IngestReport:
+        """Store records read by a collector (no files): the same normalisation,
+        de-duplication, versions and batches as files; ``label`` names the run's input."""
+        origin = SourceFile(label, label.rstrip("/").rsplit("/", 1)[-1] or label, b"", label)
+
+        def take(report: IngestReport) -> None:
+            for record in records:
+                report.files += 1
+                document = self.normalise(record, origin, fmt, {})
+                if document is not None:
+                    self._accept(document, report)
+                if len(self.pending) >= self.options.batch_size:
+                    self._flush(report)
+
+        return self._recorded([label], take)
+
+    def _recorded(self, inputs: list[str], body: Callable[[IngestReport], None]) -> IngestReport:
+        """Run ``body`` as one recorded run: flushed at the end, never left "running"."""
         started = time.perf_counter()
         report = IngestReport(self.registry.start_run(inputs, self._options_record()))
         try:
-            for item in walk(inputs, self.options.limits):
-                report.files += 1
-                if isinstance(item, SourceError):
-                    report.failed.append({"path": item.path, "error": item.error})
-                else:
-                    self._ingest_file(item, report)
-                if progress:
-                    progress(report.files, report.documents_seen, getattr(item, "name", ""))
+            body(report)
             self._flush(report)
         except BaseException:
             # Whatever stops the run (a store error, Ctrl-C), it is never left "running".
@@ -150,6 +163,16 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - started, 3)
         self.registry.finish_run(report.run_id, self._counts(report), report.failed, report.seconds)
         return report
+
+    def _walk(self, inputs: list[str], report: IngestReport, progress: ProgressFn | None) -> None:
+        for item in walk(inputs, self.options.limits):
+            report.files += 1
+            if isinstance(item, SourceError):
+                report.failed.append({"path": item.path, "error": item.error})
+            else:
+                self._ingest_file(item, report)
+            if progress:
+                progress(report.files, report.documents_seen, getattr(item, "name", ""))
 
     def _options_record(self) -> dict[str, Any]:
         record = asdict(self.options)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 docs_app = typer.Typer(help="List and show stored documents.", no_args_is_help=True)
 
 
-def _pairs(values: list[str], flag: str) -> dict[str, str]:
+def pairs(values: list[str], flag: str) -> dict[str, str]:
     pairs = {}
     for value in values:
         key, sep, target = value.partition("=")
@@ -89,7 +89,7 @@ def ingest_command(
     options = Options(
         format=fmt,
         kind=choice(kind, KINDS, "--kind"),
-        mapping=_pairs(mapping, "--map"),
+        mapping=pairs(mapping, "--map"),
         source=source,
         clearance=choice(clearance, CLEARANCES, "--clearance"),
         language=lang,
@@ -102,7 +102,7 @@ def ingest_command(
         actor=f"cli:{getpass.getuser()}",
     )
     pipeline = components().ingestion
-    report = register_with_progress(pipeline, paths, options, _pairs(assign, "--set"), as_json)
+    report = register_with_progress(pipeline, paths, options, pairs(assign, "--set"), as_json)
     summary = report.to_dict()
     if not no_index:
         summary |= finish_ingest(pipeline, monitor=not no_monitor, quiet=as_json)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from assistant.cli.ask import ask_command, chat_command
 from assistant.cli.brief import brief_command
+from assistant.cli.collect import collect_command, sources_app
 from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out, prepare_local_model
 from assistant.cli.corpus import docs_app, ingest_command
 from assistant.cli.draft import draft_command, drafts_app
@@ -31,6 +32,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("ingest")(ingest_command)
+app.add_typer(sources_app, name="sources")
+app.command("collect")(collect_command)
 app.add_typer(docs_app, name="docs")
 app.command("search")(search_command)
 app.command("reindex")(reindex_command)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from corpus.connectors import Options
-from corpus.ingest import IngestReport, ProgressFn, ingest
+from corpus.document import RawRecord
+from corpus.ingest import Ingestor, IngestReport, ProgressFn, ingest
 from corpus.registry import Registry
 from retrieval.indexer import IndexProgress, index_pending
 
@@ -46,6 +47,12 @@ class Ingestion:
     ) -> IngestReport:
         """Stage 1: parse, normalise, de-duplicate and store (nothing indexed yet)."""
         return ingest(self.registry, inputs, options, templates, progress)
+
+    def register_records(
+        self, label: str, records: list[RawRecord], options: Options, fmt: str
+    ) -> IngestReport:
+        """Stage 1 for records a collector read: the same normalise → de-duplicate → store."""
+        return Ingestor(self.registry, options, {}).run_records(label, records, fmt)
 
     def finish(
         self,

@@ -135,3 +135,19 @@ class AuditSettings(Area):
     key: SecretStr | None
     key_file: Path | None
     head_file: Path | None
+
+
+class CollectSettings(Area):
+    """Collection from sources: address policy, politeness, limits, schedule."""
+
+    prefix = "collect_"
+    allow_private: bool
+    user_agent: str
+    timeout_s: float
+    max_mb: float
+    max_redirects: int
+    host_delay_s: float
+    depth: int
+    unhealthy_hours: float
+    tick_s: int
+    x_bearer_token: SecretStr | None

@@ -12,6 +12,7 @@ from assistant.core.areas import (
     AskSettings,
     AuditSettings,
     BriefSettings,
+    CollectSettings,
     DraftSettings,
     FusionSettings,
     LLMSettings,
@@ -178,6 +179,34 @@ class Settings(BaseSettings):
     )
     monitor_forecast_days: int = Field(default=7, ge=1, le=60, description="Forecast horizon")
 
+    collect_allow_private: bool = Field(
+        default=False,
+        description="Let sources on private, loopback or link-local addresses be collected "
+        "(intranet sources; refused by default, checked after DNS and on every redirect)",
+    )
+    collect_user_agent: str = Field(
+        default="Dragoman/0.1 (diplomatic briefing assistant; collector)",
+        description="User agent of every collection request (robots.txt rules match it)",
+    )
+    collect_timeout_s: float = Field(default=20.0, gt=0, description="Per-request timeout")
+    collect_max_mb: float = Field(default=10.0, gt=0, le=1024, description="Response size cap")
+    collect_max_redirects: int = Field(default=5, ge=0, le=20)
+    collect_host_delay_s: float = Field(
+        default=1.0, ge=0, le=300, description="Least time between two requests to one host"
+    )
+    collect_depth: int = Field(
+        default=100, ge=1, le=10000, description="Items read back on a source's first run"
+    )
+    collect_unhealthy_hours: float = Field(
+        default=24.0, gt=0, description="Failing this long makes a source unhealthy"
+    )
+    collect_tick_s: int = Field(
+        default=60, ge=1, le=3600, description="How often `serve` looks for due sources"
+    )
+    collect_x_bearer_token: SecretStr | None = Field(
+        default=None, description="X API v2 bearer token (X sources only)"
+    )
+
     web_database_url: str | None = Field(
         default=None, description="SQLAlchemy URL of accounts, history and audit (default web.db)"
     )
@@ -278,6 +307,10 @@ class Settings(BaseSettings):
     @property
     def audit(self) -> AuditSettings:
         return AuditSettings.of(self)
+
+    @property
+    def collect(self) -> CollectSettings:
+        return CollectSettings.of(self)
 
     @property
     def models_dir(self) -> Path:

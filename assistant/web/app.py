@@ -79,7 +79,7 @@ def create_app(
     settings = settings or load_settings()
     install_log_scrubber(settings.secrets())  # no secret in any log line the server writes
     services = Services(settings, backend)
-    scheduler = None
+    scheduler = collection = None
     if schedule:
         from assistant.briefing.schedule import parse_schedules
 
@@ -87,16 +87,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        nonlocal scheduler
+        nonlocal scheduler, collection
         if warm_up:
             threading.Thread(target=services.warm_up, name="dragoman-warm-up", daemon=True).start()
         if schedule:
             from assistant.briefing.schedule import start_scheduler
+            from assistant.collection.schedule import start_collection
 
             scheduler = start_scheduler(settings, services.briefer, services.record_system)
+            collection = start_collection(
+                services.collector(record=services.record_system), settings.collect.tick_s
+            )
         yield
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        for running in (scheduler, collection):
+            if running is not None:
+                running.shutdown(wait=False)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -30,13 +30,20 @@ def html_to_text(html: str) -> str:
         return ""
 
 
-@connector("html")
-def read_html(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
+def extract_article(html: str, url: str | None = None) -> dict[str, Any]:
+    """An article page's main text and metadata (title, date, author, language, site) by
+    trafilatura; empty when it finds none."""
     import trafilatura
 
-    html = decode_text(source, options.limits)
-    result = trafilatura.bare_extraction(html, with_metadata=True, favor_recall=True, as_dict=True)
-    data: dict[str, Any] = result if isinstance(result, dict) else {}
+    result = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, favor_recall=True, as_dict=True
+    )
+    return result if isinstance(result, dict) else {}
+
+
+@connector("html")
+def read_html(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
+    data = extract_article(decode_text(source, options.limits))
     text = data.get("text") or ""
     if not text.strip():
         raise InputError("HTML page has no main text")
@@ -53,21 +60,27 @@ def read_html(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRec
     )
 
 
-@connector("feed")
-def read_feed(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
+def parse_feed(data: bytes) -> tuple[dict[str, Any], list[Any]]:
+    """A feed's channel and entries, after refusing entity expansion (billion laughs),
+    external entities and DTD tricks; InputError on malformed or hostile XML."""
     import feedparser
 
-    try:  # refuse entity expansion (billion laughs), external entities and DTD tricks
-        defused_fromstring(source.data, forbid_dtd=False, forbid_entities=True)
+    try:
+        defused_fromstring(data, forbid_dtd=False, forbid_entities=True)
     except DefusedXmlException as exc:
         raise InputError(f"feed refused: {type(exc).__name__} (XML entity attack?)") from exc
     except ParseError as exc:
         raise InputError(f"malformed feed XML: {exc}") from exc
-    parsed = feedparser.parse(source.data, sanitize_html=True, resolve_relative_uris=False)
-    channel = parsed.get("feed", {})
+    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    return dict(parsed.get("feed", {})), list(parsed.get("entries", []))
+
+
+@connector("feed")
+def read_feed(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRecord]:
+    channel, entries = parse_feed(source.data)
     outlet = channel.get("title")
-    for entry in parsed.get("entries", []):
-        body = _entry_html(entry)
+    for entry in entries:
+        body = entry_html(entry)
         text = html_to_text(body) if "<" in body else body
         if not text.strip():
             continue
@@ -85,7 +98,8 @@ def read_feed(source: SourceFile, fmt: str, options: Options) -> Iterator[RawRec
         )
 
 
-def _entry_html(entry: Any) -> str:
+def entry_html(entry: Any) -> str:
+    """A feed entry's fullest body: its content, else its summary."""
     contents = entry.get("content") or []
     if contents:
         return str(contents[0].get("value", ""))

@@ -1,0 +1,48 @@
+"""Collection inside `dragoman serve`: every ``DRAGOMAN_COLLECT_TICK_S`` the sources whose
+time has come are collected (each on its own ``--every``), one pass at a time, each
+source's run audited; a pass already running (here or from `dragoman collect`) is skipped."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+from typing import Any
+
+from assistant.collection.collector import Collector
+from assistant.core.errors import BusyError, DragomanError
+
+logger = logging.getLogger("dragoman.collection")
+
+
+def collect_due(collector: Collector) -> dict[str, Any] | None:
+    """One scheduled pass over the due sources; None when another pass holds the home."""
+    try:
+        report = collector.collect(due=True)
+    except BusyError:
+        return None
+    except DragomanError as exc:  # the store or index failed: logged, the next tick retries
+        logger.error("scheduled collection failed: %s", exc)
+        return None
+    if report.sources:
+        logger.info("collected %d sources, %d added", len(report.sources), report.added)
+    return report.to_dict()
+
+
+def start_collection(collector: Collector, tick_s: int) -> Any:
+    """A started BackgroundScheduler running :func:`collect_due` every ``tick_s`` seconds."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        collect_due, IntervalTrigger(seconds=tick_s, timezone=UTC), args=[collector],
+        id="collect", max_instances=1, coalesce=True, next_run_time=_soon(),
+    )  # fmt: skip
+    scheduler.start()
+    return scheduler
+
+
+def _soon() -> Any:
+    from datetime import datetime, timedelta
+
+    return datetime.now(UTC) + timedelta(seconds=5)
