@@ -29,7 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "approver": _READ | {"draft", "approve"},
     # separation of duties: administrators manage accounts and read the audit log; approving
     # official posts is the approver role's alone
-    "admin": _READ | {"ingest", "draft", "manage_users", "audit"},
+    "admin": _READ | {"ingest", "draft", "manage_users", "manage_sources", "audit"},
 }
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 10

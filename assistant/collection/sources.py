@@ -141,12 +141,18 @@ def describe(
             "failing_since": _iso(source.failing_since),
             "next_due": _iso(source.next_due_at),
             "added_total": source.added_total,
+            "items_per_day": _per_day(source, moment),
             "map": source.options.get("map", {}),
             "robots": source.options.get("robots", True),
             "prefix": source.options.get("prefix"),
             "cursor": source.cursor,
         }
     )
+
+
+def _per_day(source: Source, now: datetime) -> float:
+    days = max((now - source.created_at).total_seconds() / 86400, 1.0)
+    return round(source.added_total / days, 1)
 
 
 def _iso(value: datetime | None) -> str | None:

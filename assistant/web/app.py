@@ -35,12 +35,13 @@ from assistant.web import routes_drafts as drafts
 from assistant.web import routes_history as history
 from assistant.web import routes_monitor as monitor
 from assistant.web import routes_pages as pages
+from assistant.web import routes_sources as sources
 from assistant.web.contracts import errors_as_json, validation_error_body
 from assistant.web.guards import BodyLimitMiddleware
 from assistant.web.services import Services
 
 # every router of the app, in the order they are matched
-ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor)
+ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor, sources)
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/healthz", "/login", "/static/")

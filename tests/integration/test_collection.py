@@ -222,10 +222,17 @@ def test_back_off_then_unhealthy(site: Site, home: Path) -> None:
     )
     due = parts.collector().collect(due=True, index=False, now=start + timedelta(hours=25))
     assert due.sources == []  # backing off: not due yet
+    from assistant.cli.doctor import check_sources
+    from assistant.core.errors import ConfigError
+
+    parts.sources.update(source_id, failing_since=datetime.now(UTC) - timedelta(hours=25))
+    with pytest.raises(ConfigError, match=r"1 of 1 sources unhealthy: #1 .*HTTP 500"):
+        check_sources(parts.settings)  # what `dragoman doctor` reports
     parts.sources.update(source_id, url=f"{site.base}/feed.xml")
     healed = parts.collector().collect([source_id], index=False, now=start + timedelta(hours=26))
     assert healed.sources[0].status == "ok"
     assert describe(parts.sources.get(source_id), parts.settings.collect)["health"] == "ok"
+    assert "none unhealthy" in check_sources(parts.settings)
 
 
 def test_paused_and_removed_sources(site: Site, home: Path) -> None:
@@ -258,25 +265,58 @@ def test_bad_source_input_is_refused_clearly(home: Path) -> None:
                    parts.settings.collect)  # fmt: skip
 
 
-def test_serve_collects_on_schedule_without_a_command(site: Site, home: Path) -> None:
-    """`dragoman serve` collects a due source by itself, audits the run, and indexes it."""
-    import time
-
-    from bench.support.web import scripted_env, serving
+def test_serve_collects_on_schedule_and_shows_the_sources(site: Site, home: Path) -> None:
+    """`dragoman serve` collects a due source by itself, audits the run and indexes it; the
+    Sources page and API list sources for readers; only administrators change them."""
+    from bench.support.web import add_users, scripted_env, serving, sign_in
 
     env = scripted_env(home, [], DRAGOMAN_COLLECT_ALLOW_PRIVATE="true",
                        DRAGOMAN_COLLECT_HOST_DELAY_S="0", DRAGOMAN_COLLECT_TICK_S="2")  # fmt: skip
-    assert (
-        run_cli("sources", "add", f"{site.base}/feed.xml", "--every", "1m", env=env).returncode == 0
-    )
+    added = run_cli("sources", "add", f"{site.base}/feed.xml", "--every", "1m", env=env)
+    assert added.returncode == 0, added.stderr
+    add_users(env, {"boss": ("admin", "public"), "ana": ("analyst", "public")})
     parts = Components(load_settings(home=home))
-    with serving(home, env):
-        deadline = time.monotonic() + 120
-        while not parts.audit.entries(actor="system", action="collect") or (
-            parts.registry.pending_index(10)  # the same pass indexes what it added
-        ):
-            assert time.monotonic() < deadline, "serve did not collect and index"
-            time.sleep(1)
-        source = parts.sources.all()[0]
-        assert source.added_total == 5 and source.last_success_at is not None
-    assert len(_docs(parts)) == 5
+    with serving(home, env) as url:
+        _wait_for_scheduled_collection(parts)
+        with httpx.Client(base_url=url) as admin, httpx.Client(base_url=url) as analyst:
+            admin_csrf, analyst_csrf = sign_in(admin, "boss"), sign_in(analyst, "ana")
+            _manage_through_the_api(admin, admin_csrf, site)
+            listed = analyst.get("/api/sources").json()["sources"]
+            assert [s["type"] for s in listed] == ["rss", "rss"]
+            refused = analyst.post("/api/sources", json={"url": f"{site.base}/x.xml"},
+                                   headers={"X-CSRF-Token": analyst_csrf})  # fmt: skip
+            assert refused.status_code == 403
+            page = analyst.get("/sources")
+            assert page.status_code == 200 and "Loopback" not in page.text  # names, not feeds
+            assert "127.0.0.1/feed.xml" in page.text and "Collect now" not in page.text
+    assert len(_docs(parts)) == 10
+
+
+def _wait_for_scheduled_collection(parts: Components) -> None:
+    import time
+
+    deadline = time.monotonic() + 120
+    while not parts.audit.entries(actor="system", action="collect") or (
+        parts.registry.pending_index(10)  # the same pass indexes what it added
+    ):
+        assert time.monotonic() < deadline, "serve did not collect and index"
+        time.sleep(1)
+    source = parts.sources.all()[0]
+    assert source.added_total == 5 and source.last_success_at is not None
+
+
+def _manage_through_the_api(admin: httpx.Client, csrf: str, site: Site) -> None:
+    headers = {"X-CSRF-Token": csrf}
+    created = admin.post("/api/sources", json={"url": f"{site.base}/atom.xml", "every": "1h"},
+                         headers=headers)  # fmt: skip
+    assert created.status_code == 201, created.text
+    source_id = created.json()["id"]
+    assert admin.post(f"/api/sources/{source_id}/pause", headers=headers).json()["status"] == (
+        "paused"
+    )
+    assert admin.post(f"/api/sources/{source_id}/resume", headers=headers).status_code == 200
+    collected = admin.post(f"/api/sources/{source_id}/collect", headers=headers)
+    assert collected.status_code == 200, collected.text
+    assert collected.json()["sources"][0]["added"] == 5
+    bad = admin.post("/api/sources", json={"url": "ftp://nowhere"}, headers=headers)
+    assert bad.status_code in (400, 422) and "http(s) URL" in bad.text

@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import cli_env, free_port, run_cli
 
-COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry", "sentiment"}
+COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry", "sentiment",
+              "sources"}  # fmt: skip
 
 
 @pytest.mark.model
