@@ -122,7 +122,7 @@ class Collector:
                 if progress:
                     progress(done, len(chosen), source.name)
                 report.sources.append(self._collect_one(source, moment))
-            if index and report.added + sum(r.updated for r in report.sources):
+            if index and self.ingestion.pending():
                 report.finish = self.ingestion.finish()
         report.seconds = round(time.perf_counter() - started, 3)
         return report

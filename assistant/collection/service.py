@@ -54,6 +54,13 @@ class Ingestion:
         """Stage 1 for records a collector read: the same normalise → de-duplicate → store."""
         return Ingestor(self.registry, options, {}).run_records(label, records, fmt)
 
+    def pending(self) -> bool:
+        """Whether anything stored is not yet indexed (or, when on, not yet monitored): what
+        a run killed between its stages left for the next one."""
+        if self.registry.pending_index(1):
+            return True
+        return self.monitor_on_ingest and self.monitoring().store.pending_count() > 0
+
     def finish(
         self,
         *,
