@@ -2,7 +2,8 @@
 
 Each owner keeps its revisions in its own ``migrations/`` folder (``corpus/migrations``,
 ``assistant/monitoring/migrations``, ``assistant/accounts/migrations``,
-``assistant/answering/migrations``, ``assistant/drafting/migrations``) and its own version
+``assistant/answering/migrations``, ``assistant/drafting/migrations``,
+``assistant/collection/migrations``) and its own version
 table (``alembic_version_<name>``), so owners sharing a database migrate independently.
 Opening a store brings its schema to the newest revision.  A home written before migrations
 existed (tables present, no version table) is *adopted*: the columns added by hand in those
