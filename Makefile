@@ -36,6 +36,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_USER ?= analyst
 DEMO_PASSWORD ?= dragoman-demo
+DEMO_SITE_PORT ?= 8765
 
 demo: install
 	$(BIN)/dragoman ingest $(DEMO)/un --kind policy --source "UN General Debate" \
@@ -50,12 +51,21 @@ demo: install
 	$(BIN)/dragoman doctor
 	@echo "$(DEMO_PASSWORD)" | $(BIN)/dragoman users add $(DEMO_USER) --role analyst \
 	  --clearance internal --password-stdin --exist-ok
-	@for who in press:press_officer approver:approver; do echo "$(DEMO_PASSWORD)" | \
+	@for who in press:press_officer approver:approver admin:admin; do echo "$(DEMO_PASSWORD)" | \
 	  $(BIN)/dragoman users add $${who%%:*} --role $${who##*:} --clearance public \
 	  --password-stdin --exist-ok; done
-	@echo "Open http://$(HOST):$(PORT) and sign in as $(DEMO_USER) / $(DEMO_PASSWORD) (Ctrl-C stops)"
-	@echo "Drafting official posts: sign in as press, review as approver (same password)"
-	$(BIN)/dragoman serve --host $(HOST) --port $(PORT)
+	@# The demo's sources, served on loopback (bench/demo_site.py) for as long as the demo runs:
+	@# a news feed with full articles and a social account; collected now, then on schedule.
+	@$(BIN)/python bench/demo_site.py --port $(DEMO_SITE_PORT) & site=$$!; trap "kill $$site" EXIT; \
+	  export DRAGOMAN_COLLECT_ALLOW_PRIVATE=true; sleep 2; \
+	  $(BIN)/dragoman sources add http://127.0.0.1:$(DEMO_SITE_PORT)/feed.xml --every 30m \
+	    --name "White House statements (demo feed)" --source "The White House" --exist-ok && \
+	  $(BIN)/dragoman sources add http://127.0.0.1:$(DEMO_SITE_PORT)/api/v1/accounts/1/statuses \
+	    --type mastodon --every 10m --name "Delegations quoted (demo social)" --exist-ok && \
+	  $(BIN)/dragoman collect && \
+	  echo "Open http://$(HOST):$(PORT) and sign in as $(DEMO_USER) / $(DEMO_PASSWORD) (Ctrl-C stops)" && \
+	  echo "Drafting official posts: sign in as press, review as approver; sources: admin (same password)" && \
+	  $(BIN)/dragoman serve --host $(HOST) --port $(PORT)
 
 # ruff, then the layer contract of docs/ARCHITECTURE.md (import-linter, pyproject.toml).
 lint: install

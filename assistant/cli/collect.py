@@ -47,6 +47,9 @@ def add_command(
     ignore_robots: Annotated[
         bool, typer.Option("--ignore-robots", help="Only where you are entitled to")
     ] = False,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="A source with this URL already: show it")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a source; the next `collect` (or `serve`'s schedule) reads it."""
@@ -57,8 +60,10 @@ def add_command(
         mapping=pairs(mapping, "--map"), robots=not ignore_robots, prefix=prefix,
     )  # fmt: skip
     parts = components()
-    added = add_source(parts.sources, new, parts.settings.collect)
-    parts.audit.record(cli_actor(), "source_add", str(added.id), {"url": added.url})
+    known = [s for s in parts.sources.all() if s.url == url.strip()] if exist_ok else []
+    added = known[0] if known else add_source(parts.sources, new, parts.settings.collect)
+    if not known:
+        parts.audit.record(cli_actor(), "source_add", str(added.id), {"url": added.url})
     shown = describe(added, parts.settings.collect)
     if as_json:
         emit_json(shown)

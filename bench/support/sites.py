@@ -222,10 +222,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serving_site(site: Site) -> Iterator[Site]:
-    """Serve ``site`` on a free loopback port until the block ends; ``site.base`` is its URL."""
+def serving_site(site: Site, port: int = 0) -> Iterator[Site]:
+    """Serve ``site`` on a loopback port (default: a free one) until the block ends;
+    ``site.base`` is its URL."""
     handler = type("SiteHandler", (_Handler,), {"site": site})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
