@@ -23,7 +23,7 @@ from assistant.collection.collector import Collector, Record
 from assistant.collection.store import SourceStore
 from assistant.core.settings import Settings
 from assistant.drafting.workflow import DraftDesk
-from assistant.grounding.generation import run_now
+from assistant.grounding.turns import run_now
 from corpus.registry import Registry
 
 if TYPE_CHECKING:

@@ -34,8 +34,8 @@ from assistant.briefing.summarise import StoryWriter
 from assistant.briefing.translate import LANGUAGES, Translator
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import InputError
-from assistant.grounding.generation import run_now
 from assistant.grounding.passages import PassageBook
+from assistant.grounding.turns import run_now
 from assistant.grounding.verify import judge_threshold
 from assistant.monitoring.watchlists import watchlist_named
 

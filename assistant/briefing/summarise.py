@@ -18,10 +18,11 @@ from assistant.briefing.model import Quote, Sentence, Story, Voice
 from assistant.briefing.stories import Cluster
 from assistant.briefing.stories import authority as _authority
 from assistant.core.errors import LLMOutputError
-from assistant.grounding.generation import answer_schema, language_name, repeats, run_now
+from assistant.grounding.generation import answer_schema, language_name, repeats
 from assistant.grounding.injection import prompt_sources
 from assistant.grounding.passages import PassageBook, clean, language_of, lead_spans, quotations
 from assistant.grounding.stages import DraftSentence
+from assistant.grounding.turns import run_now
 from assistant.grounding.verify import SupportJudge, support_score, verify_sentence
 from assistant.llm.client import LLM
 from corpus.document import Document

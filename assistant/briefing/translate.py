@@ -23,9 +23,10 @@ from assistant.briefing.model import (
     Story,
 )
 from assistant.core.errors import LLMOutputError
-from assistant.grounding.generation import language_name, looping, run_now, translation_schema
+from assistant.grounding.generation import language_name, looping, translation_schema
 from assistant.grounding.passages import in_language
 from assistant.grounding.support import hard_check_failures
+from assistant.grounding.turns import run_now
 from assistant.grounding.verify import SupportJudge, support_score
 from assistant.llm.client import LLM
 from prompts import render

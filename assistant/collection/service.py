@@ -16,11 +16,10 @@ from corpus.connectors import Options
 from corpus.document import RawRecord
 from corpus.ingest import Ingestor, IngestReport, ProgressFn, ingest
 from corpus.registry import Registry
-from retrieval.indexer import IndexProgress, index_pending
 
 if TYPE_CHECKING:
     from assistant.monitoring.service import Monitoring
-    from retrieval.indexer import Retrieval
+    from retrieval.indexer import IndexProgress, Retrieval
 
 MonitorProgress = Callable[[int, int], None]
 
@@ -69,6 +68,8 @@ class Ingestion:
         monitor_progress: MonitorProgress = _quiet,
     ) -> dict[str, Any]:
         """Stages 2 and 3: index every pending document, then (when on) monitor them."""
+        from retrieval.indexer import index_pending  # the embedder and indexes: when needed
+
         result: dict[str, Any] = {
             "index": index_pending(self.retrieval(), self.registry, index_progress).to_dict()
         }

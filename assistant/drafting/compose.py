@@ -31,10 +31,10 @@ from assistant.grounding.generation import (
     language_name,
     looping,
     repeats,
-    run_now,
     translation_schema,
 )
 from assistant.grounding.injection import prompt_sources
+from assistant.grounding.turns import run_now
 from assistant.llm.client import LLM
 from prompts import render
 

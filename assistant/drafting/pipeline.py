@@ -10,8 +10,8 @@ from assistant.drafting.model import DraftContent, DraftRequest
 from assistant.drafting.platforms import Platform, platform
 from assistant.drafting.sensitive import SensitiveTerms
 from assistant.drafting.sources import document_passages, searched_passages, with_brief
-from assistant.grounding.generation import run_now
 from assistant.grounding.runs import RunStore, new_run_id
+from assistant.grounding.turns import run_now
 from assistant.grounding.verify import judge_threshold
 
 if TYPE_CHECKING:

@@ -272,11 +272,6 @@ T = TypeVar("T")
 LLMTurn = Callable[[Callable[[], T]], T]  # runs one model call (in the server: in the queue)
 
 
-def run_now(work: Callable[[], T]) -> T:
-    """The default LLM turn: run the work at once (the web app queues it instead)."""
-    return work()
-
-
 def repeats(candidate: str, existing: str) -> bool:
     """Whether a sentence mostly repeats one already in the summary."""
     a, b = content_terms(candidate), content_terms(existing)
