@@ -32,6 +32,7 @@ from assistant.briefing.signals import (
 from assistant.briefing.stories import calibrated_threshold, group_stories, rank_stories
 from assistant.briefing.summarise import StoryWriter
 from assistant.briefing.translate import LANGUAGES, Translator
+from assistant.briefing.word import render_docx
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import InputError
 from assistant.grounding.passages import PassageBook
@@ -209,6 +210,8 @@ class Briefer:
                     files[f"{stem}.html"] = html.encode("utf-8")
                 if "pdf" in formats:
                     files[f"{stem}.pdf"] = render_pdf(html)
+            if "docx" in formats:
+                files[f"{stem}.docx"] = render_docx(analysis, rendition)
         return files
 
     def _manifest(

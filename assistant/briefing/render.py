@@ -24,7 +24,7 @@ from assistant.core.errors import ConfigError, InputError
 from corpus.countries import country_name
 from corpus.document import http_url
 
-FORMATS = ("md", "html", "pdf")
+FORMATS = ("md", "html", "pdf", "docx")
 
 
 @lru_cache(maxsize=1)
@@ -162,7 +162,9 @@ def parse_formats(text: str) -> list[str]:
     chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
     bad = [f for f in chosen if f not in FORMATS]
     if bad or not chosen:
-        raise InputError(f"unknown format {', '.join(bad) or text!r}", fix="any of md, html, pdf")
+        raise InputError(
+            f"unknown format {', '.join(bad) or text!r}", fix="any of md, html, pdf, docx"
+        )
     return list(dict.fromkeys(chosen))
 
 

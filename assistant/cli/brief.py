@@ -20,7 +20,7 @@ def brief_command(
     window: Annotated[str, typer.Option(help="Period covered: 24h, 3d, 1w…")] = "24h",
     watchlist: Annotated[str, typer.Option(help="A saved watchlist (DRAGOMAN_WATCHLISTS)")] = "all",
     lang: Annotated[str, typer.Option("--lang", help="Output languages: en,zh,fr,es,ru,ar")] = "en",
-    formats: Annotated[str, typer.Option("--format", help="md,html,pdf")] = "md,html",
+    formats: Annotated[str, typer.Option("--format", help="md,html,pdf,docx")] = "md,html",
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Also copy the briefing files here")
     ] = None,

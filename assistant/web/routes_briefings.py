@@ -20,7 +20,9 @@ from assistant.web.contracts import API_ERRORS, ContractRoute
 router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
 FileName = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")]
 MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".md": "text/markdown; charset=utf-8",
-               ".pdf": "application/pdf", ".json": "application/json"}  # fmt: skip
+               ".pdf": "application/pdf", ".json": "application/json",
+               ".docx": "application/vnd.openxmlformats-officedocument."
+                        "wordprocessingml.document"}  # fmt: skip
 
 
 @router.get("/briefings", response_class=HTMLResponse)

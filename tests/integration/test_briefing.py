@@ -25,7 +25,7 @@ from tests.conftest import REPO, cli_env, free_port, run_cli
 ECHO = "langchain:bench.support.scripted:SourceEchoChatModel"
 PLANTED = "The summit in Reykjavik agreed a 47 percent cut in tariffs."
 ARGS = ("brief", "--date", "2025-07-10", "--window", "3d", "--lang", "en,zh",
-        "--format", "md,html,pdf", "--json")  # fmt: skip
+        "--format", "md,html,pdf,docx", "--json")  # fmt: skip
 
 
 class Inbox:
@@ -102,6 +102,7 @@ def test_brief_archives_cited_verified_briefing_in_two_languages(july, smtp, hoo
     for name in ("briefing.en.md", "briefing.zh.md", "briefing.en.html", "briefing.zh.pdf"):
         assert (folder / name).is_file(), name
     assert (folder / "briefing.en.pdf").read_bytes().startswith(b"%PDF")
+    _the_word_rendition_matches(folder)
 
     analysis = json.loads((folder / "analysis.json").read_text("utf-8"))
     registry = Registry(f"sqlite:///{home / 'dragoman.db'}")
@@ -144,7 +145,7 @@ def test_same_inputs_give_the_same_briefing(july) -> None:  # type: ignore[no-un
     before = briefing_files(home)
     again = run_cli(*ARGS, env=env)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert briefing_files(home) == before  # md, html, pdf, analysis: byte for byte
+    assert briefing_files(home) == before  # md, html, pdf, docx, analysis: byte for byte
     assert json.loads(again.stdout)["fingerprint"] == json.loads(first.stdout)["fingerprint"]
 
 
@@ -174,11 +175,25 @@ def test_failed_delivery_is_reported_and_the_briefing_kept(july) -> None:  # typ
     assert (Path(result["folder"]) / "briefing.en.md").is_file()
 
 
+def _the_word_rendition_matches(folder: Path) -> None:
+    """The .docx holds the Markdown's headlines and cited sentences (python-docx reads it)."""
+    import docx
+
+    renditions = json.loads((folder / "renditions.json").read_text("utf-8"))
+    for rendition in renditions:
+        text = "\n".join(p.text for p in docx.Document(
+            str(folder / f"briefing.{rendition['language']}.docx")).paragraphs)  # fmt: skip
+        for number, story in enumerate(rendition["stories"], start=1):
+            assert f"{number}. {story['headline']}" in text
+            first = story["sentences"][0]
+            assert first["text"] + "".join(f"[{n}]" for n in first["citations"]) in text
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
         (("--lang", "en,xx"), "unsupported output language"),
-        (("--format", "md,docx"), "unknown format"),
+        (("--format", "md,odt"), "unknown format"),
         (("--window", "9w"), "between 1h and 31d"),
         (("--date", "10/07/2025"), "invalid --date"),
         (("--watchlist", "../etc"), "invalid watchlist name"),
