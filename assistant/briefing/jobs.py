@@ -11,7 +11,9 @@ from typing import Any
 from assistant.briefing.contracts import BriefOut
 from assistant.briefing.pipeline import Briefer, Briefing, BriefRequest, Progress
 from assistant.core.errors import StoreError
+from assistant.monitoring.chats import ChatMessage, deliver_chat
 from assistant.monitoring.delivery import Delivery, email_message, post_webhook, send_email
+from corpus.document import http_url
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Targets:
     emails: list[str] = field(default_factory=list)
     webhook: str | None = None
     out: Path | None = None
+    chats: dict[str, str] = field(default_factory=dict)  # slack|teams → URL, telegram → chat id
 
 
 @dataclass
@@ -67,6 +70,9 @@ def run_job(
         deliveries.append(
             post_webhook(briefer.settings, targets.webhook, webhook_payload(briefing))
         )
+    for channel, target in targets.chats.items():
+        progress(f"posting to {channel}")
+        deliveries.append(deliver_chat(briefer.settings, channel, target, chat_message(briefing)))
     if deliveries:
         briefer.archive.update_manifest(
             briefing.folder, {"deliveries": [d.to_dict() for d in deliveries]}
@@ -101,6 +107,22 @@ def webhook_payload(briefing: Briefing) -> dict[str, Any]:
         "fingerprint": manifest["fingerprint"],
         "markdown": markdown.read_text("utf-8") if markdown.exists() else None,
     }
+
+
+def chat_message(briefing: Briefing) -> ChatMessage:
+    """The briefing for a chat: its title, top stories with their first source's link, and
+    how many alerts it carries."""
+    manifest = briefing.manifest
+    title = f"Dragoman briefing {manifest['date']} — {manifest['watchlist']}"
+    analysis = briefing.analysis
+    if manifest["empty"]:
+        return ChatMessage(title + " (no new items)")
+    lines = [f"{n}. {headline}" for n, headline in enumerate(manifest["headlines"], start=1)]
+    alerts = len(analysis.alerts) + len(analysis.public_alerts)
+    if alerts:
+        lines.append(f"{alerts} early-warning alert{'s' if alerts > 1 else ''} in the briefing")
+    links = [(p.title[:60], p.url) for p in analysis.passages[:3] if http_url(p.url)]
+    return ChatMessage(title, lines, [(label, str(url)) for label, url in links])
 
 
 def _copy(briefing: Briefing, out: Path) -> list[str]:

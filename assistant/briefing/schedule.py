@@ -35,7 +35,14 @@ class BriefSchedule(BaseModel):
     format: str = "md,html"
     email: list[str] = Field(default_factory=list)
     webhook: str | None = None
+    slack: str | None = None
+    teams: str | None = None
+    telegram: str | None = None
     clearance: Clearance | None = None
+
+    def chats(self) -> dict[str, str]:
+        return {k: v for k, v in (("slack", self.slack), ("teams", self.teams),
+                                  ("telegram", self.telegram)) if v}  # fmt: skip
 
     @field_validator("cron")
     @classmethod
@@ -74,7 +81,7 @@ def run_scheduled(
     """One scheduled run; its outcome is audited either way."""
     builder = briefer()
     request = schedule.request(builder.settings, datetime.now(UTC))
-    targets = Targets(schedule.email, schedule.webhook)
+    targets = Targets(schedule.email, schedule.webhook, chats=schedule.chats())
     try:
         outcome = run_job(builder, request, targets, lambda text: logger.info("brief: %s", text))
     except DragomanError as exc:

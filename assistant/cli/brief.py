@@ -31,6 +31,11 @@ def brief_command(
         list[str] | None, typer.Option("--email", help="Send to this address (repeatable)")
     ] = None,
     webhook: Annotated[str | None, typer.Option(help="POST the briefing's summary here")] = None,
+    slack: Annotated[str | None, typer.Option(help="Slack incoming-webhook URL")] = None,
+    teams: Annotated[str | None, typer.Option(help="Teams incoming-webhook URL")] = None,
+    telegram: Annotated[
+        str | None, typer.Option(help="Telegram chat id (DRAGOMAN_TELEGRAM_BOT_TOKEN)")
+    ] = None,
     backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -50,7 +55,9 @@ def brief_command(
     request.check()
     prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
     with progress_line("opening the model and indexes", as_json) as show:
-        outcome = run_job(parts.briefer(), request, Targets(email or [], webhook, out_dir), show)
+        chats = {k: v for k, v in (("slack", slack), ("teams", teams), ("telegram", telegram)) if v}
+        targets = Targets(email or [], webhook, out_dir, chats)
+        outcome = run_job(parts.briefer(), request, targets, show)
     if as_json:
         emit_json(outcome.to_dict())
     else:

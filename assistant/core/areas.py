@@ -104,6 +104,9 @@ class MonitorSettings(Area):
     prefix = "monitor_"
     on_ingest: bool
     webhook: str | None
+    slack: SecretStr | None
+    teams: SecretStr | None
+    telegram: str | None
     webhook_clearance: Clearance
     campaign_minutes: int
     campaign_accounts: int

@@ -19,7 +19,7 @@ MASK = "**********"
 # keys whose values are secrets wherever they appear (settings, kwargs, schedules)
 SECRET_KEY = re.compile(
     r"(pass(word|wd)?|secret|token|api[_-]?key|authorization|auth[_-]?token|credential|"
-    r"private[_-]?key|webhook)",
+    r"private[_-]?key|webhook|slack|teams)",
     re.I,
 )
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.I)

@@ -148,6 +148,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="Signs webhook bodies (X-Dragoman-Signature: sha256=HMAC)"
     )
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Telegram bot that delivers briefings and alerts to chats"
+    )
+    telegram_api: str = Field(
+        default="https://api.telegram.org", description="Telegram Bot API base URL"
+    )
     delivery_timeout_s: float = Field(default=20.0, gt=0, description="SMTP and webhook timeout")
 
     draft_sensitive_terms: Path | None = Field(
@@ -164,6 +170,15 @@ class Settings(BaseSettings):
     )
     monitor_webhook: str | None = Field(
         default=None, description="URL that receives each new early-warning alert (signed)"
+    )
+    monitor_slack: SecretStr | None = Field(
+        default=None, description="Slack incoming-webhook URL that receives new alerts"
+    )
+    monitor_teams: SecretStr | None = Field(
+        default=None, description="Teams incoming-webhook (workflow) URL for new alerts"
+    )
+    monitor_telegram: str | None = Field(
+        default=None, description="Telegram chat id for new alerts (with the bot token)"
     )
     monitor_webhook_clearance: Literal["public", "internal", "restricted"] = Field(
         default="public", description="Highest clearance of alerts sent to the webhook"
@@ -356,6 +371,7 @@ class Settings(BaseSettings):
             v.get_secret_value() for v in self.model_dump().values() if isinstance(v, SecretStr)
         ]
         values += [self.monitor_webhook, *(s.get("webhook") for s in self.brief_schedules)]
+        values += [s.get(k) for s in self.brief_schedules for k in ("slack", "teams")]
         values += [v for k, v in self.langchain_kwargs.items() if SECRET_KEY.search(k)]
         for url in (self.database_url, self.web_database_url, self.chroma_url,
                     self.openai_base_url):  # fmt: skip

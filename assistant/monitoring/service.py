@@ -16,8 +16,9 @@ from assistant.core.errors import InputError, RangeError
 from assistant.core.settings import Settings
 from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
+from assistant.monitoring.chats import alerts_message, deliver_chat
 from assistant.monitoring.contracts import AlertsOut, MonitorOut
-from assistant.monitoring.delivery import post_webhook
+from assistant.monitoring.delivery import Delivery, post_webhook
 from assistant.monitoring.forecast import forecast
 from assistant.monitoring.sentiment import SentimentClassifier
 from assistant.monitoring.series import BATCH, MonitorUpdater, SeriesStore, UpdateReport
@@ -147,20 +148,34 @@ class Monitoring:
         return CampaignDetector(self.registry, rules)
 
     def deliver(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """POST new alerts up to DRAGOMAN_MONITOR_WEBHOOK_CLEARANCE to
-        DRAGOMAN_MONITOR_WEBHOOK (signed); record the outcome on each."""
-        url = self.settings.monitor.webhook
-        levels = readable_levels(self.settings.monitor.webhook_clearance)
+        """Send new alerts up to DRAGOMAN_MONITOR_WEBHOOK_CLEARANCE to the webhook (signed)
+        and the chats configured (Slack, Teams, Telegram); record the outcomes on each."""
+        monitor = self.settings.monitor
+        levels = readable_levels(monitor.webhook_clearance)
         alerts = [a for a in alerts if a["clearance"] in levels]
-        if not alerts or not url:
+        if not alerts:
             return []
-        delivery = post_webhook(self.settings, url, {"type": "dragoman.alerts", "alerts": alerts})
-        with Session(self.store.engine) as db, db.begin():
-            for alert in alerts:
-                row = db.get(AlertRow, alert["id"])
-                if row is not None:
-                    row.delivered_json = json.dumps({"webhook": delivery.to_dict()})
-        return [delivery.to_dict()]
+        deliveries: dict[str, Delivery] = {}
+        if monitor.webhook:
+            payload = {"type": "dragoman.alerts", "alerts": alerts}
+            deliveries["webhook"] = post_webhook(self.settings, monitor.webhook, payload)
+        for channel, target in self._chat_targets().items():
+            message = alerts_message(alerts)
+            deliveries[channel] = deliver_chat(self.settings, channel, target, message)
+        if deliveries:
+            recorded = json.dumps({k: d.to_dict() for k, d in deliveries.items()})
+            with Session(self.store.engine) as db, db.begin():
+                for alert in alerts:
+                    row = db.get(AlertRow, alert["id"])
+                    if row is not None:
+                        row.delivered_json = recorded
+        return [d.to_dict() for d in deliveries.values()]
+
+    def _chat_targets(self) -> dict[str, str]:
+        monitor = self.settings.monitor
+        targets = {"slack": monitor.slack, "teams": monitor.teams}
+        chosen = {k: v.get_secret_value() for k, v in targets.items() if v is not None}
+        return chosen | ({"telegram": monitor.telegram} if monitor.telegram else {})
 
     def overview(
         self,

@@ -331,3 +331,28 @@ def test_a_webhooks_url_and_the_receivers_reply_reach_no_reader(july) -> None:  
         assert shown["deliveries"][0]["ok"] is False and "timings" not in shown
         assert "manifest.json" not in shown["files"]
         assert client.get("/briefings/2025-07-11/all/manifest.json").status_code == 404
+
+
+def test_the_briefing_reaches_slack_teams_and_telegram(july, hook) -> None:  # type: ignore[no-untyped-def]
+    """`brief --slack --teams --telegram`: each receiver (loopback) gets its own format with
+    the briefing's headlines; the manifest records three deliveries without URL or token."""
+    _home, env = july
+    url, received = hook
+    before = len(received)
+    token = "999:bot-secret"
+    done = run_cli("brief", "--date", "2025-07-11", "--window", "3d", "--format", "md",
+                   "--slack", f"{url}/slack-secret-path", "--teams", f"{url}/teams-secret-path",
+                   "--telegram", "42", "--json",
+                   env={**env, "DRAGOMAN_TELEGRAM_BOT_TOKEN": token,
+                        "DRAGOMAN_TELEGRAM_API": url.rsplit("/", 1)[0]})  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert [d["channel"] for d in result["deliveries"]] == ["slack", "teams", "telegram"]
+    assert all(d["ok"] for d in result["deliveries"])
+    slack, teams, telegram = (json.loads(body) for _, body in received[before:])
+    headline = result["headlines"][0]
+    assert headline in json.dumps(slack, ensure_ascii=False)
+    assert teams["attachments"][0]["content"]["type"] == "AdaptiveCard"
+    assert telegram["chat_id"] == "42" and telegram["parse_mode"] == "HTML"
+    shown = done.stdout + (Path(result["folder"]) / "manifest.json").read_text("utf-8")
+    assert token not in shown and "secret-path" not in shown
