@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -10,9 +10,12 @@ from rich.table import Table
 from assistant.cli.common import JsonFlag, choice, components, emit_json, out, progress_line
 from assistant.cli.corpus import pairs
 from assistant.cli.web import cli_actor
-from assistant.collection import NewSource, add_source, describe
+from assistant.collection import NewSource, Source, add_source, describe
 from assistant.collection.readers import TYPES
 from corpus.document import CLEARANCES, KINDS
+
+if TYPE_CHECKING:
+    from assistant.components import Components
 
 sources_app = typer.Typer(help="Sources collected on a schedule.", no_args_is_help=True)
 IdArg = Annotated[int, typer.Argument(help="The source's id (dragoman sources list).")]
@@ -61,14 +64,21 @@ def add_command(
     )  # fmt: skip
     parts = components()
     known = [s for s in parts.sources.all() if s.url == url.strip()] if exist_ok else []
-    added = known[0] if known else add_source(parts.sources, new, parts.settings.collect)
-    if not known:
-        parts.audit.record(cli_actor(), "source_add", str(added.id), {"url": added.url})
-    shown = describe(added, parts.settings.collect)
+    if known:
+        _show(parts, known[0], as_json, "source #{id} {name} ({type}, every {every}): exists")
+        return
+    added = add_source(parts.sources, new, parts.settings.collect)
+    parts.audit.record(cli_actor(), "source_add", str(added.id), {"url": added.url})
+    _show(parts, added, as_json, "source #{id} {name} ({type}, every {every})")
+
+
+def _show(parts: Components, source: Source, as_json: bool, line: str) -> None:
+    """A source as JSON, or one line filled from its fields."""
+    shown = describe(source, parts.settings.collect)
     if as_json:
         emit_json(shown)
     else:
-        out.print(f"source #{added.id} {added.name} ({added.type}, every {shown['every']})")
+        out.print(line.format(**shown))
 
 
 @sources_app.command("list")
@@ -102,11 +112,7 @@ def _set_status(source_id: int, status: str, as_json: bool) -> None:
     parts = components()
     updated = parts.sources.update(source_id, status=status)
     parts.audit.record(cli_actor(), f"source_{status}", str(source_id), {"url": updated.url})
-    shown = describe(updated, parts.settings.collect)
-    if as_json:
-        emit_json(shown)
-    else:
-        out.print(f"source #{source_id} {updated.name}: {status}")
+    _show(parts, updated, as_json, "source #{id} {name}: {status}")
 
 
 @sources_app.command("pause")

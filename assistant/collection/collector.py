@@ -81,27 +81,21 @@ def backoff(every_s: int, failures: int) -> timedelta:
     )
 
 
+@dataclass
 class Collector:
-    """Collects a home's sources into its corpus."""
+    """Collects a home's sources into its corpus; ``record`` audits each source's run."""
 
-    def __init__(
-        self,
-        store: SourceStore,
-        ingestion: Ingestion,
-        settings: CollectSettings,
-        lock_path: Path,
-        *,
-        batch_size: int = 200,
-        record: Record | None = None,
-        client: PoliteClient | None = None,
-    ) -> None:
-        self.store = store
-        self.ingestion = ingestion
-        self.settings = settings
-        self.lock_path = lock_path
-        self.batch_size = batch_size
-        self.record = record
-        self.client = client or PoliteClient(settings)
+    store: SourceStore
+    ingestion: Ingestion
+    settings: CollectSettings
+    lock_path: Path
+    batch_size: int = 200
+    record: Record | None = None
+    client: PoliteClient = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.client is None:
+            self.client = PoliteClient(self.settings)
 
     def collect(
         self,

@@ -21,6 +21,9 @@ COLLECTION_SCHEMA = Schema(
     "collection", Path(__file__).parent / "migrations", tables=("collect_sources",)
 )
 STATUSES = ("active", "paused")
+# the columns a new source takes as given (the rest start empty)
+_GIVEN = ("name", "url", "type", "kind", "clearance", "language", "label", "every_s", "status",
+          "created_at", "next_due_at")  # fmt: skip
 
 
 class CollectBase(DeclarativeBase):
@@ -138,21 +141,11 @@ class SourceStore:
                     fix=f"dragoman sources show {clash.id}",
                 )
             row = SourceRow(
-                name=source.name,
-                url=source.url,
-                type=source.type,
-                kind=source.kind,
-                clearance=source.clearance,
-                language=source.language,
-                label=source.label,
-                every_s=source.every_s,
                 options_json=json.dumps(source.options),
-                status=source.status,
                 cursor_json=json.dumps(source.cursor),
-                created_at=source.created_at,
-                next_due_at=source.next_due_at,
                 failures=0,
                 added_total=0,
+                **{name: getattr(source, name) for name in _GIVEN},
             )
             session.add(row)
             session.flush()
