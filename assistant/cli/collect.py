@@ -12,6 +12,7 @@ from assistant.cli.corpus import pairs
 from assistant.cli.web import cli_actor
 from assistant.collection import NewSource, Source, add_source, describe
 from assistant.collection.readers import TYPES
+from assistant.core.redact import mask_url_secrets
 from corpus.document import CLEARANCES, KINDS
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ def add_command(
         _show(parts, known[0], as_json, "source #{id} {name} ({type}, every {every}): exists")
         return
     added = add_source(parts.sources, new, parts.settings.collect)
-    parts.audit.record(cli_actor(), "source_add", str(added.id), {"url": added.url})
+    parts.audit.record(
+        cli_actor(), "source_add", str(added.id), {"url": mask_url_secrets(added.url)}
+    )
     _show(parts, added, as_json, "source #{id} {name} ({type}, every {every})")
 
 
@@ -111,7 +114,9 @@ def show_command(source_id: IdArg, as_json: JsonFlag = False) -> None:
 def _set_status(source_id: int, status: str, as_json: bool) -> None:
     parts = components()
     updated = parts.sources.update(source_id, status=status)
-    parts.audit.record(cli_actor(), f"source_{status}", str(source_id), {"url": updated.url})
+    parts.audit.record(
+        cli_actor(), f"source_{status}", str(source_id), {"url": mask_url_secrets(updated.url)}
+    )
     _show(parts, updated, as_json, "source #{id} {name}: {status}")
 
 
@@ -132,7 +137,9 @@ def remove_command(source_id: IdArg, as_json: JsonFlag = False) -> None:
     """Forget a source; the documents collected from it stay in the corpus."""
     parts = components()
     removed = parts.sources.remove(source_id)
-    parts.audit.record(cli_actor(), "source_remove", str(source_id), {"url": removed.url})
+    parts.audit.record(
+        cli_actor(), "source_remove", str(source_id), {"url": mask_url_secrets(removed.url)}
+    )
     if as_json:
         emit_json({"removed": source_id, "name": removed.name})
     else:

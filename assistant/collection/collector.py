@@ -25,6 +25,7 @@ from assistant.collection.service import Ingestion
 from assistant.collection.store import Source, SourceStore
 from assistant.core.areas import CollectSettings
 from assistant.core.errors import BusyError, DragomanError
+from assistant.core.redact import mask_url_secrets, scrub, url_secrets
 from corpus.connectors import Options
 from corpus.document import Clearance, Kind, make_doc_id, scoped_identity
 
@@ -167,8 +168,8 @@ class Collector:
                 )
                 run.added, run.updated = stored.added, stored.updated
                 run.failed += len(stored.failed)
-        except DragomanError as exc:
-            return self._failed(source, run, str(exc), now)
+        except DragomanError as exc:  # stored and shown without the URL's secrets
+            return self._failed(source, run, scrub(str(exc), url_secrets(source.url)), now)
         if run.not_modified and not run.fetched:
             run.status = "not_modified"
         saved = self.store.update(
@@ -222,4 +223,5 @@ class Collector:
     def _audit(self, action: str, run: SourceRun) -> None:
         if self.record is not None:
             detail = {k: v for k, v in asdict(run).items() if k != "notes"}
+            detail["name"] = mask_url_secrets(run.name)
             self.record(action, detail)

@@ -28,6 +28,7 @@ from assistant.core.errors import DragomanError
 
 Resolver = Callable[[str, int], list[str]]
 REDIRECTS = {301, 302, 303, 307, 308}
+ROBOTS_TTL_S = 86_400.0
 
 
 class FetchError(DragomanError):
@@ -133,7 +134,7 @@ class PoliteClient:
         self.resolver = resolver
         self.politeness = Politeness(settings.host_delay_s)
         self.max_bytes = int(settings.max_mb * 1024 * 1024)
-        self._robots: dict[str, object] = {}
+        self._robots: dict[str, tuple[float, object]] = {}  # site → (read at, rules)
         self._client = httpx.Client(
             timeout=settings.timeout_s,
             follow_redirects=False,
@@ -169,12 +170,14 @@ class PoliteClient:
         raise FetchError(f"more than {self.settings.max_redirects} redirects from {url}")
 
     def allowed(self, url: str) -> bool:
-        """Whether robots.txt of the URL's site lets our user agent fetch it."""
+        """Whether robots.txt of the URL's site lets our user agent fetch it (each site's
+        rules read again after a day, as crawlers do)."""
         parts = urlsplit(url)
         site = f"{parts.scheme}://{parts.netloc}"
-        if site not in self._robots:
-            self._robots[site] = self._read_robots(site)
-        rules = self._robots[site]
+        read_at, rules = self._robots.get(site, (0.0, None))
+        if site not in self._robots or time.monotonic() - read_at > ROBOTS_TTL_S:
+            rules = self._read_robots(site)
+            self._robots[site] = (time.monotonic(), rules)
         if rules is None:
             return True
         return bool(rules.can_fetch(url, self.settings.user_agent))  # type: ignore[attr-defined]

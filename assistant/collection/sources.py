@@ -14,6 +14,7 @@ from assistant.collection.readers import TYPES, detect_type
 from assistant.collection.store import Source, SourceStore
 from assistant.core.areas import CollectSettings
 from assistant.core.errors import InputError
+from assistant.core.redact import mask_url_secrets, scrub, url_secrets
 
 _EVERY = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -124,7 +125,7 @@ def describe(
         {
             "id": source.id,
             "name": source.name,
-            "url": source.url,
+            "url": mask_url_secrets(source.url),
             "type": source.type,
             "kind": source.kind,
             "clearance": source.clearance,
@@ -136,7 +137,9 @@ def describe(
             "created_at": source.created_at.isoformat(),
             "last_run_at": _iso(source.last_run_at),
             "last_success_at": _iso(source.last_success_at),
-            "last_error": source.last_error,
+            "last_error": scrub(source.last_error, url_secrets(source.url))
+            if source.last_error
+            else None,
             "failures": source.failures,
             "failing_since": _iso(source.failing_since),
             "next_due": _iso(source.next_due_at),

@@ -54,6 +54,25 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{user}:{MASK}@{host}"
 
 
+def url_secrets(url: str) -> set[str]:
+    """The secrets a URL may carry: its password and the values of secret-named query
+    parameters (``?api_key=…``, ``&token=…``)."""
+    from urllib.parse import parse_qsl
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return set()
+    found = {parts.password or ""}
+    found |= {v for k, v in parse_qsl(parts.query) if SECRET_KEY.search(k)}
+    return {f for f in found if len(f) >= 4}
+
+
+def mask_url_secrets(url: str) -> str:
+    """The URL with its password and secret-named query values masked."""
+    return scrub(url, url_secrets(url))
+
+
 def mask_value(key: str, value: Any) -> Any:
     """``value`` with every secret inside masked: secret-named keys, URLs' credentials,
     webhook URLs (their path is the token); recursing into dicts and lists."""

@@ -16,6 +16,7 @@ from assistant.collection.contracts import CollectOut, SourceOut, SourcesOut
 from assistant.collection.readers import TYPES
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import NotFoundError
+from assistant.core.redact import mask_url_secrets
 from assistant.web.auth import Principal, Reader, ServicesDep, SourceAdmin
 from assistant.web.contracts import API_ERRORS, ContractRoute
 from assistant.web.services import Services
@@ -71,7 +72,9 @@ async def source_api(source_id: SourceId, principal: Reader, services: ServicesD
 async def add_source_api(new: NewSource, principal: SourceAdmin, services: ServicesDep) -> Any:
     """Add a source (its type detected when not given); the schedule collects it next."""
     added = await run_in_threadpool(add_source, services.sources, new, services.settings.collect)
-    services.audit.record(principal.user.username, "source_add", str(added.id), {"url": added.url})
+    services.audit.record(
+        principal.user.username, "source_add", str(added.id), {"url": mask_url_secrets(added.url)}
+    )
     return describe(added, services.settings.collect)
 
 
@@ -81,7 +84,7 @@ def _set_status(
     _one(services, principal, source_id)
     updated = services.sources.update(source_id, status=status)
     services.audit.record(principal.user.username, f"source_{status}", str(source_id),
-                          {"url": updated.url})  # fmt: skip
+                          {"url": mask_url_secrets(updated.url)})  # fmt: skip
     return describe(updated, services.settings.collect)
 
 
@@ -103,7 +106,7 @@ async def remove_api(source_id: SourceId, principal: SourceAdmin, services: Serv
     await run_in_threadpool(_one, services, principal, source_id)
     removed = await run_in_threadpool(services.sources.remove, source_id)
     services.audit.record(principal.user.username, "source_remove", str(source_id),
-                          {"url": removed.url})  # fmt: skip
+                          {"url": mask_url_secrets(removed.url)})  # fmt: skip
     return describe(removed, services.settings.collect)
 
 

@@ -320,3 +320,17 @@ def _manage_through_the_api(admin: httpx.Client, csrf: str, site: Site) -> None:
     assert collected.json()["sources"][0]["added"] == 5
     bad = admin.post("/api/sources", json={"url": "ftp://nowhere"}, headers=headers)
     assert bad.status_code in (400, 422) and "http(s) URL" in bad.text
+
+
+def test_a_key_in_a_source_url_is_never_shown(site: Site, home: Path) -> None:
+    """`?api_key=…` in a source's URL: masked in listings, errors and the audit detail."""
+    parts = _parts(home)
+    _add(parts, f"{site.base}/broken.xml?api_key=sekrit-12345&page=1", type="rss")
+    audited: list[dict[str, object]] = []
+    run = parts.collector(record=lambda _action, detail: audited.append(detail)).collect(
+        index=False
+    )
+    assert run.sources[0].status == "failed"
+    shown = json.dumps([describe(s, parts.settings.collect) for s in parts.sources.all()])
+    assert "sekrit-12345" not in shown + json.dumps(audited) + json.dumps(run.to_dict())
+    assert "page=1" in shown  # what is not a secret stays readable
