@@ -14,6 +14,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -139,6 +140,20 @@ def _wants_page(request: Request) -> bool:
     )
 
 
+TITLES = {400: "Not understood", 401: "Sign-in needed", 403: "Not allowed", 404: "Not found",
+          405: "Not allowed here", 409: "Conflict", 413: "Too large", 422: "Not understood",
+          429: "Too many requests", 503: "Busy"}  # fmt: skip
+
+
+def error_page(request: Request, status: int, body: dict[str, Any]) -> Response:
+    """An error as a page, for a browser that asked for one (escaped like every page)."""
+    context = {"status": status, "title": TITLES.get(status, "Something went wrong"),
+               "message": body.get("message") or "", "fix": body.get("fix")}  # fmt: skip
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "error.html.j2", context, status_code=status
+    )
+
+
 def error_response(exc: DragomanError) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, BusyError) else None
     return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
@@ -150,11 +165,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         signed_out = isinstance(exc, AuthError) and not isinstance(exc, PermissionDeniedError)
         if signed_out and _wants_page(request):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if _wants_page(request):
+            return error_page(request, exc.http_status, exc.to_dict())
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        return JSONResponse(validation_error_body(request, exc.errors()), status_code=422)
+        body = validation_error_body(request, exc.errors())
+        if _wants_page(request):
+            return error_page(request, 422, body)
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -164,6 +184,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
+        if _wants_page(request) and exc.status_code != 405:
+            return error_page(request, exc.status_code, body)
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 

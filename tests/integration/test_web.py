@@ -414,6 +414,21 @@ def test_the_api_keeps_its_openapi_contract(web_home: Path, tmp_path: Path) -> N
             assert run.returncode == 0, f"{user}: {_failures(run.stdout)}\n{run.stderr[-2000:]}"
 
 
+def test_a_browser_gets_errors_as_pages(client: TestClient) -> None:
+    """A page request (GET, Accept: text/html) that fails gets a page with the message and
+    the fix, escaped; the same request from a program still gets the JSON error."""
+    sign_in(client, "ana")
+    html = {"accept": "text/html"}
+    missing = client.get("/briefings/2099-01-01/all/briefing.en.html", headers=html)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "Not found" in missing.text and 'id="error-message"' in missing.text
+    invalid = client.get("/monitor?country=<script>alert(1)</script>", headers=html)
+    assert invalid.status_code == 422 and "<script>alert(1)" not in invalid.text
+    assert 'id="error-message"' in invalid.text
+    program = client.get("/briefings/2099-01-01/all/briefing.en.html")
+    assert program.status_code == 404 and program.json()["error"] == "NotFoundError"
+
+
 def test_invalid_requests_get_specific_errors(client: TestClient) -> None:
     csrf = sign_in(client, "ana")
     empty = _ask(client, csrf, "")
