@@ -18,9 +18,11 @@ from assistant.accounts.audit import AuditLog
 from assistant.accounts.store import WebStore
 from assistant.answering.history import History
 from assistant.briefing.archive import Archive
+from assistant.briefing.model import StaleSource
 from assistant.collection import Ingestion
 from assistant.collection.collector import Collector, Record
 from assistant.collection.store import SourceStore
+from assistant.core.clearance import readable_levels
 from assistant.core.settings import Settings
 from assistant.drafting.workflow import DraftDesk
 from assistant.grounding.turns import run_now
@@ -101,6 +103,21 @@ class Components:
         """The sources to collect (in the registry's database)."""
         return SourceStore(self.registry.engine)
 
+    def stale_sources(self, clearance: str) -> list[StaleSource]:
+        """Unhealthy sources a reader of ``clearance`` may know of (the briefing names them)."""
+        from datetime import UTC, datetime, timedelta
+
+        now = datetime.now(UTC)
+        after = timedelta(hours=self.settings.collect.unhealthy_hours)
+        levels = readable_levels(clearance)
+        return [
+            StaleSource(
+                s.name, s.type, s.last_success_at.isoformat() if s.last_success_at else None
+            )
+            for s in self.sources.all()
+            if s.clearance in levels and s.health(now, after) == "unhealthy"
+        ]
+
     def collector(self, record: Record | None = None) -> Collector:
         """A collection pass's runner: the sources, the ingest sequence, the polite client;
         ``record`` audits each source's run."""
@@ -150,7 +167,7 @@ class Components:
             if self._briefer is None:
                 from assistant.briefing.pipeline import Briefer
 
-                self._briefer = Briefer(self.engine(), turn=turn)
+                self._briefer = Briefer(self.engine(), turn=turn, stale_sources=self.stale_sources)
             return self._briefer
 
     def drafter(self) -> Drafter:
@@ -161,3 +178,7 @@ class Components:
 
                 self._drafter = Drafter(self.engine())
             return self._drafter
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment else None

@@ -364,8 +364,15 @@ class Registry:
             )
             return [to_document(row) for row in rows]
 
-    def documents(self, filters: DocFilters, limit: int = 50, offset: int = 0) -> list[Document]:
+    def documents(
+        self, filters: DocFilters, limit: int = 50, offset: int = 0,
+        clearance_levels: list[str] | None = None,
+    ) -> list[Document]:  # fmt: skip
+        """A page of documents, newest first; with ``clearance_levels``, only those filed at
+        one of them (what a reader may see)."""
         query = select(DocumentRow)
+        if clearance_levels is not None:
+            query = query.where(DocumentRow.clearance.in_(clearance_levels))
         if not filters.include_duplicates:
             query = query.where(DocumentRow.duplicate_of.is_(None))
         if filters.kind:

@@ -109,6 +109,16 @@ class WatchItem:
 
 
 @dataclass
+class StaleSource:
+    """A collected source that has been failing long enough to be unhealthy: what the
+    briefing may be missing (named in its appendix)."""
+
+    name: str
+    type: str
+    last_success: str | None  # ISO date-time of the last collection that worked
+
+
+@dataclass
 class Analysis:
     date: str
     window: dict[str, str]
@@ -127,6 +137,7 @@ class Analysis:
     model: str
     fingerprint: str
     public_alerts: list[PublicAlert] = field(default_factory=list)
+    stale_sources: list[StaleSource] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.briefing.archive import Archive, check_name
-from assistant.briefing.model import Analysis, Rendition
+from assistant.briefing.model import Analysis, Rendition, StaleSource
 from assistant.briefing.render import render_html, render_markdown, render_pdf
 from assistant.briefing.selection import (
     BriefingWindow,
@@ -82,13 +82,17 @@ class Briefer:
     """Builds briefings on an answering engine's model, embedder, indexes and judge; reuse
     it across briefings. ``turn`` is how its model calls wait their turn."""
 
-    def __init__(self, engine: AskEngine, *, turn: Any = run_now) -> None:
+    def __init__(
+        self, engine: AskEngine, *, turn: Any = run_now,
+        stale_sources: Callable[[str], list[StaleSource]] = lambda _clearance: [],
+    ) -> None:  # fmt: skip
         self.settings = engine.settings
         self.llm = engine.llm
         self.retrieval = engine.retrieval
         self.registry = engine.registry
         self.archive = Archive(self.settings.home / "briefings")
         self.turn = turn
+        self.stale_sources = stale_sources  # unhealthy sources a reader of a clearance may see
         self.judge = engine.judge
         self.threshold = judge_threshold(self.judge)
 
@@ -173,6 +177,7 @@ class Briefer:
             model=self.llm.model,
             fingerprint=self._fingerprint(request, selection.documents),
             public_alerts=public,
+            stale_sources=self.stale_sources(request.clearance),
         )
 
     def _fingerprint(self, request: BriefRequest, documents: list[Any]) -> str:

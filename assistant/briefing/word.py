@@ -46,6 +46,9 @@ def render_docx(analysis: Analysis, rendition: Rendition) -> bytes:
                                              for w in shown["watch"]])  # fmt: skip
     if meta["passages"]:
         _section(document, words["sources"], [_source_line(p) for p in meta["passages"]])
+    if meta["stale_sources"]:
+        _section(document, words["stale_sources"], [_stale_line(words, s)
+                                                     for s in meta["stale_sources"]])  # fmt: skip
     _stamp(document, meta["date"], words["title"])
     out = io.BytesIO()
     document.save(out)
@@ -80,6 +83,12 @@ def _source_line(passage: dict[str, Any]) -> str:
     date = f", {passage['published_at'][:10]}" if passage.get("published_at") else ""
     url = f" <{passage['url']}>" if passage.get("url") else ""
     return f"[{passage['n']}] {passage['title']} — {passage.get('source') or '—'}{date}.{url}"
+
+
+def _stale_line(words: dict[str, str], source: dict[str, Any]) -> str:
+    since = source["last_success"]
+    shown = f"{since[:16].replace('T', ' ')} UTC" if since else words["stale_never"]
+    return words["stale_line"].format(name=source["name"], type=source["type"], since=shown)
 
 
 def _stamp(document: Any, day: str, title: str) -> None:

@@ -34,6 +34,7 @@ from assistant.web import routes_api as api
 from assistant.web import routes_briefings as briefings
 from assistant.web import routes_drafts as drafts
 from assistant.web import routes_history as history
+from assistant.web import routes_library as library
 from assistant.web import routes_monitor as monitor
 from assistant.web import routes_pages as pages
 from assistant.web import routes_sources as sources
@@ -42,7 +43,7 @@ from assistant.web.guards import BodyLimitMiddleware
 from assistant.web.services import Services
 
 # every router of the app, in the order they are matched
-ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor, sources)
+ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor, sources, library)
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/healthz", "/login", "/static/")

@@ -336,10 +336,11 @@ def test_a_webhooks_url_and_the_receivers_reply_reach_no_reader(july) -> None:  
 def test_the_briefing_reaches_slack_teams_and_telegram(july, hook) -> None:  # type: ignore[no-untyped-def]
     """`brief --slack --teams --telegram`: each receiver (loopback) gets its own format with
     the briefing's headlines; the manifest records three deliveries without URL or token."""
-    _home, env = july
+    home, env = july
     url, received = hook
     before = len(received)
     token = "999:bot-secret"
+    _failing_sources(home, env)
     done = run_cli("brief", "--date", "2025-07-11", "--window", "3d", "--format", "md",
                    "--slack", f"{url}/slack-secret-path", "--teams", f"{url}/teams-secret-path",
                    "--telegram", "42", "--json",
@@ -356,3 +357,22 @@ def test_the_briefing_reaches_slack_teams_and_telegram(july, hook) -> None:  # t
     assert telegram["chat_id"] == "42" and telegram["parse_mode"] == "HTML"
     shown = done.stdout + (Path(result["folder"]) / "manifest.json").read_text("utf-8")
     assert token not in shown and "secret-path" not in shown
+    markdown = (Path(result["folder"]) / "briefing.en.md").read_text("utf-8")
+    assert "## Sources not collected" in markdown and "Ministry wire (rss)" in markdown
+    assert "Embassy cables" not in markdown  # restricted: not named in a public briefing
+
+
+def _failing_sources(home: Path, env: dict[str, str]) -> None:
+    """Two sources failing for 30 hours, one of them restricted (the appendix's input)."""
+    from datetime import UTC, datetime, timedelta
+
+    from assistant.collection import SourceStore
+
+    for name, clearance in (("Ministry wire", "public"), ("Embassy cables", "restricted")):
+        added = run_cli("sources", "add", f"http://127.0.0.1:9/{clearance}.xml", "--type", "rss",
+                        "--name", name, "--clearance", clearance, env=env)  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    store = SourceStore(Registry(f"sqlite:///{home / 'dragoman.db'}").engine)
+    for source in store.all():
+        store.update(source.id, failing_since=datetime.now(UTC) - timedelta(hours=30),
+                     failures=9, last_error="ConnectError")  # fmt: skip

@@ -429,6 +429,27 @@ def test_a_browser_gets_errors_as_pages(client: TestClient) -> None:
     assert program.status_code == 404 and program.json()["error"] == "NotFoundError"
 
 
+def test_the_library_lists_and_reads_within_clearance(client: TestClient) -> None:
+    """The Library's list (page and JSON) and reading view show only what the reader's
+    clearance allows; a document's text is rendered with nothing able to run."""
+    sign_in(client, "root")
+    everything = client.get("/api/docs", params={"limit": 200}).json()["documents"]
+    restricted = [d for d in everything if d["clearance"] == "restricted"]
+    assert restricted and all("text" not in d for d in everything)
+    client.cookies.clear()
+    sign_in(client, "ana")
+    listed = client.get("/api/docs", params={"limit": 200}).json()["documents"]
+    assert listed and {d["clearance"] for d in listed} == {"public"}
+    page = client.get("/library", params={"kind": "news"})
+    assert page.status_code == 200 and listed[0]["title"].split()[0] in page.text
+    assert 'id="upload-form"' in page.text  # analysts may upload
+    reading = client.get(f"/library/{listed[0]['doc_id']}")
+    assert reading.status_code == 200 and 'id="document-text"' in reading.text
+    assert "<script" not in reading.text.split('id="document-text"')[1].split("</article>")[0]
+    hidden = client.get(f"/library/{restricted[0]['doc_id']}", headers={"accept": "text/html"})
+    assert hidden.status_code == 404 and restricted[0]["title"] not in hidden.text
+
+
 def test_invalid_requests_get_specific_errors(client: TestClient) -> None:
     csrf = sign_in(client, "ana")
     empty = _ask(client, csrf, "")
