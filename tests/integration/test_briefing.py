@@ -92,6 +92,7 @@ def test_brief_archives_cited_verified_briefing_in_two_languages(july, smtp, hoo
     home, env = july
     port, inbox = smtp
     url, received = hook
+    before = len(received)  # the receiver is shared by the module's tests
     done = run_cli(*ARGS, "--email", "duty@example.org", "--webhook", url,
                    env={**env, "DRAGOMAN_SMTP_HOST": "127.0.0.1", "DRAGOMAN_SMTP_PORT": str(port)})  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
@@ -129,7 +130,7 @@ def test_brief_archives_cited_verified_briefing_in_two_languages(july, smtp, hoo
     assert message["To"] == "duty@example.org" and "2025-07-10" in message["Subject"]
     parts = {part.get_content_type() for part in message.walk()}
     assert {"text/plain", "text/html", "application/pdf"} <= parts
-    [(headers, body)] = received
+    [(headers, body)] = received[before:]
     expected = hmac.new(b"test-signing-key", body, hashlib.sha256).hexdigest()
     assert headers["X-Dragoman-Signature"] == f"sha256={expected}"
     payload = json.loads(body)
