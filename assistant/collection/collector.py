@@ -117,7 +117,7 @@ class Collector:
                 if progress:
                     progress(done, len(chosen), source.name)
                 report.sources.append(self._collect_one(source, moment))
-            if index and self.ingestion.pending():
+            if index and chosen and self.ingestion.pending():  # an idle tick checks nothing
                 report.finish = self.ingestion.finish()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
