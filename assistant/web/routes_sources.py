@@ -119,5 +119,8 @@ async def collect_now_api(
     actor = principal.user.username
     collector = services.collector(record=lambda action, detail: services.audit.record(
         actor, action, str(detail.get("id")), detail))  # fmt: skip
-    report = await run_in_threadpool(collector.collect, [source_id])
+    try:
+        report = await run_in_threadpool(collector.collect, [source_id])
+    finally:
+        collector.client.close()
     return report.to_dict()
