@@ -5,7 +5,7 @@ source's run audited; a pass already running (here or from `dragoman collect`) i
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assistant.collection.collector import Collector
@@ -36,13 +36,8 @@ def start_collection(collector: Collector, tick_s: int) -> Any:
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
         collect_due, IntervalTrigger(seconds=tick_s, timezone=UTC), args=[collector],
-        id="collect", max_instances=1, coalesce=True, next_run_time=_soon(),
+        id="collect", max_instances=1, coalesce=True,
+        next_run_time=datetime.now(UTC) + timedelta(seconds=5),
     )  # fmt: skip
     scheduler.start()
     return scheduler
-
-
-def _soon() -> Any:
-    from datetime import datetime, timedelta
-
-    return datetime.now(UTC) + timedelta(seconds=5)

@@ -15,6 +15,7 @@ from assistant.collection.store import Source, SourceStore
 from assistant.core.areas import CollectSettings
 from assistant.core.errors import InputError
 from assistant.core.redact import mask_url_secrets, scrub, url_secrets
+from corpus.document import CLEARANCES, KINDS
 
 _EVERY = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -69,6 +70,8 @@ def add_source(
             fix="e.g. https://example.org/feed.xml",
             param="url",
         )
+    every_s = parse_every(new.every)  # every cheap check before the type is fetched
+    _check_fields(new)
     kind = new.type or _detect(url, settings)
     if kind not in TYPES:
         raise InputError(f"unknown --type {kind!r}", fix=f"one of {', '.join(TYPES)}", param="type")
@@ -93,13 +96,33 @@ def add_source(
             clearance=new.clearance,
             language=new.language,
             label=new.label,
-            every_s=parse_every(new.every),
+            every_s=every_s,
             status="active",
             created_at=moment,
             next_due_at=moment,
             options=options,
         )
     )
+
+
+_LIMITS = {"url": 2000, "name": 200, "label": 300, "language": 16, "prefix": 500}
+
+
+def _check_fields(new: NewSource) -> None:
+    """Bounded lengths and known values (the API hands these in as they came)."""
+    for name, most in _LIMITS.items():
+        value = getattr(new, name)
+        if value is not None and len(value) > most:
+            raise InputError(f"{name} is over {most} characters", param=name)
+    if new.clearance not in CLEARANCES:
+        raise InputError(f"unknown clearance {new.clearance!r}", fix=f"one of {CLEARANCES}",
+                         param="clearance")  # fmt: skip
+    if new.kind is not None and new.kind not in KINDS:
+        raise InputError(f"unknown kind {new.kind!r}", fix=f"one of {KINDS}", param="kind")
+    mapping = new.mapping or {}
+    if len(mapping) > 20 or any(len(k) > 64 or len(v) > 200 for k, v in mapping.items()):
+        raise InputError("--map takes at most 20 FIELD=PATH pairs, paths under 200 characters",
+                         param="map")  # fmt: skip
 
 
 def _detect(url: str, settings: CollectSettings) -> str:

@@ -20,7 +20,6 @@ from assistant.core.migrations import Schema, upgrade
 COLLECTION_SCHEMA = Schema(
     "collection", Path(__file__).parent / "migrations", tables=("collect_sources",)
 )
-STATUSES = ("active", "paused")
 # the columns a new source takes as given (the rest start empty)
 _GIVEN = ("name", "url", "type", "kind", "clearance", "language", "label", "every_s", "status",
           "created_at", "next_due_at")  # fmt: skip
@@ -137,7 +136,7 @@ class SourceStore:
             )
             if clash is not None:
                 raise ConflictError(
-                    f"{source.url} is already source #{clash.id} ({clash.name})",
+                    f"this URL is already source #{clash.id}",
                     fix=f"dragoman sources show {clash.id}",
                 )
             row = SourceRow(

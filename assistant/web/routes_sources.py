@@ -15,7 +15,7 @@ from assistant.collection import NewSource, Source, add_source, describe
 from assistant.collection.contracts import CollectOut, SourceOut, SourcesOut
 from assistant.collection.readers import TYPES
 from assistant.core.clearance import readable_levels
-from assistant.core.errors import NotFoundError
+from assistant.core.errors import NotFoundError, PermissionDeniedError
 from assistant.core.redact import mask_url_secrets
 from assistant.web.auth import Principal, Reader, ServicesDep, SourceAdmin
 from assistant.web.contracts import API_ERRORS, ContractRoute
@@ -71,6 +71,11 @@ async def source_api(source_id: SourceId, principal: Reader, services: ServicesD
 @router.post("/api/sources", response_model=SourceOut, status_code=201)
 async def add_source_api(new: NewSource, principal: SourceAdmin, services: ServicesDep) -> Any:
     """Add a source (its type detected when not given); the schedule collects it next."""
+    if new.clearance not in readable_levels(principal.user.clearance):
+        raise PermissionDeniedError(
+            f"a source filed at {new.clearance!r} is above your clearance", fix="ask an "
+            "administrator cleared for it, or `dragoman sources add` on the server"
+        )  # fmt: skip
     added = await run_in_threadpool(add_source, services.sources, new, services.settings.collect)
     services.audit.record(
         principal.user.username, "source_add", str(added.id), {"url": mask_url_secrets(added.url)}

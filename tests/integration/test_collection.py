@@ -22,6 +22,7 @@ from assistant.collection import NewSource, add_source, describe
 from assistant.collection.collector import backoff
 from assistant.collection.http import FetchError, PoliteClient
 from assistant.components import Components
+from assistant.core.errors import InputError
 from assistant.core.settings import Settings, load_settings
 from bench.support import corpora
 from bench.support.processes import cli_env, run_cli
@@ -260,6 +261,13 @@ def test_bad_source_input_is_refused_clearly(home: Path) -> None:
     assert parts.sources.all() == []
     first = add_source(parts.sources, NewSource(url="https://x.example/f.xml", type="rss"),
                        parts.settings.collect)  # fmt: skip
+    for bad, message in ((NewSource(url="https://x.example/g.xml", type="rss",
+                                    clearance="top-secret"), "unknown clearance"),
+                         (NewSource(url="https://x.example/" + "a" * 2000, type="rss"),
+                          "url is over 2000")):  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            add_source(parts.sources, bad, parts.settings.collect)
+    assert len(parts.sources.all()) == 1  # nothing else stored
     with pytest.raises(Exception, match="already source"):
         add_source(parts.sources, replace(NewSource(url=first.url), type="rss"),
                    parts.settings.collect)  # fmt: skip
@@ -318,6 +326,9 @@ def _manage_through_the_api(admin: httpx.Client, csrf: str, site: Site) -> None:
     collected = admin.post(f"/api/sources/{source_id}/collect", headers=headers)
     assert collected.status_code == 200, collected.text
     assert collected.json()["sources"][0]["added"] == 5
+    above = admin.post("/api/sources", headers=headers,
+                       json={"url": f"{site.base}/feed.xml?r=1", "clearance": "restricted"})  # fmt: skip
+    assert above.status_code == 403  # a public administrator files nothing above public
     bad = admin.post("/api/sources", json={"url": "ftp://nowhere"}, headers=headers)
     assert bad.status_code in (400, 422) and "http(s) URL" in bad.text
 
