@@ -63,6 +63,8 @@ demo: install
 	  $(BIN)/dragoman sources add http://127.0.0.1:$(DEMO_SITE_PORT)/api/v1/accounts/1/statuses \
 	    --type mastodon --every 10m --name "Delegations quoted (demo social)" --exist-ok && \
 	  $(BIN)/dragoman collect && \
+	  echo "Writing the first briefing (the last 3 days, on the embedded model: a few minutes)" && \
+	  $(BIN)/dragoman brief --window 3d && \
 	  echo "Open http://$(HOST):$(PORT) and sign in as $(DEMO_USER) / $(DEMO_PASSWORD) (Ctrl-C stops)" && \
 	  echo "Drafting official posts: sign in as press, review as approver; sources: admin (same password)" && \
 	  $(BIN)/dragoman serve --host $(HOST) --port $(PORT)

@@ -1,7 +1,11 @@
 """The demo's sources, served on loopback so `make demo` collects with no network: a White
 House feed whose items link to their full articles (`corpus/demo/feeds/`), and a
 Mastodon-shaped account posting, over the last two days, quotations from the demo's UN
-speeches (English) and PRC government work reports (Chinese).
+speeches (English) and PRC government work reports (Chinese), one every 85 minutes; among
+them, yesterday, one quotation posted by eight accounts within eleven minutes with a hashtag
+each — a staged coordinated amplification, so that the demo's Monitoring page shows what a
+campaign and a volume alert look like (the texts are real; the burst is staged, and the demo
+says so here).
 
 Usage: python bench/demo_site.py [--port 8765]   (serves until stopped)"""
 
@@ -38,10 +42,25 @@ def quotations() -> list[tuple[str, str]]:
     return quoted
 
 
+def amplified(text: str, when: datetime, first_id: int) -> list[dict[str, str | int]]:
+    """One text posted by eight accounts within eleven minutes (the staged campaign)."""
+    tags = ["#UN", "#UNGA", "#diplomacy", "#peace", "#UNGA79", "#multilateralism", "#SDGs",
+            "#GeneralAssembly"]  # fmt: skip
+    return [
+        {"id": first_id + n, "text": f"{text} {tag}", "lang": "en", "author": f"relay{n + 1}",
+         "created_at": (when + timedelta(minutes=n * 1.5)).isoformat().replace("+00:00", "Z")}
+        for n, tag in enumerate(tags)
+    ]  # fmt: skip
+
+
 def demo_site() -> Site:
-    start = datetime.now(UTC) - timedelta(days=2)
+    now = datetime.now(UTC)
+    quoted = quotations()
+    posts = posts_from(quoted, now - timedelta(days=2), every=timedelta(minutes=85))
+    hour = (now - timedelta(days=1)).replace(minute=5, second=0, microsecond=0)
+    burst = amplified(quoted[0][0], hour, first_id=1000 + len(posts))  # within one hour
     return Site(articles=whitehouse_articles(DEMO / "feeds" / "whitehouse", 50),
-                posts=posts_from(quotations(), start))  # fmt: skip
+                posts=posts + burst)  # fmt: skip
 
 
 def main() -> None:

@@ -415,6 +415,16 @@ class Registry:
         with Session(self.engine) as session:
             return [to_document(row) for row in session.scalars(query)]
 
+    def latest_published(self, clearance_levels: list[str], before_ts: int) -> datetime | None:
+        """When the newest document readable at these levels was published (none dated after
+        ``before_ts`` counts: a wrong future date must not hide the corpus's real end)."""
+        query = select(func.max(DocumentRow.published_ts)).where(
+            DocumentRow.clearance.in_(clearance_levels), DocumentRow.published_ts <= before_ts
+        )
+        with Session(self.engine) as session:
+            latest = session.scalar(query)
+        return None if latest is None else datetime.fromtimestamp(int(latest), UTC)
+
     def readable(self, doc_ids: list[str], clearance_levels: list[str]) -> set[str]:
         """Those of these documents that exist at one of the listed clearance levels."""
         found: set[str] = set()

@@ -24,12 +24,12 @@ ROLES: tuple[Role, ...] = ("analyst", "press_officer", "approver", "admin")
 # What each role may do.  Every role may ask, search and read within its clearance.
 _READ = frozenset({"ask", "search", "read", "export"})
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "analyst": _READ | {"ingest"},
+    "analyst": _READ | {"ingest", "brief"},
     "press_officer": _READ | {"draft"},
     "approver": _READ | {"draft", "approve"},
     # separation of duties: administrators manage accounts and read the audit log; approving
     # official posts is the approver role's alone
-    "admin": _READ | {"ingest", "draft", "manage_users", "manage_sources", "audit"},
+    "admin": _READ | {"ingest", "brief", "draft", "manage_users", "manage_sources", "audit"},
 }
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD = 10

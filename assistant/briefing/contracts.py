@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from assistant.core.contracts import Contract
 from assistant.monitoring.contracts import DeliveryOut
 
@@ -72,3 +74,38 @@ class BriefOut(Contract):
     folder: str
     copied: list[str]
     stories_detail: list[StoryOut]
+
+
+class BriefingMadeOut(Contract):
+    """What an on-demand briefing produced (its files are under /briefings/DATE/WATCHLIST/)."""
+
+    date: str
+    watchlist: str
+    files: list[str]
+    headlines: list[str]
+    empty: bool
+    stories: int
+
+
+class BriefingJobOut(Contract):
+    """A briefing asked for from the web app: where it stands, and what came of it."""
+
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: str
+    requested_by: str
+    date: str
+    window: str
+    watchlist: str
+    languages: list[str]
+    formats: list[str]
+    clearance: str
+    created_at: str
+    finished_at: str | None = None
+    error: str | None = None
+    fix: str | None = None
+    briefing: BriefingMadeOut | None = None
+
+
+class BriefingJobsOut(Contract):
+    jobs: list[BriefingJobOut]

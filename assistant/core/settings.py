@@ -253,8 +253,12 @@ class Settings(BaseSettings):
     search_concurrency: int = Field(default=2, ge=1, description="Searches run at once")
     max_request_kb: int = Field(default=256, ge=1, description="Body limit of ordinary requests")
     max_upload_mb: int = Field(default=50, ge=1, description="Body limit of /api/ingest")
+    public_url: str | None = Field(
+        default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where analysts open the web app; alerts sent elsewhere link back to it",
+    )  # fmt: skip
 
-    @field_validator("openai_base_url", "chroma_url")
+    @field_validator("openai_base_url", "chroma_url", "public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -121,21 +122,32 @@ def _post_with_retries(
     return error
 
 
-def alerts_message(alerts: list[dict[str, Any]]) -> ChatMessage:
+def alerts_message(alerts: list[dict[str, Any]], public_url: str | None = None) -> ChatMessage:
     """New early-warning alerts for a chat: one line each (series, signal, observed against
-    the baseline, volume, window)."""
+    the baseline, volume, window); with the web app's address, links to each alert's first
+    documents in the Library (the reader signs in; clearance is checked there)."""
     lines = []
-    for alert in alerts:
+    links: list[tuple[str, str]] = []
+    for number, alert in enumerate(alerts, start=1):
         series = alert.get("series", {})
         where = " / ".join(str(series.get(k)) for k in ("country", "topic", "kind")
                            if series.get(k) not in (None, "*"))  # fmt: skip
         signal = "negative share" if alert.get("signal") == "negative_share" else "volume"
         start = str(alert.get("window", {}).get("start", ""))[:16].replace("T", " ")
         lines.append(
-            f"{where or 'all'}: {signal} {alert.get('observed'):.3g} against "
+            f"{number}. {where or 'all'}: {signal} {alert.get('observed'):.3g} against "
             f"{alert.get('baseline'):.3g} (z {alert.get('z', 0):.1f}), "
             f"{alert.get('volume')} items since {start} UTC"
         )
+        documents = document_links(alert, public_url)[:2]
+        links += [(f"alert {number}, document {n}", url) for n, url in enumerate(documents, 1)]
     count = len(alerts)
     return ChatMessage(f"Dragoman: {count} new early-warning alert{'s' if count > 1 else ''}",
-                       lines)  # fmt: skip
+                       lines, links[:6])  # fmt: skip
+
+
+def document_links(alert: dict[str, Any], public_url: str | None) -> list[str]:
+    """The Library pages of an alert's documents (none without the web app's address)."""
+    if not public_url:
+        return []
+    return [f"{public_url}/library/{quote(str(d), safe='')}" for d in alert.get("doc_ids") or []]

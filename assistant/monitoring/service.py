@@ -16,7 +16,7 @@ from assistant.core.errors import InputError, RangeError
 from assistant.core.settings import Settings
 from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
-from assistant.monitoring.chats import alerts_message, deliver_chat
+from assistant.monitoring.chats import alerts_message, deliver_chat, document_links
 from assistant.monitoring.contracts import AlertsOut, MonitorOut
 from assistant.monitoring.delivery import Delivery, post_webhook
 from assistant.monitoring.forecast import forecast
@@ -156,11 +156,13 @@ class Monitoring:
         if not alerts:
             return []
         deliveries: dict[str, Delivery] = {}
+        public_url = self.settings.public_url
         if monitor.webhook:
-            payload = {"type": "dragoman.alerts", "alerts": alerts}
+            linked = [{**a, "document_urls": document_links(a, public_url)} for a in alerts]
+            payload = {"type": "dragoman.alerts", "alerts": linked}
             deliveries["webhook"] = post_webhook(self.settings, monitor.webhook, payload)
         for channel, target in self._chat_targets().items():
-            message = alerts_message(alerts)
+            message = alerts_message(alerts, public_url)
             deliveries[channel] = deliver_chat(self.settings, channel, target, message)
         if deliveries:
             recorded = json.dumps({k: d.to_dict() for k, d in deliveries.items()})

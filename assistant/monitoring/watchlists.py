@@ -24,7 +24,10 @@ class Watchlist(BaseModel):
     countries: list[str] = Field(default_factory=list, description="ISO 3166 alpha-3, any of")
     keywords: list[str] = Field(default_factory=list, description="Any of, in title or text")
     kinds: list[Kind] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list, description="Source labels, any of")
+    source_ids: list[int] = Field(
+        default_factory=list, description="Collected sources by id (`dragoman sources list`)"
+    )
     languages: list[str] = Field(default_factory=list)
     # early-warning thresholds for the series this watchlist watches (monitoring)
     alert_z: float = Field(default=4.0, gt=0, le=50, description="Spike z-score")
@@ -45,7 +48,7 @@ class Watchlist(BaseModel):
     def matches(self, doc: Document) -> bool:
         if self.kinds and doc.kind not in self.kinds:
             return False
-        if self.sources and doc.source not in self.sources:
+        if (self.sources or self.source_ids) and not self._from_named_source(doc):
             return False
         if self.languages and doc.language not in self.languages:
             return False
@@ -55,6 +58,10 @@ class Watchlist(BaseModel):
             haystack = f"{doc.title}\n{doc.text}".casefold()
             return any(k.casefold() in haystack for k in self.keywords)
         return True
+
+    def _from_named_source(self, doc: Document) -> bool:
+        """The document carries a named source label, or was collected from a named source."""
+        return doc.source in self.sources or doc.metadata.get("collected_from") in self.source_ids
 
 
 def watchlist_named(settings: Settings, name: str) -> Watchlist:

@@ -26,6 +26,13 @@ class ContractRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
 
 
+class ReadingOut(BaseModel):
+    """A document's text as safe HTML (Markdown rendered, cited ranges in ``<mark>``)."""
+
+    doc_id: str
+    html: str
+
+
 class HealthOut(BaseModel):
     """Liveness and load (no authentication, nothing private)."""
 
@@ -79,6 +86,13 @@ IsoDate = Annotated[
     StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
     AfterValidator(_calendar_date),
     WithJsonSchema({"type": "string", "format": "date"}),
+]
+# A day a request may name for work to be done on it (a briefing): 1900–2999.
+BoundedDate = Annotated[
+    str,
+    StringConstraints(pattern=r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"),
+    AfterValidator(_calendar_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}),
 ]
 Since = Annotated[
     IsoDate | Annotated[str, StringConstraints(pattern=_SPAN)] | None,

@@ -13,12 +13,21 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
+from pydantic import StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import NotFoundError
 from assistant.web.auth import Principal, Reader, ServicesDep
-from assistant.web.contracts import API_ERRORS, ContractRoute, Kind, Language, Since, Until
+from assistant.web.contracts import (
+    API_ERRORS,
+    ContractRoute,
+    Kind,
+    Language,
+    ReadingOut,
+    Since,
+    Until,
+)
 from assistant.web.services import Services
 from corpus.contracts import DocumentsOut
 from corpus.document import Document, http_url
@@ -29,6 +38,10 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 SourceName = Annotated[str | None, Query(max_length=300)]
 DocId = Annotated[str, PathParam(pattern=r"^doc_[0-9a-f]{6,64}$")]
+Mark = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}-[0-9]{1,9}$")]
+Marks = Annotated[
+    list[Mark], Query(max_length=20, description="Character ranges to highlight: START-END")
+]
 
 
 def _summary(doc: Document) -> dict[str, Any]:
@@ -122,3 +135,19 @@ async def document_page(
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "document.html.j2", context
     )
+
+
+@router.get("/api/docs/{doc_id}/reading", tags=["documents"], response_model=ReadingOut)
+async def reading_api(
+    doc_id: DocId,
+    principal: Reader,
+    services: ServicesDep,
+    mark: Marks = [],  # noqa: B006
+) -> dict[str, Any]:
+    """A document's text as safe HTML for the source viewer: its Markdown rendered, hard
+    line breaks reflowed, the cited ranges (``mark=START-END``, code points) highlighted."""
+    from assistant.web.reading import render_text
+
+    ranges = [(int(a), int(b)) for a, b in (value.split("-") for value in mark)]  # empty: none
+    doc = await run_in_threadpool(_readable, services, principal, doc_id)
+    return {"doc_id": doc.doc_id, "html": await run_in_threadpool(render_text, doc.text, ranges)}

@@ -3,12 +3,14 @@ within the user's clearance."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from assistant.core.clearance import readable_levels
 from assistant.monitoring.contracts import AlertsOut, MonitorOut
 from assistant.web.auth import Reader, ServicesDep
 from assistant.web.contracts import (
@@ -30,6 +32,13 @@ Text = Annotated[str | None, Query(max_length=64)]
 def _overview(services: Services, clearance: str, **params: Any) -> dict[str, Any]:
     chosen = {k: v for k, v in params.items() if v not in (None, "")}  # blank: not set
     return services.monitoring.overview(clearance=clearance, **chosen)
+
+
+def latest_day(services: Services, clearance: str) -> str | None:
+    """The day of the newest document this reader may see, when it is before today."""
+    now = datetime.now(UTC)
+    latest = services.registry.latest_published(readable_levels(clearance), int(now.timestamp()))
+    return latest.date().isoformat() if latest and latest.date() < now.date() else None
 
 
 @router.get("/api/monitor", response_model=MonitorOut)
@@ -67,11 +76,21 @@ async def monitor_page(
 
     params = {"country": country, "topic": topic, "kind": kind, "language": lang,
               "since": since, "until": until, "granularity": granularity}  # fmt: skip
-    view = await run_in_threadpool(_overview, services, principal.user.clearance, **params)
+    clearance = principal.user.clearance
+    view = await run_in_threadpool(_overview, services, clearance, **params)
+    notice = None
+    chose_period = {"since", "until"} & set(request.query_params)
+    if not chose_period and not view["totals"]["volume"]:
+        latest = await run_in_threadpool(latest_day, services, clearance)
+        if latest is not None:  # the corpus ends before the default window: open on its end
+            params["until"] = latest
+            view = await run_in_threadpool(_overview, services, clearance, **params)
+            notice = (f"Nothing in the last 30 days: the newest item you may read is from "
+                      f"{latest}, so this shows the 30 days up to that day.")  # fmt: skip
     chart = await run_in_threadpool(series_chart, view)
     topics = [w.name for w in services.monitoring.watchlists() if w.keywords]
     context = {"user": principal.user, "view": view, "chart": chart, "params": params,
-               "topics": topics}  # fmt: skip
+               "topics": topics, "notice": notice}  # fmt: skip
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "monitor.html.j2", context
     )

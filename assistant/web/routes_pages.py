@@ -169,14 +169,16 @@ def _password_form(
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat_page(request: Request, principal: CurrentUser) -> Response:
-    """The analysts' chat: conversations, filters, streamed answers, the source viewer."""
+def chat_page(request: Request, principal: CurrentUser, services: ServicesDep) -> Response:
+    """The analysts' chat: conversations, filters, streamed answers, the source viewer, and
+    example questions drawn from the corpus while the chat is empty."""
     languages = {"": "same as question", "en": "English", "zh": "中文", "es": "Español",
                  "fr": "Français", "ru": "Русский", "ar": "العربية"}  # fmt: skip
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "chat.html.j2",
         {"user": principal.user, "csrf_token": principal.csrf_token or "", "kinds": KINDS,
-         "clearances": CLEARANCES, "languages": languages},
+         "clearances": CLEARANCES, "languages": languages,
+         "examples": services.example_questions(principal.user.clearance)},
     )  # fmt: skip
 
 

@@ -8,17 +8,22 @@ searches and uploads, so an ingest through the API is searchable immediately.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from assistant.components import Components
+from assistant.core.clearance import readable_levels
 from assistant.core.settings import Settings
 from assistant.drafting.platforms import Platform, platform
 from assistant.web.guards import GenerationGate, RateLimiter
 
+EXAMPLES_KEPT_S = 600
+
 if TYPE_CHECKING:
+    from assistant.briefing.on_demand import BriefingQueue
     from assistant.briefing.pipeline import Briefer
 
 
@@ -38,6 +43,9 @@ class Services(Components):
         )
         self.ingest_lock = threading.Lock()
         self._search_limiter: anyio.CapacityLimiter | None = None
+        self._briefing_queue: BriefingQueue | None = None
+        self._queue_lock = threading.Lock()
+        self._examples: dict[str, tuple[float, list[str]]] = {}
 
     @property
     def uploads_dir(self) -> Path:
@@ -47,6 +55,30 @@ class Services(Components):
         """Briefings on the server's engine; their model calls take turns with analysts'
         questions in the generation queue."""
         return super().briefer(turn or self.gate.exclusive)
+
+    @property
+    def briefing_queue(self) -> BriefingQueue:
+        """Briefings asked for from the web, written one at a time in the background."""
+        with self._queue_lock:
+            if self._briefing_queue is None:
+                from assistant.briefing.on_demand import BriefingQueue
+
+                self._briefing_queue = BriefingQueue(self.briefer, self._record_as)
+            return self._briefing_queue
+
+    def _record_as(self, who: str, action: str, detail: dict[str, Any]) -> None:
+        self.audit.record(who, action, detail=detail)
+
+    def example_questions(self, clearance: str) -> list[str]:
+        """Questions for an empty chat, drawn from the corpus within ``clearance`` (kept ten
+        minutes: the chat page must not read the corpus on every visit)."""
+        from assistant.answering.examples import example_questions
+
+        kept = self._examples.get(clearance)
+        if kept is None or time.monotonic() - kept[0] > EXAMPLES_KEPT_S:
+            kept = (time.monotonic(), example_questions(self.registry, readable_levels(clearance)))
+            self._examples[clearance] = kept
+        return kept[1]
 
     def drafter_platform(self, name: str) -> Platform:
         return platform(name, self.settings.draft.mastodon_limit)

@@ -1,6 +1,7 @@
 """A loopback web site for collection tests, bench and the demo: RSS/Atom feeds built from
 real texts whose items link to full article pages, a listing page, Mastodon- and
-Bluesky-shaped APIs and a ``t.me/s/`` page serving real posts, plus hostile answers
+Bluesky-shaped APIs, an X-API-v2-shaped timeline (bearer token required) and a ``t.me/s/``
+page serving real posts, plus hostile answers
 (a redirect to a metadata address, an XXE feed, a 200 MB body).
 
 Every request is recorded (path and headers) so a test can see what the collector sent.
@@ -43,6 +44,7 @@ class Site:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     robots: str = "User-agent: *\nDisallow: /private/\n"
     base: str = ""
+    x_token: str = "loopback-x-token"
 
     def summary_feed(self) -> bytes:
         """RSS 2.0 whose items carry a short summary and link to the full article."""
@@ -110,6 +112,20 @@ class Site:
         cursor = str(posts[-1]["id"]) if posts else None
         return json.dumps({"feed": feed, **({"cursor": cursor} if cursor else {})}).encode()
 
+    def x_tweets(self, query: dict[str, list[str]]) -> bytes:
+        """API v2 ``/2/users/:id/tweets``: newest first, ``since_id`` and ``pagination_token``."""
+        since = int(query.get("since_id", ["0"])[0] or 0)
+        newer = [p for p in self.posts if int(p["id"]) > since]
+        page = _older_than(newer, query.get("pagination_token"), query.get("max_results"))
+        data = [{
+            "id": str(p["id"]), "text": p["text"], "lang": p.get("lang"), "author_id": p["author"],
+            "created_at": p["created_at"], "conversation_id": str(p["id"]),
+            "public_metrics": {"reply_count": 1, "retweet_count": 6, "like_count": 7},
+        } for p in page]  # fmt: skip
+        older = [p for p in newer if page and int(p["id"]) < int(page[-1]["id"])]
+        meta = {"result_count": len(data), **({"next_token": page[-1]["id"]} if older else {})}
+        return json.dumps({"data": data, "meta": meta} if data else {"meta": meta}).encode()
+
     def telegram_page(self, query: dict[str, list[str]]) -> bytes:
         posts = _older_than(self.posts, query.get("before"), ["20"])
         blocks = "".join(
@@ -155,6 +171,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.site.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         if parts.path == "/huge":
             return self._huge()
+        if parts.path.startswith("/2/") and (
+            self.headers.get("Authorization") != f"Bearer {self.site.x_token}"
+        ):
+            return self._send(401, "application/json", b'{"title": "Unauthorized"}')
         routed = self._route(parts.path, parse_qs(parts.query))
         if routed is None:
             return self._send(404, "text/plain", b"not found")
@@ -190,6 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         }  # fmt: skip
         if path in fixed:
             return fixed[path]
+        if path.startswith("/2/users/") and path.endswith("/tweets"):
+            return 200, "application/json", site.x_tweets(query)
         if path.startswith("/api/v1/accounts/") and path.endswith("/statuses"):
             return 200, "application/json", site.mastodon_statuses(query)
         if path == "/xrpc/app.bsky.feed.getAuthorFeed":
@@ -254,10 +276,12 @@ def whitehouse_articles(files: Path, n: int) -> list[Article]:
     return articles
 
 
-def posts_from(texts: list[tuple[str, str]], start: datetime) -> list[dict[str, Any]]:
-    """Real posts (text, language) as numbered posts, one a minute from ``start``."""
+def posts_from(
+    texts: list[tuple[str, str]], start: datetime, every: timedelta = timedelta(minutes=1)
+) -> list[dict[str, Any]]:
+    """Real posts (text, language) as numbered posts, one ``every`` from ``start``."""
     return [
         {"id": 1000 + i, "text": text, "lang": lang, "author": f"user{i % 7}",
-         "created_at": (start + timedelta(minutes=i)).isoformat().replace("+00:00", "Z")}
+         "created_at": (start + i * every).isoformat().replace("+00:00", "Z")}
         for i, (text, lang) in enumerate(texts)
     ]  # fmt: skip

@@ -99,8 +99,9 @@ def test_alerts_reach_the_chats(tmp_path: Path, receivers: tuple[str, Received])
 
     base, received = receivers
     settings = load_settings(home=tmp_path, monitor_slack=f"{base}/ok", monitor_telegram="7",
-                             telegram_bot_token=TOKEN, telegram_api=base)  # type: ignore[arg-type]  # fmt: skip
-    alert = {"id": 1, "signal": "negative_share", "clearance": "public",
+                             telegram_bot_token=TOKEN, telegram_api=base,
+                             public_url="https://dragoman.mfa.example/")  # type: ignore[arg-type]  # fmt: skip
+    alert = {"id": 1, "doc_ids": ["doc-a1", "doc/b2"], "signal": "negative_share", "clearance": "public",
              "series": {"country": "CHN", "topic": "*", "kind": "social"},
              "observed": 0.61, "baseline": 0.22, "z": 4.2, "volume": 57,
              "window": {"start": "2025-07-10T06:00:00+00:00", "end": "2025-07-10T12:00:00+00:00"}}  # fmt: skip
@@ -112,4 +113,7 @@ def test_alerts_reach_the_chats(tmp_path: Path, receivers: tuple[str, Received])
     text = json.dumps([body for _, body in received])
     assert "CHN / social: negative share 0.61 against 0.22 (z 4.2), 57 items" in text
     assert len(received) == 2  # the restricted alert went to no chat (above the clearance)
+    # the duty officer opens the documents behind the alert, not raw JSON
+    assert "https://dragoman.mfa.example/library/doc-a1" in text
+    assert "https://dragoman.mfa.example/library/doc%2Fb2" in text
     assert alerts_message([alert]).title == "Dragoman: 1 new early-warning alert"

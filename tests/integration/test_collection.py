@@ -24,6 +24,7 @@ from assistant.collection.http import FetchError, PoliteClient
 from assistant.components import Components
 from assistant.core.errors import InputError
 from assistant.core.settings import Settings, load_settings
+from assistant.monitoring.watchlists import Watchlist
 from bench.support import corpora
 from bench.support.processes import cli_env, run_cli
 from bench.support.sites import Article, Site, posts_from, serving_site, whitehouse_articles
@@ -128,12 +129,13 @@ def _social_site(site: Site, n: int) -> None:
     ("kind", "path"),
     [("mastodon", "/api/v1/accounts/42/statuses"),
      ("bluesky", "/xrpc/app.bsky.feed.getAuthorFeed?actor=loop"),
-     ("telegram", "/s/loopchannel")],
+     ("telegram", "/s/loopchannel"),
+     ("x", "/2/users/42/tweets")],
 )  # fmt: skip
 def test_social_sources_page_back_then_resume(site: Site, home: Path, kind: str, path: str) -> None:
     """First run reads back to the depth (paging), the next only what is newer."""
     _social_site(site, 60)
-    parts = _parts(home, collect_depth=45)
+    parts = _parts(home, collect_depth=45, collect_x_bearer_token=site.x_token)
     source_id = _add(parts, site.base + path, type=kind)
     first = parts.collector().collect(index=False)
     assert first.added == 45 and first.sources[0].fetched >= 2  # more than one page
@@ -148,6 +150,8 @@ def test_social_sources_page_back_then_resume(site: Site, home: Path, kind: str,
     assert {d.platform for d in stored} == {kind}
     assert {d.language for d in stored} >= {"en", "zh"}
     assert parts.sources.get(source_id).cursor
+    bearer = {path for path, headers in site.requests if "authorization" in headers}
+    assert all(p.startswith("/2/") for p in bearer) and bool(bearer) == (kind == "x")
 
 
 def test_refusals_are_per_source_and_touch_nothing_else(site: Site, home: Path) -> None:
@@ -245,6 +249,8 @@ def test_paused_and_removed_sources(site: Site, home: Path) -> None:
     assert parts.collector().collect(index=False).added == 5
     parts.sources.remove(source_id)
     assert parts.sources.all() == [] and len(_docs(parts)) == 5  # documents stay
+    named, other = Watchlist(source_ids=[source_id]), Watchlist(source_ids=[source_id + 1])
+    assert all(named.matches(d) and not other.matches(d) for d in _docs(parts))
 
 
 def test_bad_source_input_is_refused_clearly(home: Path) -> None:

@@ -5,6 +5,7 @@ registered through the real backend registry (the flow around the model is the s
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -459,3 +460,68 @@ def test_invalid_requests_get_specific_errors(client: TestClient) -> None:
     assert _ask(client, csrf, conversation_id="c_nobody").status_code == 404
     gate = client.app.state.services.gate.stats()  # type: ignore[attr-defined]
     assert gate["admitted"] == 0  # the refused question gave its queue place back
+
+
+def test_a_briefing_is_created_from_the_web(client: TestClient) -> None:
+    """An analyst asks for a briefing on the Briefings page: the form opens on the corpus's
+    latest day (the demo files are older than the clock), the job is followed to the end,
+    and the briefing is in the archive, audited under the analyst's name."""
+    import time
+
+    csrf = sign_in(client, "ana")
+    page = client.get("/briefings")
+    assert 'id="new-briefing"' in page.text and 'id="briefing-note"' in page.text
+    day = re.search(r'id="briefing-date" type="date" value="([0-9-]+)"', page.text)[1]  # type: ignore[index]
+    headers = {"X-CSRF-Token": csrf}
+    ask = {"date": day, "window": "3d", "formats": ["md", "html", "docx"]}
+    assert client.post("/api/briefings", json={**ask, "clearance": "restricted"},
+                       headers=headers).status_code == 403  # fmt: skip
+    assert client.post("/api/briefings", json={**ask, "watchlist": "nobody"},
+                       headers=headers).status_code == 404  # fmt: skip
+    assert client.post("/api/briefings", json={**ask, "formats": ["exe"]},
+                       headers=headers).status_code == 422  # fmt: skip
+    started = client.post("/api/briefings", json=ask, headers=headers)
+    assert started.status_code == 202 and started.json()["status"] in ("queued", "running")
+    job_id = started.json()["id"]
+    deadline = time.monotonic() + 300
+    while (job := client.get(f"/api/briefings/jobs/{job_id}").json())["status"] not in (
+        "done",
+        "failed",
+    ) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert job["status"] == "done", job
+    assert job["briefing"]["date"] == day and not job["briefing"]["empty"]
+    assert "briefing.en.docx" in job["briefing"]["files"]
+    archived = client.get("/api/briefings").json()
+    assert any(b["date"] == day and b["clearance"] == "public" for b in archived)
+    assert [j["id"] for j in client.get("/api/briefings/jobs").json()["jobs"]] == [job_id]
+    client.cookies.clear()
+    sign_in(client, "root")  # another person: the job is not theirs to see
+    assert client.get(f"/api/briefings/jobs/{job_id}").status_code == 404
+    audit = client.get("/api/audit", params={"action": "brief"}).json()
+    assert any(e["actor"] == "ana" for e in audit["entries"]), audit
+    client.cookies.clear()
+    press = {"X-CSRF-Token": sign_in(client, "pat")}  # a press officer does not write briefings
+    assert client.post("/api/briefings", json=ask, headers=press).status_code == 403
+
+
+def test_pages_open_on_the_corpus_and_offer_questions_from_it(client: TestClient) -> None:
+    """The demo corpus is older than the clock: Monitoring opens on its latest 30 days and
+    says so; the empty chat offers questions drawn from the corpus; the source viewer's
+    reading API renders and marks the cited range, within clearance."""
+    sign_in(client, "ana")
+    monitor = client.get("/monitor")
+    assert 'id="period-note"' in monitor.text and "the newest item you may read" in monitor.text
+    assert client.get("/monitor", params={"since": "30d"}).text.count('id="period-note"') == 0
+    chat = client.get("/")
+    examples = re.findall(r'<button type="button" class="example">([^<]+)</button>', chat.text)
+    assert any(q.startswith("What did The White House announce on") for q in examples), examples
+    listed = client.get("/api/docs", params={"limit": 5}).json()["documents"]
+    doc = listed[0]["doc_id"]
+    reading = client.get(f"/api/docs/{doc}/reading", params={"mark": ["0-40"]})
+    assert reading.status_code == 200 and '<mark class="cited">' in reading.json()["html"]
+    empty = client.get(f"/api/docs/{doc}/reading", params={"mark": ["9-3"]})  # marks nothing
+    assert empty.status_code == 200 and "<mark" not in empty.json()["html"]
+    assert client.get(f"/api/docs/{doc}/reading", params={"mark": ["3"]}).status_code == 422
+    hidden = client.get(f"/api/docs/{_cable_id(client.app.state.services.settings.home)}/reading")  # type: ignore[attr-defined]
+    assert hidden.status_code == 404

@@ -327,6 +327,30 @@ def test_analyst_reads_the_monitoring_dashboard(browser: Any, corpus_home: Path)
         assert "Samarkand" not in ana.content()
 
 
+def test_an_analyst_creates_a_briefing_on_the_corpus_latest_day(
+    browser: Any, corpus_home: Path
+) -> None:
+    """The demo corpus is older than the clock: the chat offers questions drawn from it,
+    Monitoring opens on its latest period and says so, and the Briefings form starts on its
+    latest day; creating a briefing there is followed to the end and lands in the archive."""
+    with serving(corpus_home, scripted_env(corpus_home, ["unused"])) as url:
+        ana = _page(browser, url)
+        _sign_in(ana, "ana")
+        assert ana.is_visible("#examples button.example")
+        ana.click("#monitor-link")
+        assert "newest item you may read" in ana.inner_text("#period-note")
+        ana.goto("/briefings")
+        assert ana.is_visible("#briefing-note")
+        day = ana.input_value("#briefing-date")
+        ana.select_option("#briefing-window", "3d")
+        ana.check("input[name=briefing-format][value=docx]")
+        ana.click("#briefing-create")
+        ana.wait_for_selector("#status.ok", timeout=300_000)
+        row = ana.wait_for_selector(f"table.briefings tr[data-date='{day}']", timeout=30_000)
+        assert "docx" in row.inner_text()
+        ana.screenshot(path=str(SCREENSHOTS / "briefings.png"), full_page=True)
+
+
 def test_a_stored_javascript_url_never_becomes_a_link(
     browser: Any, corpus_home: Path, tmp_path: Path
 ) -> None:

@@ -51,6 +51,7 @@ async function openConversation(id) {
   if (!response.ok) { setStatus(await failure(response), "error"); return; }
   const conversation = await response.json();
   conversationId = conversation.id;
+  showExamples(false);
   $("conversation-title").textContent = conversation.title;
   $("messages").replaceChildren(...conversation.messages.map((m) => {
     const block = questionBlock(m.question);
@@ -78,10 +79,19 @@ async function deleteConversation(c) {
   loadConversations();
 }
 
+// Example questions drawn from the corpus (the server escapes them): shown in an empty chat.
+function showExamples(show) { const box = $("examples"); if (box) box.hidden = !show; }
+
+function askExample(event) {
+  $("question").value = event.target.textContent;
+  $("ask-form").requestSubmit();
+}
+
 function newConversation() {
   conversationId = null;
   $("conversation-title").textContent = "New conversation";
   $("messages").replaceChildren();
+  showExamples(true);
   loadConversations();
 }
 
@@ -182,18 +192,12 @@ async function openSource(citation) {
   // only an http(s) link is ever clickable (a stored javascript: URL is not a link)
   if (doc.url && /^https?:\/\/[^\s]/i.test(doc.url)) { link.href = doc.url; link.hidden = false; }
   else { link.removeAttribute("href"); link.hidden = true; }
-  // Offsets are code points (Python); Array.from splits the same way.
-  const chars = Array.from(doc.text);
-  const spans = citation.spans.map(([a, b]) => [a, b]).sort((x, y) => x[0] - y[0]);
-  const parts = [];
-  let at = 0;
-  for (const [start, end] of spans) {
-    if (start < at) continue;
-    parts.push(chars.slice(at, start).join(""), el("mark", { class: "cited" }, chars.slice(start, end).join("")));
-    at = end;
-  }
-  parts.push(chars.slice(at).join(""));
-  $("viewer-text").replaceChildren(...parts);
+  // The server renders the document's Markdown safely (raw HTML shown as text, no images,
+  // http(s) links only) and marks the cited ranges (code-point offsets).
+  const marks = citation.spans.slice(0, 20).map(([a, b]) => `mark=${a}-${b}`).join("&");
+  const reading = await api(`/api/docs/${encodeURIComponent(citation.doc_id)}/reading?${marks}`);
+  if (!reading.ok) { setStatus(await failure(reading), "error"); return; }
+  $("viewer-text").innerHTML = (await reading.json()).html;
   $("viewer").hidden = false;
   const first = $("viewer-text").querySelector("mark");
   if (first) first.scrollIntoView({ block: "center" });
@@ -230,6 +234,7 @@ async function ask(event) {
 function askAgain(question, ignore) { return send(question, ignore); }
 
 async function send(question, ignore) {
+  showExamples(false);
   const block = questionBlock(question);
   const draft = el("p", { class: "draft streaming" });
   block.append(draft);
@@ -276,5 +281,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("question").addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("ask-form").requestSubmit(); } });
   $("new-conversation").addEventListener("click", newConversation);
   $("viewer-close").addEventListener("click", () => { $("viewer").hidden = true; });
+  document.querySelectorAll("#examples button.example").forEach((b) => b.addEventListener("click", askExample));
   loadConversations();
 });

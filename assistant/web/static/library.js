@@ -1,10 +1,7 @@
 // Dragoman Library: analysts upload files (multipart POST /api/ingest with the CSRF token).
 "use strict";
 
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
-const $ = (id) => document.getElementById(id);
-
-function setStatus(text, kind = "") { const s = $("status"); s.textContent = text; s.className = "status " + kind; }
+// page.js (loaded first) gives csrf, $ and setStatus.
 
 const form = $("upload-form");
 if (form) {

@@ -1,22 +1,7 @@
 // Dragoman sources: administrators add, pause, resume, remove and collect now.
 "use strict";
 
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
-const $ = (id) => document.getElementById(id);
-
-function setStatus(text, kind = "") { const s = $("status"); if (s) { s.textContent = text; s.className = "status " + kind; } }
-
-async function call(method, path, body) {
-  const response = await fetch(path, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) { window.location = "/login?next=/sources"; throw new Error("signed out"); }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) { throw new Error((data.message || response.status) + (data.fix ? ` (${data.fix})` : "")); }
-  return data;
-}
+// page.js (loaded first) gives csrf, $, setStatus and call.
 
 const form = $("new-source");
 if (form) {
