@@ -1,4 +1,5 @@
-"""What `dragoman brief --json` prints and `GET /api/briefings` lists."""
+"""What `dragoman brief --json` prints, `GET /api/briefings` lists, and what a briefing asked
+for from the web reports (`BriefingJobOut`)."""
 
 from __future__ import annotations
 

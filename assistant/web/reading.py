@@ -38,6 +38,7 @@ _MD = _renderer()
 
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: a document's own are replaced
+_EMPHASIS = "*_`~"
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _MARKER = re.compile(f"([{_OPEN}{_CLOSE}])")
 _BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]|\d{1,9}[.)][ \t]|>[ \t]?)*")
@@ -60,6 +61,10 @@ def _with_markers(text: str, marks: Sequence[tuple[int, int]]) -> str:
             continue
         if start == 0 or text[start - 1] == "\n":  # keep a heading or list item one
             start = min(end, start + len(_BLOCK_START.match(text, start)[0]))  # type: ignore[index]
+        while start < end and text[start] in _EMPHASIS:  # and **bold** bold: a marker
+            start += 1  # beside its asterisks would stop them opening or closing it
+        while end > start and text[end - 1] in _EMPHASIS:
+            end -= 1
         pieces += [text[at:start], _OPEN, text[start:end], _CLOSE]
         at = end
     return "".join([*pieces, text[at:]])

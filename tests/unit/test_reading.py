@@ -61,6 +61,14 @@ def test_a_cited_range_across_emphasis_and_paragraphs_stays_well_formed() -> Non
     assert "<li>" in html  # the list item is still one (its marker was not marked)
 
 
+def test_a_range_that_starts_or_ends_at_emphasis_keeps_it() -> None:
+    text = "Intro.\n\n**Members of the delegation:**\n\nThe envoy."
+    start = text.index("**")
+    html = render_text(text, [(start, text.index("The envoy"))])
+    assert "<strong>" in html and "**" not in html
+    _well_formed(html)
+
+
 def test_the_documents_own_marker_characters_change_nothing() -> None:
     sneaky = "before \ue000 inside \ue001 after"
     assert "<mark" not in render_text(sneaky)
