@@ -126,10 +126,12 @@ class BriefingQueue:
             job.status = "running"
             try:
                 self._run(job)
-            except Exception:
+            except Exception as exc:  # the worker must outlive any one job; audited too
                 logger.exception("briefing job %s failed", job.id)
                 self._finish(job, "failed", error="the briefing failed unexpectedly",
                              fix="see the server's log")  # fmt: skip
+                self._record(job.requested_by, "brief_failed", {"job": job.id,
+                             "error": type(exc).__name__})  # fmt: skip
             finally:
                 self._waiting.task_done()
 

@@ -123,14 +123,19 @@ async def create_briefing(
 @router.get("/api/briefings/jobs", response_model=BriefingJobsOut)
 async def briefing_jobs(principal: BriefWriter, services: ServicesDep) -> dict[str, Any]:
     """The briefings you asked for in the last day, newest first."""
+    levels = readable_levels(principal.user.clearance)
     jobs = services.briefing_queue.jobs_of(principal.user.username)
-    return {"jobs": [job.to_dict() for job in jobs]}
+    return {"jobs": [job.to_dict() for job in jobs if job.request.clearance in levels]}
 
 
 @router.get("/api/briefings/jobs/{job_id}", response_model=BriefingJobOut)
 async def briefing_job(job_id: JobId, principal: BriefWriter, services: ServicesDep) -> Any:
-    """One briefing you asked for: queued, running (with its progress), done or failed."""
-    return services.briefing_queue.get(job_id, principal.user.username).to_dict()
+    """One briefing you asked for: queued, running (with its progress), done or failed
+    (not shown once it is above your clearance, should that have been lowered since)."""
+    job = services.briefing_queue.get(job_id, principal.user.username)
+    if job.request.clearance not in readable_levels(principal.user.clearance):
+        raise NotFoundError(f"no briefing job {job_id!r}", fix="GET /api/briefings/jobs")
+    return job.to_dict()
 
 
 @router.get("/api/briefings", response_model=list[BriefingEntryOut])

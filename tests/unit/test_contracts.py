@@ -105,3 +105,28 @@ def test_every_json_answer_of_the_api_is_documented(tmp_path: Path) -> None:
                 if schema is not None and "$ref" not in schema.get("items", schema):
                     undocumented.append(f"{method.upper()} {path} {status}: {schema}")
     assert not undocumented, undocumented
+
+
+def test_a_web_briefing_offers_what_the_briefing_writes() -> None:
+    """The request schema of `POST /api/briefings` lists the briefing's own languages and
+    formats, and its window pattern takes exactly the windows `dragoman brief` takes."""
+    import re
+    from typing import get_args
+
+    from assistant.briefing.render import FORMATS
+    from assistant.briefing.selection import parse_window
+    from assistant.briefing.translate import LANGUAGES
+    from assistant.core.errors import InputError
+    from assistant.web.routes_briefings import WINDOW, Format, OutputLanguage
+
+    assert set(get_args(OutputLanguage)) == set(LANGUAGES)
+    assert set(get_args(Format)) == set(FORMATS)
+    for unit, top in (("h", 800), ("d", 40), ("w", 6)):
+        for n in range(0, top):
+            text = f"{n}{unit}"
+            try:
+                parse_window(text)
+                accepted = True
+            except InputError:
+                accepted = False
+            assert bool(re.match(WINDOW, text)) == accepted, text
