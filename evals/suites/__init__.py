@@ -9,6 +9,7 @@ from evals.suites import (
     qa_rgb,
     qa_xquad,
     retrieval_xling,
+    substituted_facts,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "qa_rgb",
     "qa_xquad",
     "retrieval_xling",
+    "substituted_facts",
 ]

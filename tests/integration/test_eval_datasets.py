@@ -60,3 +60,29 @@ def test_corpora_dir_and_stable_samples(monkeypatch) -> None:  # type: ignore[no
     items = list(range(100))
     assert sample(items, 5, "s") == sample(items, 5, "s") != sample(items, 5, "t")
     assert sample(items, None, "s") == items and len(set(sample(items, 30, "s"))) == 30
+
+
+def test_substituted_facts_swap_exactly_the_answer() -> None:
+    """The adversarial set: a true and a swapped claim per question, differing only by the
+    answer; the swapped-in answer is another of the same article, absent from the true
+    sentence; every language pair and both splits are there."""
+    from evals.substitutions import build
+
+    claims = build(SHARED)
+    assert len(claims) > 2000 and len(claims) % 2 == 0
+    pairs = list(zip(claims[::2], claims[1::2], strict=True))
+    for true, swapped in pairs:
+        assert (
+            true.true
+            and not swapped.true
+            and true.id.rsplit(":", 1)[0] == swapped.id.rsplit(":", 1)[0]
+        )
+        assert true.answer in true.claim and swapped.answer not in true.claim
+        assert swapped.claim == true.claim.replace(true.answer, swapped.answer, 1)
+        assert true.evidence == swapped.evidence
+    assert {(c.claim_language, c.evidence_language) for c in claims} == {
+        (a, b) for a in ("en", "zh", "es") for b in ("en", "zh", "es")
+    }
+    kinds = Counter(c.kind for c in claims if not c.true)
+    assert {"number", "date", "name", "other"} <= set(kinds)
+    assert {c.split for c in claims} == {"dev", "held_out"}
