@@ -21,6 +21,7 @@ class DocumentSummaryOut(Contract):
     chars: int
     collected_from: int | None
     duplicate_of: str | None
+    speaker: str | None = None  # who speaks (corpus.speakers): alpha-3 or @handle
 
 
 class DocumentsOut(Contract):

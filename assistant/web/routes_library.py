@@ -32,6 +32,7 @@ from assistant.web.services import Services
 from corpus.contracts import DocumentsOut
 from corpus.document import Document, http_url
 from corpus.registry import DocFilters
+from corpus.speakers import speaker_label, speaker_of
 
 router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -52,6 +53,7 @@ def _summary(doc: Document) -> dict[str, Any]:
         "clearance": doc.clearance, "url": http_url(doc.url),
         "countries": doc.countries_mentioned[:6], "chars": len(doc.text),
         "collected_from": doc.metadata.get("collected_from"), "duplicate_of": doc.duplicate_of,
+        "speaker": speaker_of(doc),
     }  # fmt: skip
 
 
@@ -130,8 +132,10 @@ async def document_page(
 
     doc = await run_in_threadpool(_readable, services, principal, doc_id)
     versions = await run_in_threadpool(services.registry.versions, doc_id)
-    context = {"user": principal.user, "doc": _summary(doc), "body": render_text(doc.text),
-               "versions": versions, "author": doc.author}  # fmt: skip
+    summary = _summary(doc)
+    speaker = speaker_label(summary["speaker"]) if summary["speaker"] else None
+    context = {"user": principal.user, "doc": summary, "body": render_text(doc.text),
+               "versions": versions, "author": doc.author, "speaker": speaker}  # fmt: skip
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "document.html.j2", context
     )

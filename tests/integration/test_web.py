@@ -446,6 +446,9 @@ def test_the_library_lists_and_reads_within_clearance(client: TestClient) -> Non
     assert 'id="upload-form"' in page.text  # analysts may upload
     reading = client.get(f"/library/{listed[0]['doc_id']}")
     assert reading.status_code == 200 and 'id="document-text"' in reading.text
+    statement = next(d for d in listed if d["source"] == "The White House")
+    assert statement["speaker"] == "USA"  # who speaks, apart from who is mentioned
+    assert "speaker: United States" in client.get(f"/library/{statement['doc_id']}").text
     assert "<script" not in reading.text.split('id="document-text"')[1].split("</article>")[0]
     hidden = client.get(f"/library/{restricted[0]['doc_id']}", headers={"accept": "text/html"})
     assert hidden.status_code == 404 and restricted[0]["title"] not in hidden.text
