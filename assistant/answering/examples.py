@@ -32,12 +32,17 @@ _IN_LANGUAGE: dict[str, Callable[[str], str]] = {
 }
 
 
-def example_questions(registry: Registry, clearance_levels: list[str]) -> list[str]:
-    """Up to four questions about the newest documents readable at these levels."""
+def example_questions(
+    registry: Registry, clearance_levels: list[str]
+) -> tuple[list[str], list[str]]:
+    """Up to four questions about the newest documents readable at these levels, and the
+    ids of the documents they were drawn from (a cache of the questions re-checks that
+    those are still readable: a title must not outlive its document's reclassification)."""
     documents = registry.documents(DocFilters(), limit=SAMPLE, clearance_levels=clearance_levels)
     found = [*_speaker_questions(documents), _news_question(documents),
              _public_question(documents), _other_language_question(documents)]  # fmt: skip
-    return list(dict.fromkeys(q for q in found if q))[:MAX_EXAMPLES]
+    questions = list(dict.fromkeys(q for q in found if q))[:MAX_EXAMPLES]
+    return questions, [d.doc_id for d in documents]
 
 
 def _speaker_questions(documents: list[Document]) -> list[str]:

@@ -45,7 +45,7 @@ class Services(Components):
         self._search_limiter: anyio.CapacityLimiter | None = None
         self._briefing_queue: BriefingQueue | None = None
         self._queue_lock = threading.Lock()
-        self._examples: dict[str, tuple[float, list[str]]] = {}
+        self._examples: dict[str, tuple[float, list[str], list[str]]] = {}
 
     @property
     def uploads_dir(self) -> Path:
@@ -70,15 +70,21 @@ class Services(Components):
         self.audit.record(who, action, detail=detail)
 
     def example_questions(self, clearance: str) -> list[str]:
-        """Questions for an empty chat, drawn from the corpus within ``clearance`` (kept ten
-        minutes: the chat page must not read the corpus on every visit)."""
+        """Questions for an empty chat, drawn from the corpus within ``clearance``: kept ten
+        minutes (the chat page must not read 300 documents on every visit), and drawn
+        again at once when one of their documents is no longer readable at it."""
         from assistant.answering.examples import example_questions
 
+        levels = readable_levels(clearance)
         kept = self._examples.get(clearance)
-        if kept is None or time.monotonic() - kept[0] > EXAMPLES_KEPT_S:
-            kept = (time.monotonic(), example_questions(self.registry, readable_levels(clearance)))
-            self._examples[clearance] = kept
-        return kept[1]
+        if kept is not None:
+            made, questions, drawn_from = kept
+            fresh = time.monotonic() - made <= EXAMPLES_KEPT_S
+            if fresh and len(self.registry.readable(drawn_from, levels)) == len(drawn_from):
+                return questions
+        questions, drawn_from = example_questions(self.registry, levels)
+        self._examples[clearance] = (time.monotonic(), questions, drawn_from)
+        return questions
 
     def drafter_platform(self, name: str) -> Platform:
         return platform(name, self.settings.draft.mastodon_limit)

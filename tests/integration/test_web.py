@@ -518,7 +518,17 @@ def test_pages_open_on_the_corpus_and_offer_questions_from_it(client: TestClient
     assert client.get("/monitor", params={"since": "30d"}).text.count('id="period-note"') == 0
     chat = client.get("/")
     examples = re.findall(r'<button type="button" class="example">([^<]+)</button>', chat.text)
-    assert any(q.startswith("What did The White House announce on") for q in examples), examples
+    news = client.get("/api/docs", params={"kind": "news", "limit": 2}).json()["documents"]
+    assert _announce_question(news[0]) in examples, examples
+    # filed higher, the newest statement takes its question with it at once (not after the
+    # examples' ten minutes in the cache)
+    registry = client.app.state.services.registry  # type: ignore[attr-defined]
+    registry.reclassify([news[0]["doc_id"]], "restricted", "test")
+    try:
+        again = client.get("/").text
+        assert _announce_question(news[1]) in again
+    finally:
+        registry.reclassify([news[0]["doc_id"]], "public", "test")
     listed = client.get("/api/docs", params={"limit": 5}).json()["documents"]
     doc = listed[0]["doc_id"]
     reading = client.get(f"/api/docs/{doc}/reading", params={"mark": ["0-40"]})
@@ -528,3 +538,10 @@ def test_pages_open_on_the_corpus_and_offer_questions_from_it(client: TestClient
     assert client.get(f"/api/docs/{doc}/reading", params={"mark": ["3"]}).status_code == 422
     hidden = client.get(f"/api/docs/{_cable_id(client.app.state.services.settings.home)}/reading")  # type: ignore[attr-defined]
     assert hidden.status_code == 404
+
+
+def _announce_question(doc: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    day = datetime.fromisoformat(doc["published_at"])
+    return f"What did The White House announce on {day.day} {day:%B %Y}?"
