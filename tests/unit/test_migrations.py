@@ -11,19 +11,25 @@ from pathlib import Path
 
 import chromadb
 import pytest
-from sqlalchemy import create_engine, inspect
+from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, create_engine, inspect
 
 from assistant.accounts.accounts import Accounts
 from assistant.accounts.audit import AuditLog
-from assistant.accounts.store import ACCOUNTS_SCHEMA, WebStore
+from assistant.accounts.store import ACCOUNTS_SCHEMA, Base, WebStore
 from assistant.answering.history import HISTORY_SCHEMA, History
+from assistant.collection.store import COLLECTION_SCHEMA, CollectBase
 from assistant.core.errors import StoreError
-from assistant.core.migrations import current_revision, upgrade
+from assistant.core.migrations import Schema, current_revision, upgrade
+from assistant.core.schema_snapshot import create_snapshot
 from assistant.core.settings import load_settings
 from assistant.drafting.store import DRAFTS_SCHEMA
 from assistant.drafting.workflow import DraftDesk
-from assistant.monitoring.store import MONITORING_SCHEMA, create_tables
+from assistant.monitoring.store import MONITORING_SCHEMA, MonitorBase, create_tables
 from corpus.registry import REGISTRY_SCHEMA, DocFilters, Registry
+from corpus.registry import Base as RegistryBase
 from retrieval.index import COLLECTION_PREFIX
 from tests.conftest import REPO
 
@@ -106,6 +112,52 @@ def test_a_damaged_schema_is_refused_with_a_fix(old_home: Path) -> None:
     with pytest.raises(StoreError, match="missing ingest_failures") as caught:
         Registry(f"sqlite:///{old_home / 'dragoman.db'}")
     assert caught.value.fix and "backup" in caught.value.fix
+
+
+@pytest.mark.parametrize(
+    ("schemas", "metadata"),
+    [
+        ((REGISTRY_SCHEMA,), RegistryBase.metadata),
+        ((MONITORING_SCHEMA,), MonitorBase.metadata),
+        ((COLLECTION_SCHEMA,), CollectBase.metadata),
+        ((ACCOUNTS_SCHEMA, HISTORY_SCHEMA, DRAFTS_SCHEMA), Base.metadata),
+    ],
+    ids=["registry", "monitoring", "collection", "users"],
+)
+def test_the_revisions_build_exactly_the_tables_the_code_declares(
+    tmp_path: Path, schemas: tuple[Schema, ...], metadata: MetaData
+) -> None:
+    """A model changed without a revision (or a frozen snapshot edited) shows up here."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    for schema in schemas:
+        upgrade(engine, schema)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert [d for d in differences if not _is_version_table(d)] == []
+
+
+def test_a_snapshot_line_it_cannot_read_is_refused_by_name(tmp_path: Path) -> None:
+    snapshot = tmp_path / "0001_baseline.toml"
+    snapshot.write_text(
+        '[t]\ncolumns = """\nid Integer auto\nname Varchar(10)\n"""\nprimary_key = ["id"]\n'
+    )
+    engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    with (
+        engine.begin() as connection,
+        Operations.context(MigrationContext.configure(connection)),
+        pytest.raises(StoreError, match="unknown column type 'Varchar'"),
+    ):
+        create_snapshot(snapshot)
+    assert inspect(engine).get_table_names() == []
+
+
+def _is_version_table(difference: object) -> bool:
+    return (
+        isinstance(difference, tuple)
+        and difference[0] == "remove_table"
+        and difference[1].name.startswith("alembic_version_")
+    )
 
 
 def _tables(path: Path) -> list[str]:
