@@ -69,7 +69,7 @@ def _column(line: str) -> sa.Column[Any]:
         match["name"],
         _type(match["type"], match["length"]),
         nullable="null" in flags,
-        **({"autoincrement": True} if "auto" in flags else {}),
+        autoincrement=True if "auto" in flags else "auto",
     )
 
 
@@ -89,8 +89,10 @@ def _constraints(spec: dict[str, Any]) -> list[sa.Constraint]:
         match = _FOREIGN_KEY.match(line)
         if match is None:
             raise StoreError(f"cannot read the schema snapshot's foreign key {line!r}")
-        cascade = {"ondelete": "CASCADE"} if match["cascade"] else {}
-        found.append(sa.ForeignKeyConstraint([match["column"]], [match["target"]], **cascade))
+        ondelete = "CASCADE" if match["cascade"] else None
+        found.append(
+            sa.ForeignKeyConstraint([match["column"]], [match["target"]], ondelete=ondelete)
+        )
     found.append(sa.PrimaryKeyConstraint(*spec["primary_key"]))
     found.extend(sa.UniqueConstraint(*columns) for columns in spec.get("unique", []))
     return found
