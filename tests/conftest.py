@@ -61,6 +61,15 @@ def home(tmp_path: Path, models_dir: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The web tests' home: demo documents, an internal and a restricted one, five users
+    (:func:`bench.support.web.build_home`), one per test module."""
+    from bench.support.web import build_home
+
+    return build_home(tmp_path_factory.mktemp("web") / "home")
+
+
 @pytest.fixture
 def settings(home: Path) -> Settings:
     return load_settings(home=home, llm_backend="local-small", llm_max_tokens=64)

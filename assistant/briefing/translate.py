@@ -15,12 +15,14 @@ from typing import Any
 
 from assistant.briefing.model import (
     Analysis,
+    Quote,
     RenderedQuote,
     RenderedSentence,
     RenderedStory,
     Rendition,
     Sentence,
     Story,
+    WatchItem,
 )
 from assistant.core.errors import LLMOutputError
 from assistant.grounding.generation import language_name, looping, translation_schema
@@ -48,16 +50,7 @@ class Translator:
         translations = dict(
             zip(map(id, foreign), self._translate([w.text for w in foreign], language), strict=True)
         )
-        watch = [
-            RenderedQuote(
-                w.text,
-                w.language,
-                _faithful(translations.get(id(w)), w.text, language),
-                w.citation,
-                None,
-            )
-            for w in self.analysis.watch
-        ]
+        watch = [_quote(w, translations, language, None) for w in self.analysis.watch]
         untranslated = sum(not s.translated for story in stories for s in story.sentences)
         return Rendition(language, stories, watch, untranslated)
 
@@ -77,16 +70,7 @@ class Translator:
             else RenderedSentence(s.text, s.citations, True)
             for s in story.sentences
         ]
-        quotes = [
-            RenderedQuote(
-                q.text,
-                q.language,
-                _faithful(translated.get(id(q)), q.text, language),
-                q.citation,
-                q.source,
-            )
-            for q in story.quotes
-        ]
+        quotes = [_quote(q, translated, language, q.source) for q in story.quotes]
         return RenderedStory(headline, sentences, quotes)
 
     def _checked(
@@ -124,6 +108,14 @@ class Translator:
             return [None for _ in items]
         texts = [str(generation.data[str(i)]).strip() for i in range(1, len(items) + 1)]
         return [t if t and not looping(t) else None for t in texts]
+
+
+def _quote(
+    quote: Quote | WatchItem, translated: dict[int, str | None], language: str, source: str | None
+) -> RenderedQuote:
+    """A quotation kept in its own words, with its translation where one is faithful."""
+    translation = _faithful(translated.get(id(quote)), quote.text, language)
+    return RenderedQuote(quote.text, quote.language, translation, quote.citation, source)
 
 
 def _faithful(translation: str | None, original: str, language: str) -> str | None:

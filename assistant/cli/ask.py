@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from corpus.registry import DocFilters
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine, AskResult
+    from assistant.grounding.stages import Turn
 
 LangOpt = Annotated[
     str | None, typer.Option("--lang", help="Answer language (default: the question's)")
@@ -37,24 +39,42 @@ IgnoreOpt = Annotated[
 ]
 
 
-def _filters(
-    kind: str | None, source_lang: str | None, country: str | None, source: str | None,
-    since: str | None, until: str | None,
-) -> DocFilters:  # fmt: skip
-    return DocFilters(
+@dataclass
+class _Asking:
+    """What `ask` and `chat` share: the options read once, the engine, how a result is shown."""
+
+    engine: AskEngine
+    filters: DocFilters
+    ignored: set[str]
+    clearance: str
+    lang: str | None
+    k: int | None
+    as_json: bool
+
+    def ask(self, question: str, history: list[Turn] | None = None) -> AskResult:
+        return self.engine.ask(
+            question, history=history, language=self.lang, clearance=self.clearance,
+            filters=self.filters, k=self.k, on_token=None if self.as_json else _stream_draft,
+            ignore=self.ignored,
+        )  # fmt: skip
+
+
+def _asking(
+    lang: str | None, k: int | None, kind: str | None, source_lang: str | None,
+    country: str | None, source: str | None, since: str | None, until: str | None,
+    clearance: str, ignore: list[str] | None, backend: str | None, as_json: bool,
+) -> _Asking:  # fmt: skip
+    from assistant.cli.common import components
+
+    filters = DocFilters(
         kind=choice(kind, KINDS, "--kind"), language=source_lang, country=country,
         source=source, since=date_flag(since, "--since"), until=date_flag(until, "--until"),
     )  # fmt: skip
-
-
-def _ignored(ignore: list[str] | None) -> set[str]:
-    return {str(choice(key, ("speaker", "source", "period"), "--ignore")) for key in ignore or []}
-
-
-def _engine(backend: str | None) -> AskEngine:
-    from assistant.cli.common import components
-
-    return components(backend, model=True).engine()
+    understood = ("speaker", "source", "period")
+    ignored = {str(choice(key, understood, "--ignore")) for key in ignore or []}
+    level = str(choice(clearance, CLEARANCES, "--clearance"))
+    engine = components(backend, model=True).engine()
+    return _Asking(engine, filters, ignored, level, lang, k, as_json)
 
 
 def _stream_draft(text: str) -> None:
@@ -101,27 +121,15 @@ def print_result(result: AskResult) -> None:
 
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in any language.")],
-    lang: LangOpt = None,
-    k: KOpt = None,
-    kind: KindOpt = None,
-    source_lang: SourceLangOpt = None,
-    country: CountryOpt = None,
-    source: SourceOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    clearance: ClearanceOpt = "public",
-    ignore: IgnoreOpt = None,
-    backend: BackendOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+    lang: LangOpt = None, k: KOpt = None, kind: KindOpt = None, source_lang: SourceLangOpt = None,
+    country: CountryOpt = None, source: SourceOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, clearance: ClearanceOpt = "public", ignore: IgnoreOpt = None,
+    backend: BackendOpt = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Answer from the corpus with verified citations, or say that no passage answers."""
-    filters = _filters(kind, source_lang, country, source, since, until)
-    ignored = _ignored(ignore)
-    engine = _engine(backend)
-    result = engine.ask(
-        question, language=lang, clearance=choice(clearance, CLEARANCES, "--clearance"),
-        filters=filters, k=k, on_token=None if as_json else _stream_draft, ignore=ignored,
-    )  # fmt: skip
+    asking = _asking(lang, k, kind, source_lang, country, source, since, until, clearance,
+                     ignore, backend, as_json)  # fmt: skip
+    result = asking.ask(question)
     if as_json:
         emit_json(result.to_dict())
     else:
@@ -129,26 +137,16 @@ def ask_command(
 
 
 def chat_command(
-    lang: LangOpt = None,
-    k: KOpt = None,
-    kind: KindOpt = None,
-    source_lang: SourceLangOpt = None,
-    country: CountryOpt = None,
-    source: SourceOpt = None,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    clearance: ClearanceOpt = "public",
-    ignore: IgnoreOpt = None,
-    backend: BackendOpt = None,
-    as_json: JsonFlag = False,
-) -> None:
+    lang: LangOpt = None, k: KOpt = None, kind: KindOpt = None,
+    source_lang: SourceLangOpt = None, country: CountryOpt = None, source: SourceOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None, clearance: ClearanceOpt = "public",
+    ignore: IgnoreOpt = None, backend: BackendOpt = None, as_json: JsonFlag = False,
+) -> None:  # fmt: skip
     """Conversation in the terminal (follow-up questions understood); /reset, /quit."""
     from assistant.grounding.stages import Turn
 
-    filters = _filters(kind, source_lang, country, source, since, until)
-    ignored = _ignored(ignore)
-    level = choice(clearance, CLEARANCES, "--clearance")
-    engine = _engine(backend)
+    asking = _asking(lang, k, kind, source_lang, country, source, since, until, clearance,
+                     ignore, backend, as_json)  # fmt: skip
     history: list[Turn] = []
     interactive = sys.stdin.isatty() and not as_json
     while True:
@@ -165,10 +163,7 @@ def chat_command(
             continue
         if not question:
             continue
-        result = engine.ask(
-            question, history=history, language=lang, clearance=level, filters=filters, k=k,
-            on_token=None if as_json else _stream_draft, ignore=ignored,
-        )  # fmt: skip
+        result = asking.ask(question, history=history)
         history.append(Turn(question, result.answer))
         _emit_chat(result, as_json)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, out, progress_line
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, model_work, out
 from assistant.core.errors import InputError
 
 
@@ -43,18 +43,15 @@ def brief_command(
     from assistant.briefing.jobs import Targets, run_job
     from assistant.briefing.pipeline import BriefRequest
     from assistant.briefing.render import parse_formats
-    from assistant.cli.common import prepare_local_model
 
     parts = components(backend)
-    settings = parts.settings
     request = BriefRequest(
         day=_day(day), window=window, watchlist=watchlist,
         languages=[x.strip().lower() for x in lang.split(",") if x.strip()],
-        formats=parse_formats(formats), clearance=clearance or settings.brief.clearance,
+        formats=parse_formats(formats), clearance=clearance or parts.settings.brief.clearance,
     )  # fmt: skip
     request.check()
-    prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
-    with progress_line("opening the model and indexes", as_json) as show:
+    with model_work(parts, as_json) as show:
         chats = {k: v for k, v in (("slack", slack), ("teams", teams), ("telegram", telegram)) if v}
         targets = Targets(email or [], webhook, out_dir, chats)
         outcome = run_job(parts.briefer(), request, targets, show)

@@ -60,6 +60,15 @@ def components(backend: str | None = None, *, model: bool = False) -> Components
     return parts
 
 
+@contextmanager
+def model_work(parts: Components, as_json: bool) -> Iterator[Callable[[str], None]]:
+    """Work that needs the model, once the request has passed its checks (bad input loads
+    nothing): the embedded weights assembled if missing, then a progress line."""
+    prepare_local_model(parts.settings, parts.backend)
+    with progress_line("opening the model and indexes", as_json) as show:
+        yield show
+
+
 def prepare_local_model(settings: Settings, backend: str) -> None:
     """Assemble the embedded model with a progress bar, on first use only."""
     from assistant.llm.weights import MODEL_SPECS, assemble, verify_existing

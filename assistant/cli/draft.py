@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, out, progress_line
+from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, model_work, out
 from assistant.cli.web import cli_actor
 from assistant.core.errors import PermissionDeniedError
 from assistant.core.settings import load_settings
@@ -48,12 +48,10 @@ def draft_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Draft a post grounded in the sources, one variant per language, within the limits."""
-    from assistant.cli.common import prepare_local_model
     from assistant.drafting.model import DraftRequest
     from assistant.drafting.platforms import platform as profile_named
 
     parts = components(backend)
-    settings = parts.settings
     request = DraftRequest(
         instruction=instruction,
         platform=platform,
@@ -63,10 +61,9 @@ def draft_command(
         thread=thread,
     )
     request.check()
-    profile_named(request.platform, settings.draft.mastodon_limit)  # refused before loading
+    profile_named(request.platform, parts.settings.draft.mastodon_limit)  # refused before loading
     user = _author(parts, author) if author else None
-    prepare_local_model(settings, parts.backend)  # after the checks: bad input loads nothing
-    with progress_line("opening the model and indexes", as_json) as show:
+    with model_work(parts, as_json) as show:
         content = parts.drafter().draft(request, show)
     result: dict[str, Any] = {"draft_id": None, "status": None, **content.to_dict()}
     if user is not None:

@@ -230,19 +230,11 @@ class SeriesStore:
     ) -> list[Point]:
         """One point per bucket in [since, until), empty buckets included (volume 0)."""
         step = GRANULARITIES[granularity]
-        conditions = [
-            SeriesRow.granularity == granularity,
-            SeriesRow.country == country,
-            SeriesRow.topic == topic,
-            SeriesRow.bucket_ts >= since_ts,
-            SeriesRow.bucket_ts < until_ts,
-        ]
-        if kind:
-            conditions.append(SeriesRow.kind == kind)
+        conditions = _matching(SeriesRow, SeriesRow.bucket_ts, (since_ts, until_ts), country,
+                               topic, kind, clearances)  # fmt: skip
+        conditions.append(SeriesRow.granularity == granularity)
         if language:
             conditions.append(SeriesRow.language == language)
-        if clearances is not None:
-            conditions.append(SeriesRow.clearance.in_(clearances))
         sums: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0])
         with Session(self.engine) as db:
             for row in db.scalars(select(SeriesRow).where(and_(*conditions))):
@@ -264,16 +256,8 @@ class SeriesStore:
         kind: str | None = None,
         clearances: list[str] | None = None,
     ) -> list[MentionRow]:
-        conditions = [
-            MentionRow.country == country,
-            MentionRow.topic == topic,
-            MentionRow.published_ts >= since_ts,
-            MentionRow.published_ts < until_ts,
-        ]
-        if kind:
-            conditions.append(MentionRow.kind == kind)
-        if clearances is not None:
-            conditions.append(MentionRow.clearance.in_(clearances))
+        conditions = _matching(MentionRow, MentionRow.published_ts, (since_ts, until_ts),
+                               country, topic, kind, clearances)  # fmt: skip
         with Session(self.engine) as db:
             rows = list(db.scalars(select(MentionRow).where(and_(*conditions))))
             db.expunge_all()
@@ -326,6 +310,21 @@ class SeriesStore:
             query = query.where(SeriesRow.clearance.in_(clearances))
         with Session(self.engine) as db:
             return [(c, t, k) for c, t, k in db.execute(query)]
+
+
+def _matching(
+    table: type[SeriesRow] | type[MentionRow], time: Any, period: tuple[int, int], country: str,
+    topic: str, kind: str | None, clearances: list[str] | None,
+) -> list[ColumnElement[bool]]:  # fmt: skip
+    """The conditions the series and the mentions are read by: a country and topic (or ANY),
+    a period [since, until) of ``time``, a kind, the reader's clearances."""
+    conditions = [table.country == country, table.topic == topic,
+                  time >= period[0], time < period[1]]  # fmt: skip
+    if kind:
+        conditions.append(table.kind == kind)
+    if clearances is not None:
+        conditions.append(table.clearance.in_(clearances))
+    return conditions
 
 
 def _point(ts: int, acc: list[float] | None) -> Point:

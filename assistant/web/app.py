@@ -40,6 +40,7 @@ from assistant.web import routes_pages as pages
 from assistant.web import routes_sources as sources
 from assistant.web.contracts import errors_as_json, validation_error_body
 from assistant.web.guards import BodyLimitMiddleware
+from assistant.web.pages import page
 from assistant.web.services import Services
 
 # every router of the app, in the order they are matched
@@ -150,9 +151,7 @@ def error_page(request: Request, status: int, body: dict[str, Any]) -> Response:
     """An error as a page, for a browser that asked for one (escaped like every page)."""
     context = {"status": status, "title": TITLES.get(status, "Something went wrong"),
                "message": body.get("message") or "", "fix": body.get("fix")}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "error.html.j2", context, status_code=status
-    )
+    return page(request, "error.html.j2", context, status_code=status)
 
 
 def error_response(exc: DragomanError) -> JSONResponse:

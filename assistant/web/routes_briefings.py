@@ -25,6 +25,7 @@ from assistant.core.clearance import readable_levels
 from assistant.core.errors import NotFoundError, PermissionDeniedError
 from assistant.web.auth import BriefWriter, Principal, Reader, ServicesDep
 from assistant.web.contracts import API_ERRORS, BoundedDate, ContractRoute
+from assistant.web.pages import page
 from assistant.web.services import Services
 from corpus.document import Clearance
 
@@ -68,9 +69,7 @@ async def briefings_page(request: Request, principal: Reader, services: Services
     context = {"user": principal.user, "briefings": listing,
                "csrf_token": principal.csrf_token or "",
                "form": await run_in_threadpool(_form_defaults, services, principal)}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "briefings.html.j2", context
-    )
+    return page(request, "briefings.html.j2", context)
 
 
 def _form_defaults(services: Services, principal: Principal) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from assistant.web.drafting import (
     edit_draft,
     export_draft,
 )
+from assistant.web.pages import page
 from assistant.web.services import Services
 
 router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
@@ -61,9 +62,7 @@ async def drafts_page(request: Request, principal: DraftWriter, services: Servic
         "languages": LANGUAGES,
         "tones": list(TONES),
     }
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "drafts.html.j2", context
-    )
+    return page(request, "drafts.html.j2", context)
 
 
 @router.get("/drafts/{draft_id:int}", response_class=HTMLResponse)
@@ -91,9 +90,7 @@ async def draft_page(
         "diff": diff,
         "profile": profile.to_dict(),
     }
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "draft.html.j2", context
-    )
+    return page(request, "draft.html.j2", context)
 
 
 @router.get("/api/drafts", tags=["drafts"], response_model=DraftListOut)

@@ -28,6 +28,7 @@ from assistant.web.contracts import (
     Since,
     Until,
 )
+from assistant.web.pages import page
 from assistant.web.services import Services
 from corpus.contracts import DocumentsOut
 from corpus.document import Document, http_url
@@ -111,9 +112,7 @@ async def library_page(
                "older": urlencode({**shown, "offset": offset + 50}),
                "upload": principal.user.can("ingest"),
                "clearances": readable_levels(principal.user.clearance)}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "library.html.j2", context
-    )
+    return page(request, "library.html.j2", context)
 
 
 def _readable(services: Services, principal: Principal, doc_id: str) -> Document:
@@ -136,9 +135,7 @@ async def document_page(
     speaker = speaker_label(summary["speaker"]) if summary["speaker"] else None
     context = {"user": principal.user, "doc": summary, "body": render_text(doc.text),
                "versions": versions, "author": doc.author, "speaker": speaker}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "document.html.j2", context
-    )
+    return page(request, "document.html.j2", context)
 
 
 @router.get("/api/docs/{doc_id}/reading", tags=["documents"], response_model=ReadingOut)

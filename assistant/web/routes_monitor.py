@@ -23,6 +23,7 @@ from assistant.web.contracts import (
     Since,
     Until,
 )
+from assistant.web.pages import page
 from assistant.web.services import Services
 
 router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
@@ -91,6 +92,4 @@ async def monitor_page(
     topics = [w.name for w in services.monitoring.watchlists() if w.keywords]
     context = {"user": principal.user, "view": view, "chart": chart, "params": params,
                "topics": topics, "notice": notice}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "monitor.html.j2", context
-    )
+    return page(request, "monitor.html.j2", context)

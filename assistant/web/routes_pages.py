@@ -25,6 +25,7 @@ from assistant.web.auth import (
 )
 from assistant.web.contracts import HealthOut
 from assistant.web.guards import RateLimiter
+from assistant.web.pages import page
 from assistant.web.services import Services
 from corpus.document import CLEARANCES, KINDS
 
@@ -48,7 +49,7 @@ def _safe_next(target: str | None) -> str:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None, error: str | None = None) -> Response:
     token = secrets.token_urlsafe(32)
-    response = request.app.state.templates.TemplateResponse(
+    response = page(
         request, "login.html.j2",
         {"csrf_token": token, "next": _safe_next(next), "error": error},
     )  # fmt: skip
@@ -56,7 +57,7 @@ def login_page(request: Request, next: str | None = None, error: str | None = No
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login",
         secure=request.app.state.services.settings.secure_cookies,
     )  # fmt: skip
-    return response  # type: ignore[no-any-return]
+    return response
 
 
 @router.post("/login")
@@ -160,7 +161,7 @@ async def change_password(
 def _password_form(
     request: Request, principal: Principal, error: str | None, done: bool, status: int = 200
 ) -> Response:
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+    return page(
         request, "password.html.j2",
         {"user": principal.user, "csrf_token": principal.csrf_token or "", "error": error,
          "done": done, "min_length": MIN_PASSWORD},
@@ -174,7 +175,7 @@ def chat_page(request: Request, principal: CurrentUser, services: ServicesDep) -
     example questions drawn from the corpus while the chat is empty."""
     languages = {"": "same as question", "en": "English", "zh": "中文", "es": "Español",
                  "fr": "Français", "ru": "Русский", "ar": "العربية"}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+    return page(
         request, "chat.html.j2",
         {"user": principal.user, "csrf_token": principal.csrf_token or "", "kinds": KINDS,
          "clearances": CLEARANCES, "languages": languages,

@@ -19,6 +19,7 @@ from assistant.core.errors import NotFoundError, PermissionDeniedError
 from assistant.core.redact import mask_url_secrets
 from assistant.web.auth import Principal, Reader, ServicesDep, SourceAdmin
 from assistant.web.contracts import API_ERRORS, ContractRoute
+from assistant.web.pages import page
 from assistant.web.services import Services
 
 router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
@@ -50,9 +51,7 @@ async def sources_page(request: Request, principal: Reader, services: ServicesDe
                "manage": principal.user.can("manage_sources"), "types": TYPES,
                "clearances": readable_levels(principal.user.clearance),
                "csrf_token": principal.csrf_token or ""}  # fmt: skip
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "sources.html.j2", context
-    )
+    return page(request, "sources.html.j2", context)
 
 
 @router.get("/api/sources", response_model=SourcesOut)

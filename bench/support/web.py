@@ -40,19 +40,22 @@ def ingest(env: dict[str, str], *args: str) -> None:
 _BUILT: list[Path] = []  # the first home built in this process, copied for the next ones
 
 
-def build_home(home: Path) -> None:
-    """The White House demo files, one internal and one restricted document, five users.
+def build_home(home: Path) -> Path:
+    """The White House demo files, one internal and one restricted document, five users, in
+    ``home`` (made if missing); returns ``home``.
 
     Built once per process through the real CLI, then copied (the same files, accounts and
     indexes: every caller starts from the same state without paying ~40 s again)."""
+    home.mkdir(parents=True, exist_ok=True)
     if _BUILT and (_BUILT[0] / "dragoman.db").exists():
         shutil.copytree(_BUILT[0], home, dirs_exist_ok=True)
-        return
+        return home
     template = Path(tempfile.mkdtemp(prefix="dragoman-web-home-")) / "home"
     template.mkdir()
     _build(template)
     _BUILT[:] = [template]
     shutil.copytree(template, home, dirs_exist_ok=True)
+    return home
 
 
 def _build(home: Path) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from assistant.drafting.platforms import platform, x_length
-from bench.support.web import build_home, serving, sign_in
+from bench.support.web import serving, sign_in
 from corpus.registry import DocFilters, Registry
 from tests.conftest import REPO, cli_env, run_cli
 
@@ -25,11 +25,8 @@ INSTRUCTION = "Welcome the joint statement on the trade talks"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("drafting") / "home"
-    home.mkdir()
-    build_home(home)
-    return home
+def home(web_home: Path) -> Path:
+    return web_home
 
 
 def echo_env(home: Path, **kwargs: Any) -> dict[str, str]:

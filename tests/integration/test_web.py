@@ -28,7 +28,6 @@ from bench.support.scripted import ScriptedChatModel
 from bench.support.web import (
     CABLE,
     PASSWORD,
-    build_home,
     parse_sse,
     scripted_env,
     serving,
@@ -40,14 +39,6 @@ from tests.conftest import REPO, cli_env, run_cli
 QUESTION = "Which city will the presidential delegation visit for the World Expo?"
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
 BACKEND = "scripted-web"
-
-
-@pytest.fixture(scope="module")
-def web_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("web") / "home"
-    home.mkdir()
-    build_home(home)
-    return home
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -29,9 +29,7 @@ SECONDS = float(os.environ.get("DRAGOMAN_LOAD_SECONDS", "60"))
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
-    home = tmp_path_factory.mktemp("load") / "home"
-    home.mkdir()
-    build_home(home)
+    home = build_home(tmp_path_factory.mktemp("load") / "home")
     env = scripted_env(
         home, [REPLY], delay_s=0.5, DRAGOMAN_GENERATION_QUEUE="4",
         DRAGOMAN_RATE_ASKS_PER_MINUTE="100000", DRAGOMAN_RATE_REQUESTS_PER_MINUTE="100000",

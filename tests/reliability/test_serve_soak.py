@@ -25,9 +25,7 @@ GROWTH_MB = 20  # allowed between the settled level and the last quarter (measur
 def test_serve_memory_levels_off_in_ordinary_use(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    home = tmp_path_factory.mktemp("soak") / "home"
-    home.mkdir()
-    build_home(home)
+    home = build_home(tmp_path_factory.mktemp("soak") / "home")
     env = scripted_env(home, [REPLY], DRAGOMAN_RATE_ASKS_PER_MINUTE="100000",
                        DRAGOMAN_RATE_REQUESTS_PER_MINUTE="100000")  # fmt: skip
     made = run_cli("users", "token", "root", "--json", env=env)
