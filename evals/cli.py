@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from evals.harness import SavedRun
 
 SUBCOMMANDS = ("run", "list", "report", "compare", "gate", "baseline")
-JUDGES = ("auto", "heuristic", "llm")
+JUDGES = ("auto", "heuristic", "llm", "cascade")
 
 
 class _RunByDefault(TyperGroup):
@@ -41,7 +41,7 @@ LimitOpt = Annotated[
 ]
 JudgeOpt = Annotated[
     str | None,
-    typer.Option("--judge", help="Support judge for judge-meta/citations: auto|heuristic|llm"),
+    typer.Option("--judge", help="Support judge for the suites: auto|heuristic|llm|cascade"),
 ]
 
 

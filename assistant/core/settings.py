@@ -101,10 +101,11 @@ class Settings(BaseSettings):
         description="json: schema-constrained sentences (weak models); text: [n] markers; "
         "auto: json for the embedded backends, text otherwise",
     )
-    verify_judge: Literal["auto", "heuristic", "llm"] = Field(
+    verify_judge: Literal["auto", "heuristic", "llm", "cascade"] = Field(
         default="auto",
         description="Support judge: heuristic (lexical + embedding + numbers/names), llm "
-        "(entailment by the backend, plus the same hard checks); auto: llm except embedded",
+        "(entailment by the backend, plus the same hard checks), cascade (the heuristic, then "
+        "the backend's verdict on what it accepts); auto: llm except embedded",
     )
     ask_translate_query: bool = Field(
         default=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.grounding.contracts import CitationOut
+from assistant.grounding.contracts import CitationOut, SentenceOut
 from corpus.registry import DocFilters
 from retrieval.understanding import Understood
 
@@ -118,11 +118,6 @@ class Verdict:
     attributed: bool | None = None
 
     def public(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "citations": self.citations,
-            "supported": self.supported,
-            "support_score": round(self.support_score, 3),
-            "reasons": self.reasons,
-            "attributed": self.attributed,
-        }
+        """The public sentence record (`dragoman ask --json` → ``sentences``)."""
+        public = SentenceOut.model_validate(self, from_attributes=True).model_dump(mode="json")
+        return {**public, "support_score": round(self.support_score, 3)}

@@ -98,6 +98,24 @@ class LLMJudge:
         return 1.0 if verdict == "supported" else 0.0
 
 
+class CascadeJudge:
+    """The heuristic first; a claim it finds supported must also be stated in the evidence
+    according to the backend's entailment verdict (which catches a swapped name or phrase
+    that looks like the source). Rejections by the heuristic cost no model call."""
+
+    name = "cascade"
+
+    def __init__(self, heuristic: SupportJudge, llm: SupportJudge) -> None:
+        self.heuristic = heuristic
+        self.llm = llm
+
+    def score(self, claim: str, evidence: str, same_language: bool) -> float:
+        score = self.heuristic.score(claim, evidence, same_language)
+        if score < calibration().threshold:
+            return score
+        return score if self.llm.score(claim, evidence, same_language) >= 0.5 else 0.0
+
+
 def _evidence(passages: list[Passage]) -> str:
     return "\n".join(f"{p.title}\n{p.chunk_text}" for p in passages)
 
@@ -189,6 +207,8 @@ def make_judge(kind: str, llm: LLM, embedder: Embeddings, embedded_backend: bool
     heuristic = HeuristicJudge(embedder)
     if kind == "llm" or (kind == "auto" and not embedded_backend):
         return LLMJudge(llm, heuristic)
+    if kind == "cascade":
+        return CascadeJudge(heuristic, LLMJudge(llm, heuristic))
     return heuristic
 
 
