@@ -18,13 +18,13 @@ import gzip
 import json
 import random
 import re
-import tarfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.briefing.stories import CALIBRATION_FILE, LEAD_CHARS
+from evals.datasets import CRUD_FILE, crud_lines
 from retrieval.embedders import get_embedder
 
 CRUD_DAY = "2023-08-08"
@@ -40,17 +40,8 @@ def xquad_paragraphs(corpora: Path, language: str) -> list[tuple[int, str]]:
 
 
 def crud_day(corpora: Path, day: str) -> list[str]:
-    texts = []
-    with tarfile.open(corpora / "crud-rag-news-zh-2023.tar.gz") as tar:
-        for member in tar:
-            handle = tar.extractfile(member) if member.isfile() else None
-            if handle is None:
-                continue
-            for line in handle.read().decode("utf-8").splitlines():
-                match = CRUD_LINE.match(line.strip())
-                if match and match.group("date") == day:
-                    texts.append(match.group("text"))
-    return texts
+    matches = (CRUD_LINE.match(line) for line in crud_lines(corpora / CRUD_FILE))
+    return [m.group("text") for m in matches if m and m.group("date") == day]
 
 
 def shingles(text: str) -> set[str]:

@@ -13,6 +13,8 @@ import json
 import math
 import os
 import random
+import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +25,7 @@ from assistant.core.errors import ConfigError, InputError
 XQUAD_LANGUAGES = ("en", "zh", "es")
 RGB_SETS = ("zh_refine", "zh_fact")
 XQUAD_FILE = "xquad/xquad.{language}.json.gz"
+CRUD_FILE = "crud-rag-news-zh-2023.tar.gz"
 RGB_FILE = "rgb/{name}.json.gz"
 RAGCHECKER_FILE = "factuality/ragchecker-human-labeled.json.gz"
 T = TypeVar("T")
@@ -89,6 +92,15 @@ class XQuAD:
     path: Path
     contexts: dict[str, str]
     questions: list[XQuADQuestion]
+
+
+def crud_lines(path: Path) -> Iterator[str]:
+    """Every line of the CRUD-RAG news archive (one article a line: date, then ``，正文：``)."""
+    with tarfile.open(path) as tar:
+        for member in tar:
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is not None:
+                yield from (line.strip() for line in handle.read().decode("utf-8").splitlines())
 
 
 def load_xquad(root: Path, language: str) -> XQuAD:

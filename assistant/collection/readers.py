@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from assistant.collection.http import Fetched, FetchError, PoliteClient
 from assistant.collection.store import Source
 from assistant.core.errors import InputError
+from assistant.core.registrar import registrar
 from corpus.document import RawRecord
 
 TYPES = ("rss", "web", "mastodon", "bluesky", "telegram", "x", "json")
@@ -50,12 +51,7 @@ Reader = Callable[[Source, Context], Harvest]
 READERS: dict[str, Reader] = {}
 
 
-def reader(name: str) -> Callable[[Reader], Reader]:
-    def register(function: Reader) -> Reader:
-        READERS[name] = function
-        return function
-
-    return register
+reader = registrar(READERS)  # @reader("rss") registers a source type's reader
 
 
 def read(source: Source, context: Context) -> Harvest:

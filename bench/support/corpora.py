@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench.support.processes import SHARED
+from evals.datasets import CRUD_FILE, crud_lines
 
 UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
 UN_TEMPLATES = {
@@ -97,18 +98,13 @@ def crud_records() -> list[tuple[datetime, str]]:
     """CRUD-RAG articles with a full date (and hour when given), in the dense period."""
     first, last = (date.fromisoformat(d) for d in CRUD_DENSE)
     found = []
-    with tarfile.open(shared("crud-rag-news-zh-2023.tar.gz")) as tar:
-        for member in tar:
-            handle = tar.extractfile(member) if member.isfile() else None
-            if handle is None:
-                continue
-            for line in handle.read().decode("utf-8").splitlines():
-                record = _CRUD_RECORD.match(line.strip())
-                when = _CRUD_WHEN.match(record.group("date").strip()) if record else None
-                if not record or not when:
-                    continue
-                month, day, hour = int(when.group(1)), int(when.group(2)), when.group(3)
-                moment = datetime(2023, month, day, int(hour or 0), tzinfo=UTC)
-                if first <= moment.date() <= last:
-                    found.append((moment, record.group("text")))
+    for line in crud_lines(shared(CRUD_FILE)):
+        record = _CRUD_RECORD.match(line)
+        when = _CRUD_WHEN.match(record.group("date").strip()) if record else None
+        if not record or not when:
+            continue
+        month, day, hour = int(when.group(1)), int(when.group(2)), when.group(3)
+        moment = datetime(2023, month, day, int(hour or 0), tzinfo=UTC)
+        if first <= moment.date() <= last:
+            found.append((moment, record.group("text")))
     return found

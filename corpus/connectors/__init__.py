@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from assistant.core.errors import InputError
+from assistant.core.registrar import registrar
 from corpus.document import Clearance, Kind, RawRecord
 from corpus.sources import Limits, SourceFile
 
@@ -38,12 +39,7 @@ Connector = Callable[[SourceFile, str, Options], Iterator[RawRecord]]
 CONNECTORS: dict[str, Connector] = {}
 
 
-def connector(name: str) -> Callable[[Connector], Connector]:
-    def decorator(function: Connector) -> Connector:
-        CONNECTORS[name] = function
-        return function
-
-    return decorator
+connector = registrar(CONNECTORS)  # @connector("csv") registers a connector
 
 
 def decode_text(source: SourceFile, limits: Limits) -> str:

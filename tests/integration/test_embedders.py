@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings, load_settings
+from bench.support.stubs import RecordingHandler, recording
 from retrieval.embedders import get_embedder
 
 
@@ -41,42 +40,21 @@ def test_unknown_embedder() -> None:
         get_embedder("word2vec:google-news")
 
 
-class _EmbeddingRecorder(BaseHTTPRequestHandler):
-    requests: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        _EmbeddingRecorder.requests.append(
-            {
-                "path": self.path,
-                "headers": {k.lower(): v for k, v in self.headers.items()},
-                "json": body,
-            }
-        )
+class _EmbeddingRecorder(RecordingHandler):
+    def reply(self, body: Any) -> Any:
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         data = [
             {"object": "embedding", "index": i, "embedding": [float(len(str(t))), 1.0, 0.5]}
             for i, t in enumerate(inputs)
         ]
-        payload = json.dumps({"object": "list", "data": data, "model": body["model"],
-                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()  # fmt: skip
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        return {"object": "list", "data": data, "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1}}  # fmt: skip
 
 
 @pytest.fixture
 def embedding_server() -> Iterator[str]:
-    _EmbeddingRecorder.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EmbeddingRecorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with recording(_EmbeddingRecorder) as url:
+        yield url
 
 
 def test_openai_compatible_embeddings_on_the_wire(

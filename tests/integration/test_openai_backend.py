@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from assistant.core.errors import BackendAuthError, BackendUnavailableError, LLMOutputError
 from assistant.core.settings import Settings, load_settings
 from assistant.llm import get_llm
+from bench.support.stubs import RecordingHandler, recording
 from tests.conftest import free_port
 from tests.integration.test_local_backend import CAPITAL_SCHEMA, EXTRACTION_PROMPT
 
@@ -53,41 +52,22 @@ def test_json_schema_through_a_real_llama_cpp_server(settings: Settings, llama_s
     assert "tokyo" in generation.data["capital"].lower()
 
 
-class _Recorder(BaseHTTPRequestHandler):
+class _Recorder(RecordingHandler):
     """Answers like an OpenAI server and records exactly what arrived."""
 
-    requests: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Recorder.requests.append(
-            {"path": self.path, "headers": dict(self.headers.items()), "json": json.loads(body)}
-        )
-        reply = {
+    def reply(self, body: Any) -> Any:
+        return {
             "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "recorded",
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": "Bonjour"}}],
             "usage": {"prompt_tokens": 7, "completion_tokens": 1, "total_tokens": 8},
         }  # fmt: skip
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
 def recorder() -> Iterator[str]:
-    _Recorder.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with recording(_Recorder) as url:
+        yield url
 
 
 def _headers(index: int = -1) -> dict[str, str]:
