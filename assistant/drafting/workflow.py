@@ -18,7 +18,7 @@ Every step is in the audit log (who, when, which version) and in the draft's rev
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,12 +50,8 @@ class VersionView:
     content: DraftContent
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "author": self.author,
-            "origin": self.origin,
-            "created_at": self.created_at,
-        }
+        """The version in a draft's list of versions: who wrote it, how and when."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "content"}
 
 
 @dataclass
