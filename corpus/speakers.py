@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.core.errors import InputError
 from corpus.countries import countries_in, country_mentions, country_name
 from corpus.document import Document
 
@@ -47,6 +48,7 @@ _GOVERNMENT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ALPHA3 = re.compile(r"^[A-Z]{3}$")
+_HANDLE = re.compile(r"^@[\w.-]{1,64}$")
 SOCIAL_KINDS = frozenset({"post", "social"})
 
 
@@ -111,6 +113,19 @@ def speakers_of(doc: Document) -> list[str]:
     if primary and not primary.startswith("@") and JOINT.search(doc.title):
         speakers += [c for c in countries_in(doc.title) if c not in speakers]
     return speakers
+
+
+def parse_speaker(text: str, name: str = "speaker") -> str:
+    """A speaker as a filter names it: an ISO 3166 alpha-3 code (any case) or an @handle."""
+    code = _alpha3(text)
+    if code:
+        return code
+    if _HANDLE.match(text.strip()):
+        return text.strip()
+    raise InputError(
+        f"{name} expects an ISO 3166 alpha-3 code or an @handle, not {text!r}",
+        fix="e.g. CHN for China's government, @mfa_china for a social account",
+    )
 
 
 def speaker_key(speaker: str) -> str:

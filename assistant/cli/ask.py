@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from assistant.cli.common import BackendOpt, JsonFlag, choice, date_flag, emit_json, err, out
+from assistant.cli.common import (
+    BackendOpt,
+    JsonFlag,
+    SpeakerOpt,
+    choice,
+    date_flag,
+    emit_json,
+    err,
+    out,
+    speaker_flag,
+)
 from corpus.document import CLEARANCES, KINDS
 from corpus.registry import DocFilters
 
@@ -61,14 +71,16 @@ class _Asking:
 
 def _asking(
     lang: str | None, k: int | None, kind: str | None, source_lang: str | None,
-    country: str | None, source: str | None, since: str | None, until: str | None,
-    clearance: str, ignore: list[str] | None, backend: str | None, as_json: bool,
+    country: str | None, speaker: str | None, source: str | None, since: str | None,
+    until: str | None, clearance: str, ignore: list[str] | None, backend: str | None,
+    as_json: bool,
 ) -> _Asking:  # fmt: skip
     from assistant.cli.common import components
 
     filters = DocFilters(
         kind=choice(kind, KINDS, "--kind"), language=source_lang, country=country,
         source=source, since=date_flag(since, "--since"), until=date_flag(until, "--until"),
+        speaker=speaker_flag(speaker),
     )  # fmt: skip
     understood = ("speaker", "source", "period")
     ignored = {str(choice(key, understood, "--ignore")) for key in ignore or []}
@@ -122,13 +134,13 @@ def print_result(result: AskResult) -> None:
 def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in any language.")],
     lang: LangOpt = None, k: KOpt = None, kind: KindOpt = None, source_lang: SourceLangOpt = None,
-    country: CountryOpt = None, source: SourceOpt = None, since: SinceOpt = None,
-    until: UntilOpt = None, clearance: ClearanceOpt = "public", ignore: IgnoreOpt = None,
-    backend: BackendOpt = None, as_json: JsonFlag = False,
+    country: CountryOpt = None, speaker: SpeakerOpt = None, source: SourceOpt = None,
+    since: SinceOpt = None, until: UntilOpt = None, clearance: ClearanceOpt = "public",
+    ignore: IgnoreOpt = None, backend: BackendOpt = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Answer from the corpus with verified citations, or say that no passage answers."""
-    asking = _asking(lang, k, kind, source_lang, country, source, since, until, clearance,
-                     ignore, backend, as_json)  # fmt: skip
+    asking = _asking(lang, k, kind, source_lang, country, speaker, source, since, until,
+                     clearance, ignore, backend, as_json)  # fmt: skip
     result = asking.ask(question)
     if as_json:
         emit_json(result.to_dict())
@@ -138,15 +150,16 @@ def ask_command(
 
 def chat_command(
     lang: LangOpt = None, k: KOpt = None, kind: KindOpt = None,
-    source_lang: SourceLangOpt = None, country: CountryOpt = None, source: SourceOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, clearance: ClearanceOpt = "public",
-    ignore: IgnoreOpt = None, backend: BackendOpt = None, as_json: JsonFlag = False,
+    source_lang: SourceLangOpt = None, country: CountryOpt = None,
+    speaker: SpeakerOpt = None, source: SourceOpt = None, since: SinceOpt = None,
+    until: UntilOpt = None, clearance: ClearanceOpt = "public", ignore: IgnoreOpt = None,
+    backend: BackendOpt = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Conversation in the terminal (follow-up questions understood); /reset, /quit."""
     from assistant.grounding.stages import Turn
 
-    asking = _asking(lang, k, kind, source_lang, country, source, since, until, clearance,
-                     ignore, backend, as_json)  # fmt: skip
+    asking = _asking(lang, k, kind, source_lang, country, speaker, source, since, until,
+                     clearance, ignore, backend, as_json)  # fmt: skip
     history: list[Turn] = []
     interactive = sys.stdin.isatty() and not as_json
     while True:

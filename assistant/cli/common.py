@@ -38,6 +38,17 @@ def emit_json(payload: Any) -> None:
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
 ]
+SpeakerOpt = Annotated[
+    str | None,
+    typer.Option(help="Only what this speaker said: ISO 3166 alpha-3 (CHN) or @handle"),
+]
+
+
+def speaker_flag(value: str | None) -> str | None:
+    """``--speaker`` as a filter: an alpha-3 code in capitals, or the @handle."""
+    from corpus.speakers import parse_speaker
+
+    return parse_speaker(value, "--speaker") if value else None
 
 
 @contextmanager

@@ -8,7 +8,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, choice, components, date_flag, emit_json, out
+from assistant.cli.common import (
+    JsonFlag,
+    SpeakerOpt,
+    choice,
+    components,
+    date_flag,
+    emit_json,
+    out,
+    speaker_flag,
+)
 from assistant.cli.corpus import run_indexing
 from corpus.document import CLEARANCES, KINDS
 from retrieval.contracts import SearchOut
@@ -22,6 +31,7 @@ def search_command(
     ] = None,
     kind: Annotated[str | None, typer.Option()] = None,
     country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")] = None,
+    speaker: SpeakerOpt = None,
     source: Annotated[str | None, typer.Option()] = None,
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
@@ -44,6 +54,7 @@ def search_command(
     filters = Filters(
         kind=choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
         since=date_flag(since, "--since"), until=date_flag(until, "--until"),
+        speaker=speaker_flag(speaker),
     )  # fmt: skip
     sources = parts.registry.sources()
     understood = understand(query, sources=sources) if understand_query else Understood()

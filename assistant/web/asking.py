@@ -28,11 +28,18 @@ from assistant.web.guards import Ticket
 from assistant.web.services import Services
 from corpus.registry import DocFilters
 
+SPEAKER_PATTERN = r"^([A-Za-z]{3}|@[\w.-]{1,64})$"  # an alpha-3 code or an @handle
+
+
+def _speaker(value: str | None) -> str | None:
+    return value if not value or value.startswith("@") else value.upper()
+
 
 class FiltersIn(BaseModel):
     kind: Literal["news", "social", "policy"] | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$")
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    speaker: str | None = Field(default=None, pattern=SPEAKER_PATTERN)
     source: str | None = Field(default=None, max_length=300)
     since: date | None = None
     until: date | None = None
@@ -42,6 +49,7 @@ class FiltersIn(BaseModel):
             kind=self.kind, language=self.language,
             country=self.country.upper() if self.country else None, source=self.source,
             since=_yyyymmdd(self.since), until=_yyyymmdd(self.until),
+            speaker=_speaker(self.speaker),
         )  # fmt: skip
 
 

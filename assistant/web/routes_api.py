@@ -17,7 +17,7 @@ from assistant.collection.contracts import UploadsOut
 from assistant.core.clearance import clearance_level
 from assistant.core.errors import NotFoundError
 from assistant.grounding.stages import Turn
-from assistant.web.asking import AskIn, AskJob, FiltersIn
+from assistant.web.asking import SPEAKER_PATTERN, AskIn, AskJob, FiltersIn
 from assistant.web.auth import (
     Admin,
     Asker,
@@ -104,14 +104,16 @@ async def search(
     kind: Literal["news", "social", "policy"] | None = None,
     language: Annotated[str | None, Query(pattern=r"^[a-z]{2,3}$")] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
+    speaker: Annotated[str | None, Query(pattern=SPEAKER_PATTERN)] = None,
     source: str | None = None,
     since: date | None = None,
     until: date | None = None,
 ) -> dict[str, Any]:
     """Hybrid search over the chunks the caller's clearance allows (`dragoman search`)."""
     filters = FiltersIn(
-        kind=kind, language=language, country=country, source=source, since=since, until=until
-    ).to_filters()
+        kind=kind, language=language, country=country, speaker=speaker, source=source,
+        since=since, until=until,
+    ).to_filters()  # fmt: skip
     user = principal.user
     results = await anyio.to_thread.run_sync(
         lambda: services.search().search(q, clearance=user.clearance, k=k, filters=filters,

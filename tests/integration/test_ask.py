@@ -229,6 +229,17 @@ def test_the_demo_s_chinese_search_ranks_china_first(ask_home: Path) -> None:
     assert json.loads(unfiltered.stdout)["understood"]["chips"] == []
 
 
+def test_search_by_speaker(ask_home: Path) -> None:
+    """`--speaker` keeps what that government said, whatever the question mentions."""
+    done = run_cli("search", "Ukraine", "--speaker", "rus", "--no-understand", "--k", "5",
+                   "--json", env=cli_env(ask_home))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)["results"]
+    assert results and {r["speaker"] for r in results} == {"RUS"}
+    wrong = run_cli("search", "Ukraine", "--speaker", "Russia", env=cli_env(ask_home))
+    assert wrong.returncode == 2 and "--speaker expects an ISO 3166 alpha-3 code" in wrong.stderr
+
+
 def test_ask_cli_json(ask_home: Path) -> None:
     result = run_cli(
         "ask", "Which city will the presidential delegation visit for the World Expo?",

@@ -135,6 +135,12 @@ def test_api_tokens_for_scripts_and_disabled_accounts(client: TestClient) -> Non
     headers = {"authorization": f"Bearer {token}"}
     found = client.get("/api/search", params={"q": "World Expo Osaka", "k": 3}, headers=headers)
     assert found.status_code == 200 and found.json()["results"]
+    by_speaker = client.get("/api/search", params={"q": "Expo", "speaker": "usa"}, headers=headers)
+    assert {r["speaker"] for r in by_speaker.json()["results"]} == {"USA"}
+    nobody = client.get("/api/search", params={"q": "Expo", "speaker": "BRA"}, headers=headers)
+    assert nobody.status_code == 200 and nobody.json()["results"] == []
+    wrong = client.get("/api/search", params={"q": "Expo", "speaker": "Japan"}, headers=headers)
+    assert wrong.status_code == 422
     posted = client.post("/api/conversations", json={"title": "by script"}, headers=headers)
     assert posted.status_code == 201  # no ambient credentials, so no CSRF token needed
     assert client.get("/api/me", headers={"authorization": "Bearer dgm_forged"}).status_code == 401

@@ -17,9 +17,10 @@ from assistant.answering.checks import (
     check_says_something,
     sentence_subjects,
 )
+from assistant.core.errors import InputError
 from assistant.grounding.stages import Passage, Verdict
 from corpus.document import Document, content_hash
-from corpus.speakers import source_speaker, speaker_of, speakers_of
+from corpus.speakers import parse_speaker, source_speaker, speaker_of, speakers_of
 from evals.suites.analyst_qa import DEMO, load_questions
 from retrieval.understanding import understand
 
@@ -109,6 +110,14 @@ REPORT = _passage(3, None, "China said it would keep mediating between Russia an
 
 def _verdict(text: str, citations: list[int]) -> Verdict:
     return Verdict(text, citations, True, 0.9)
+
+
+def test_a_speaker_filter_is_an_alpha3_code_or_a_handle() -> None:
+    assert parse_speaker("chn") == "CHN"
+    assert parse_speaker(" @mfa_china ") == "@mfa_china"
+    for wrong in ("China", "XYZ", "@", "CH"):
+        with pytest.raises(InputError, match="--speaker expects an ISO 3166 alpha-3 code"):
+            parse_speaker(wrong, "--speaker")
 
 
 def test_attribution_to_the_wrong_government_is_not_supported() -> None:

@@ -207,7 +207,8 @@ async function openSource(citation) {
 function filters() {
   const value = (id) => $(id).value.trim() || null;
   return { kind: value("f-kind"), language: value("f-language"), country: value("f-country"),
-           source: value("f-source"), since: value("f-since"), until: value("f-until") };
+           speaker: value("f-speaker"), source: value("f-source"), since: value("f-since"),
+           until: value("f-until") };
 }
 
 function* parseEvents(buffer) {
