@@ -113,7 +113,9 @@ class CascadeJudge:
         score = self.heuristic.score(claim, evidence, same_language)
         if score < calibration().threshold:
             return score
-        return score if self.llm.score(claim, evidence, same_language) >= 0.5 else 0.0
+        # 0.0 is the model's "not supported"; an unusable verdict falls back to the heuristic's
+        # own (accepting) score, so the heuristic's acceptance then stands
+        return score if self.llm.score(claim, evidence, same_language) > 0.0 else 0.0
 
 
 def _evidence(passages: list[Passage]) -> str:
