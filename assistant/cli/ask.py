@@ -51,7 +51,7 @@ IgnoreOpt = Annotated[
 
 @dataclass
 class _Asking:
-    """What `ask` and `chat` share: the options read once, the engine, how a result is shown."""
+    """What `ask` and `chat` share: their options, read and checked once, and the engine."""
 
     engine: AskEngine
     filters: DocFilters
