@@ -67,15 +67,24 @@ def measure(home: Path, backend: str) -> dict[str, Any]:
     engine.ask("Warm-up: what is the World Expo?")
     rows = []
     for question in QUESTIONS:
-        result = engine.ask(question)
-        rows.append({"ttft": result.timings.get("first_token_s", result.timings["total_s"]),
-                     "total": result.timings["total_s"], "refused": result.refused,
-                     **{k: v for k, v in result.tokens.items()}})  # fmt: skip
+        result = engine.ask(question, on_evidence=lambda sources: None)
+        timings = result.timings
+        rows.append({"ttft": timings.get("first_token_s", timings["total_s"]),
+                     "evidence": timings["evidence_s"], "total": timings["total_s"],
+                     "stages": {k: v for k, v in timings.items() if k.endswith("_s")},
+                     "refused": result.refused, **dict(result.tokens)})  # fmt: skip
+    stages = sorted({name for r in rows for name in r["stages"]})
     return {
         "backend": backend,
         "questions": len(rows),
+        "evidence_p50_s": percentile([r["evidence"] for r in rows], 0.5),
+        "evidence_p95_s": percentile([r["evidence"] for r in rows], 0.95),
         "ttft_p50_s": percentile([r["ttft"] for r in rows], 0.5),
         "ttft_p95_s": percentile([r["ttft"] for r in rows], 0.95),
+        "stage_medians_s": {
+            name: round(statistics.median(r["stages"].get(name, 0.0) for r in rows), 3)
+            for name in stages
+        },
         "total_p50_s": percentile([r["total"] for r in rows], 0.5),
         "total_p95_s": percentile([r["total"] for r in rows], 0.95),
         "context_tokens_before_median": statistics.median(r["context_before"] for r in rows),
@@ -97,15 +106,20 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    headers = ("backend", "n", "TTFT p50 s", "TTFT p95 s", "total p50 s", "total p95 s",
-               "context tokens before → after", "prompt tokens", "refused")  # fmt: skip
+    headers = ("backend", "n", "evidence p50 s", "evidence p95 s", "TTFT p50 s", "TTFT p95 s",
+               "total p50 s", "total p95 s", "context tokens before → after", "prompt tokens",
+               "refused")  # fmt: skip
     print_table(headers, [
-        (r["backend"], r["questions"], r["ttft_p50_s"], r["ttft_p95_s"], r["total_p50_s"],
+        (r["backend"], r["questions"], r["evidence_p50_s"], r["evidence_p95_s"],
+         r["ttft_p50_s"], r["ttft_p95_s"], r["total_p50_s"],
          r["total_p95_s"],
          f"{r['context_tokens_before_median']} → {r['context_tokens_after_median']}",
          r["prompt_tokens_median"], r["refused"])
         for r in rows
     ])  # fmt: skip
+    for r in rows:
+        stages = ", ".join(f"{k} {v}" for k, v in r["stage_medians_s"].items())
+        print(f"{r['backend']} stage medians: {stages}")
 
 
 if __name__ == "__main__":

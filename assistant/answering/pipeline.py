@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from assistant.answering.checks import (
     check_says_something,
 )
 from assistant.answering.contracts import AnswerOut
-from assistant.answering.query import plan_query, translate_query
+from assistant.answering.query import plan_query, translate_query, translation_pending
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens
 from assistant.grounding.context import select_context
@@ -34,6 +35,7 @@ from prompts import render
 from retrieval.indexer import Retrieval
 from retrieval.search import HybridSearch, SearchResult
 
+EvidenceSink = Callable[[list[dict[str, Any]]], None]
 TRANSLATION_CACHE = 1000  # cached query translations per engine
 SOURCES_TTL_S = 60.0
 
@@ -106,9 +108,19 @@ class AskEngine:
             self._source_names = (now, self.registry.sources())
         return self._source_names[1]
 
+    def _translates(self, plan: QueryPlan) -> bool:
+        return self.settings.ask.translate_query and not plan.filters.language
+
+    def _translation_pending(self, plan: QueryPlan) -> bool:
+        """Whether translating the question will call the model (nothing cached for it)."""
+        return self._translates(plan) and translation_pending(
+            plan.retrieval_query, plan.question_language,
+            self.retrieval.lexical_languages(), self._translation_cache,
+        )  # fmt: skip
+
     def _translations(self, plan: QueryPlan) -> dict[str, str]:
         """The question in the corpus's other languages (when a filter does not pin one)."""
-        if not self.settings.ask.translate_query or plan.filters.language:
+        if not self._translates(plan):
             return {}
         if len(self._translation_cache) > TRANSLATION_CACHE:
             self._translation_cache.clear()
@@ -131,24 +143,39 @@ class AskEngine:
         k: int | None = None,
         on_token: TokenSink | None = None,
         ignore: set[str] | None = None,
+        on_evidence: EvidenceSink | None = None,
     ) -> AskResult:
         """Run every stage; ``on_token`` receives the answer text as it is generated;
-        ``ignore`` names understood filters the analyst removed (``speaker``…)."""
+        ``on_evidence`` the selected source passages (``sources``) before the model writes,
+        again if searching the translated question changes them; ``ignore`` names
+        understood filters the analyst removed (``speaker``…)."""
         started = time.perf_counter()
         plan = plan_query(
             question, history=history or [], answer_language=language, clearance=clearance,
             filters=filters or DocFilters(), llm=self.llm, sources=self._sources(),
             ignore=ignore,
         )  # fmt: skip
-        translations = self._translations(plan)
         timings = {"understand_s": round(time.perf_counter() - started, 3)}
+        evidence = _Evidence(on_evidence, started, timings)
+
+        def search(translations: dict[str, str]) -> list[SearchResult]:
+            return self.search.search(
+                plan.retrieval_query, clearance=clearance, k=k or self.settings.ask.k,
+                filters=plan.filters, understood=plan.understood, translations=translations,
+            )  # fmt: skip
+
+        if on_evidence is not None and self._translation_pending(plan):
+            # The model is about to translate the question: show what the question's own
+            # words find first (no model call), so the analyst reads sources within a second.
+            first = search({})
+            evidence.show(first, self._context(plan, first))
         mark = time.perf_counter()
-        results = self.search.search(
-            plan.retrieval_query, clearance=clearance, k=k or self.settings.ask.k,
-            filters=plan.filters, understood=plan.understood, translations=translations,
-        )  # fmt: skip
+        translations = self._translations(plan)
+        timings["translate_s"] = round(time.perf_counter() - mark, 3)
+        mark = time.perf_counter()
+        results = search(translations)
         timings["retrieve_s"] = round(time.perf_counter() - mark, 3)
-        return self._answer(plan, results, on_token, started, timings)[0]
+        return self._answer(plan, results, on_token, started, timings, evidence)[0]
 
     def answer_from(
         self,
@@ -179,6 +206,7 @@ class AskEngine:
         on_token: TokenSink | None,
         started: float,
         timings: dict[str, float],
+        evidence: _Evidence | None = None,
     ) -> tuple[AskResult, Trace]:
         def lap(name: str, since: float) -> float:
             now = time.perf_counter()
@@ -186,12 +214,11 @@ class AskEngine:
             return now
 
         mark = time.perf_counter()
-        context = select_context(
-            results, plan.retrieval_query, embedder=self.retrieval.embedder,
-            budget_tokens=self.settings.ask.context_tokens, count_tokens=self.count,
-            focus_terms=plan.understood.focus_terms,
-            topic_countries=plan.understood.topic_countries,
-        )  # fmt: skip
+        context = evidence.reuse(results) if evidence else None
+        if context is None:
+            context = self._context(plan, results)
+            if evidence:
+                evidence.show(results, context)
         mark = lap("context_s", mark)
         draft = None
         verdicts: list[Verdict] = []
@@ -206,6 +233,14 @@ class AskEngine:
         if self.settings.ask.save_runs:
             self._save(result, plan, results, context, draft, verdicts)
         return result, Trace(context, draft, verdicts)
+
+    def _context(self, plan: QueryPlan, results: list[SearchResult]) -> Context:
+        return select_context(
+            results, plan.retrieval_query, embedder=self.retrieval.embedder,
+            budget_tokens=self.settings.ask.context_tokens, count_tokens=self.count,
+            focus_terms=plan.understood.focus_terms,
+            topic_countries=plan.understood.topic_countries,
+        )  # fmt: skip
 
     def _generate(
         self,
@@ -313,6 +348,31 @@ class AskEngine:
                 "answer": result.to_dict(),
             },
         )
+
+
+class _Evidence:
+    """Sends the selected passages to ``sink`` as soon as they are known (evidence first),
+    and keeps the last selection so an identical search does not select again."""
+
+    def __init__(self, sink: EvidenceSink | None, started: float, timings: dict[str, float]):
+        self.sink, self.started, self.timings = sink, started, timings
+        self.shown: tuple[list[str], Context] | None = None
+
+    def __bool__(self) -> bool:
+        return self.sink is not None
+
+    def show(self, results: list[SearchResult], context: Context) -> None:
+        if self.sink is None:
+            return
+        self.timings.setdefault("evidence_s", round(time.perf_counter() - self.started, 3))
+        self.shown = ([r.chunk_id for r in results], context)
+        self.sink([p.citation() for p in context.passages])
+
+    def reuse(self, results: list[SearchResult]) -> Context | None:
+        """The context already shown, when ``results`` are the same chunks in the same order."""
+        if self.shown is not None and self.shown[0] == [r.chunk_id for r in results]:
+            return self.shown[1]
+        return None
 
 
 def applied_filters(plan: QueryPlan) -> list[str]:

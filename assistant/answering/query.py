@@ -41,7 +41,7 @@ def translate_query(
     One short model call per language, cached by (language, question); a failed call
     leaves that language to the dense ranking alone."""
     translations: dict[str, str] = {}
-    for language in [lang for lang in languages if lang != own_language][:MAX_TRANSLATIONS]:
+    for language in _targets(own_language, languages):
         key = f"{language}\x00{question}"
         if key not in cache:
             name = LANGUAGE_NAMES.get(language, language)
@@ -54,6 +54,17 @@ def translate_query(
         if cache[key]:
             translations[language] = cache[key]
     return translations
+
+
+def _targets(own_language: str, languages: list[str]) -> list[str]:
+    return [lang for lang in languages if lang != own_language][:MAX_TRANSLATIONS]
+
+
+def translation_pending(
+    question: str, own_language: str, languages: list[str], cache: dict[str, str]
+) -> bool:
+    """Whether :func:`translate_query` would call the model (a language not yet cached)."""
+    return any(f"{lang}\x00{question}" not in cache for lang in _targets(own_language, languages))
 
 
 def question_language(question: str) -> str:

@@ -11,6 +11,8 @@ from rich.markup import escape
 
 from assistant.cli.common import (
     BackendOpt,
+    CountryOpt,
+    DateOpt,
     JsonFlag,
     SpeakerOpt,
     choice,
@@ -35,10 +37,7 @@ KindOpt = Annotated[str | None, typer.Option(help="Only this kind of document")]
 SourceLangOpt = Annotated[
     str | None, typer.Option("--source-lang", help="Only documents in this language")
 ]
-CountryOpt = Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")]
 SourceOpt = Annotated[str | None, typer.Option()]
-SinceOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
-UntilOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 ClearanceOpt = Annotated[str, typer.Option(help="The caller's clearance")]
 IgnoreOpt = Annotated[
     list[str] | None,
@@ -65,7 +64,7 @@ class _Asking:
         return self.engine.ask(
             question, history=history, language=self.lang, clearance=self.clearance,
             filters=self.filters, k=self.k, on_token=None if self.as_json else _stream_draft,
-            ignore=self.ignored,
+            ignore=self.ignored, on_evidence=None if self.as_json else _EvidenceLines(),
         )  # fmt: skip
 
 
@@ -87,6 +86,20 @@ def _asking(
     level = str(choice(clearance, CLEARANCES, "--clearance"))
     engine = components(backend, model=True).engine()
     return _Asking(engine, filters, ignored, level, lang, k, as_json)
+
+
+class _EvidenceLines:
+    """The passages found, on stderr before the draft (the verified answer follows)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, sources: list[dict[str, Any]]) -> None:
+        self.calls += 1
+        again = "" if self.calls == 1 else " with the translated question"
+        err.print(f"[dim]{len(sources)} passage(s) found{again}:[/dim]")
+        for source in sources:
+            err.print(f"[dim]  [{source['n']}] {escape(source['title'])}[/dim]", highlight=False)
 
 
 def _stream_draft(text: str) -> None:
@@ -135,7 +148,7 @@ def ask_command(
     question: Annotated[str, typer.Argument(help="The question, in any language.")],
     lang: LangOpt = None, k: KOpt = None, kind: KindOpt = None, source_lang: SourceLangOpt = None,
     country: CountryOpt = None, speaker: SpeakerOpt = None, source: SourceOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, clearance: ClearanceOpt = "public",
+    since: DateOpt = None, until: DateOpt = None, clearance: ClearanceOpt = "public",
     ignore: IgnoreOpt = None, backend: BackendOpt = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Answer from the corpus with verified citations, or say that no passage answers."""
@@ -151,8 +164,8 @@ def ask_command(
 def chat_command(
     lang: LangOpt = None, k: KOpt = None, kind: KindOpt = None,
     source_lang: SourceLangOpt = None, country: CountryOpt = None,
-    speaker: SpeakerOpt = None, source: SourceOpt = None, since: SinceOpt = None,
-    until: UntilOpt = None, clearance: ClearanceOpt = "public", ignore: IgnoreOpt = None,
+    speaker: SpeakerOpt = None, source: SourceOpt = None, since: DateOpt = None,
+    until: DateOpt = None, clearance: ClearanceOpt = "public", ignore: IgnoreOpt = None,
     backend: BackendOpt = None, as_json: JsonFlag = False,
 ) -> None:  # fmt: skip
     """Conversation in the terminal (follow-up questions understood); /reset, /quit."""

@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, choice, components, emit_json, out, progress_line
+from assistant.cli.common import (
+    DocKindOpt,
+    DocLangOpt,
+    JsonFlag,
+    LevelOpt,
+    choice,
+    components,
+    emit_json,
+    out,
+    progress_line,
+)
 from assistant.cli.corpus import pairs
 from assistant.cli.web import cli_actor
 from assistant.collection import NewSource, Source, add_source, describe
@@ -37,10 +47,10 @@ def add_command(
         str | None, typer.Option("--type", help=f"{' | '.join(TYPES)} (detected if omitted)")
     ] = None,
     name: Annotated[str | None, typer.Option(help="A name to show")] = None,
-    kind: Annotated[str | None, typer.Option(help="news | social | policy")] = None,
+    kind: DocKindOpt = None,
     every: Annotated[str, typer.Option(help="How often: 10m, 2h, 1d")] = "30m",
-    clearance: Annotated[str, typer.Option(help="public | internal | restricted")] = "public",
-    lang: Annotated[str | None, typer.Option("--lang", help="Language (skip detection)")] = None,
+    clearance: LevelOpt = "public",
+    lang: DocLangOpt = None,
     source: Annotated[str | None, typer.Option(help="Source name on its documents")] = None,
     mapping: Annotated[
         list[str], typer.Option("--map", help="FIELD=PATH for JSON APIs (repeatable)")

@@ -38,6 +38,11 @@ def emit_json(payload: Any) -> None:
 BackendOpt = Annotated[
     str | None, typer.Option("--backend", "-b", help="Backend spec; default DRAGOMAN_LLM_BACKEND.")
 ]
+CountryOpt = Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")]
+DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+DocKindOpt = Annotated[str | None, typer.Option(help="news | social | policy")]
+DocLangOpt = Annotated[str | None, typer.Option("--lang", help="Language (skip detection)")]
+LevelOpt = Annotated[str, typer.Option(help="public | internal | restricted")]
 SpeakerOpt = Annotated[
     str | None,
     typer.Option(help="Only what this speaker said: ISO 3166 alpha-3 (CHN) or @handle"),

@@ -10,7 +10,11 @@ import typer
 from rich.table import Table
 
 from assistant.cli.common import (
+    CountryOpt,
+    DateOpt,
+    DocLangOpt,
     JsonFlag,
+    LevelOpt,
     choice,
     components,
     date_flag,
@@ -59,8 +63,8 @@ def ingest_command(
     fmt: Annotated[str, typer.Option("--format", help="auto or a connector name")] = "auto",
     mapping: Annotated[list[str], typer.Option("--map", help="FIELD=COLUMN (repeatable)")] = [],  # noqa: B006
     source: Annotated[str | None, typer.Option(help="Source (outlet, account, ministry)")] = None,
-    clearance: Annotated[str, typer.Option(help="public | internal | restricted")] = "public",
-    lang: Annotated[str | None, typer.Option("--lang", help="Language (skip detection)")] = None,
+    clearance: LevelOpt = "public",
+    lang: DocLangOpt = None,
     filename_pattern: Annotated[
         str | None, typer.Option(help="Regex with named groups over each file name")
     ] = None,
@@ -197,9 +201,9 @@ def _show_versions(store: Registry, document: Document, as_json: bool) -> None:
 def docs_list(
     kind: Annotated[str | None, typer.Option()] = None,
     lang: Annotated[str | None, typer.Option("--lang")] = None,
-    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")] = None,
-    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    country: CountryOpt = None,
+    since: DateOpt = None,
+    until: DateOpt = None,
     source: Annotated[str | None, typer.Option()] = None,
     duplicates: Annotated[bool, typer.Option(help="Include duplicates")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
@@ -226,7 +230,7 @@ def docs_list(
 @docs_app.command("reclassify")
 def docs_reclassify(
     doc_ids: Annotated[list[str], typer.Argument(help="Documents to re-file")],
-    clearance: Annotated[str, typer.Option(help="public | internal | restricted")],
+    clearance: LevelOpt,
     as_json: JsonFlag = False,
 ) -> None:
     """File documents at another clearance level (each keeps its previous version), then

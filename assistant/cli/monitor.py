@@ -8,7 +8,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from assistant.cli.common import JsonFlag, components, emit_json, out, progress_line
+from assistant.cli.common import (
+    CountryOpt,
+    DocKindOpt,
+    JsonFlag,
+    components,
+    emit_json,
+    out,
+    progress_line,
+)
 from assistant.core.errors import InputError
 from assistant.monitoring.contracts import MonitorOut
 from corpus.document import CLEARANCES, KINDS
@@ -35,11 +43,11 @@ def _check(value: str | None, allowed: tuple[str, ...], flag: str) -> None:
 
 
 def monitor_command(
-    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3 code")] = None,
+    country: CountryOpt = None,
     topic: Annotated[str | None, typer.Option(help="A watchlist with keywords")] = None,
     since: Annotated[str, typer.Option(help="30d, 12h, 2w or a date")] = "30d",
     until: Annotated[str | None, typer.Option(help="End date (default: now)")] = None,
-    kind: Annotated[str | None, typer.Option(help="news | social | policy")] = None,
+    kind: DocKindOpt = None,
     lang: Annotated[str | None, typer.Option("--lang", help="Language of the sources")] = None,
     granularity: Annotated[str, typer.Option(help="day | hour")] = "day",
     clearance: Clearance = "public",
@@ -124,7 +132,7 @@ def _print_alerts(alerts: list[dict[str, Any]], campaigns: list[dict[str, Any]])
 
 def alerts_command(
     since: Annotated[str | None, typer.Option(help="Only alerts since: 30d, 12h or a date")] = None,
-    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3 code")] = None,
+    country: CountryOpt = None,
     clearance: Clearance = "public",
     scan: Annotated[
         bool, typer.Option("--scan", help="Re-scan the series over --since … --until first")

@@ -9,6 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.common import (
+    CountryOpt,
+    DateOpt,
     JsonFlag,
     SpeakerOpt,
     choice,
@@ -30,11 +32,11 @@ def search_command(
         str | None, typer.Option("--lang", help="Only documents in this language")
     ] = None,
     kind: Annotated[str | None, typer.Option()] = None,
-    country: Annotated[str | None, typer.Option(help="ISO 3166 alpha-3")] = None,
+    country: CountryOpt = None,
     speaker: SpeakerOpt = None,
     source: Annotated[str | None, typer.Option()] = None,
-    since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
-    until: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    since: DateOpt = None,
+    until: DateOpt = None,
     clearance: Annotated[str, typer.Option(help="The caller's clearance")] = "public",
     mode: Annotated[str, typer.Option(help="hybrid | dense | lexical")] = "hybrid",
     understand_query: Annotated[

@@ -12,10 +12,9 @@ import typer
 from rich.table import Table
 
 from assistant.accounts.contracts import AuditOut, UsersOut
-from assistant.cli.common import BackendOpt, JsonFlag, components, emit_json, err, out
+from assistant.cli.common import BackendOpt, JsonFlag, LevelOpt, components, emit_json, err, out
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.settings import load_settings
-from corpus.document import CLEARANCES
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
@@ -89,7 +88,7 @@ def users_add(
     role: Annotated[str, typer.Option(help="analyst | press_officer | approver | admin")] = (
         "analyst"
     ),
-    clearance: Annotated[str, typer.Option(help=" | ".join(CLEARANCES))] = "public",
+    clearance: LevelOpt = "public",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input")
     ] = False,

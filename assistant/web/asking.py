@@ -3,6 +3,8 @@
 Events of a streamed answer (``text/event-stream``)::
 
     event: queued   data: {"position": 2}              (only when waiting for the model)
+    event: evidence data: {"sources": [...CitationOut]} (the passages found, before the draft;
+                                                        again if the translated search changes them)
     event: token    data: {"text": "..."}              (the draft, as it is generated)
     event: result   data: {...ConversationAnswerOut}   (verified)
     event: error    data: {"error", "message", "fix", "status"}
@@ -15,12 +17,14 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from assistant.accounts.accounts import User
 from assistant.answering.contracts import ConversationAnswerOut
+from assistant.answering.pipeline import EvidenceSink
 from assistant.core.errors import DragomanError
 from assistant.grounding.generation import TokenSink
 from assistant.grounding.stages import Turn
@@ -95,12 +99,15 @@ class AskJob:
         self.history = history
         self.ticket = ticket
 
-    def answer(self, on_token: TokenSink | None = None) -> dict[str, Any]:
+    def answer(
+        self, on_token: TokenSink | None = None, on_evidence: EvidenceSink | None = None
+    ) -> dict[str, Any]:
         """Run the pipeline with the user's clearance; save it to the conversation."""
         result = self.services.engine().ask(
             self.request.question, history=self.history, language=self.request.language,
             clearance=self.user.clearance, filters=self.request.filters.to_filters(),
             k=self.request.k, on_token=on_token, ignore=set(self.request.ignore),
+            on_evidence=on_evidence,
         )  # fmt: skip
         payload = result.to_dict()
         payload["conversation_id"] = self.conversation_id
@@ -122,7 +129,12 @@ class AskJob:
 
         def work() -> None:
             try:
-                emit("result", self.ticket.run(lambda: self.answer(lambda t: emit("token", t))))
+                answer = partial(
+                    self.answer,
+                    on_token=lambda text: emit("token", text),
+                    on_evidence=lambda sources: emit("evidence", {"sources": sources}),
+                )
+                emit("result", self.ticket.run(answer))
             except DragomanError as exc:
                 emit("error", {**exc.to_dict(), "status": exc.http_status})
             except Exception:

@@ -262,12 +262,32 @@ async function send(question, ignore) {
   }
 }
 
+// Evidence first: the passages found, shown before the model writes (not yet an answer).
+// el() sets text, never HTML, so the quotes (untrusted) cannot inject markup.
+function showEvidence(block, draft, sources) {
+  const old = block.querySelector(".evidence");
+  if (old) old.remove();
+  const box = el("div", { class: "evidence" });
+  if (!sources.length) box.append(el("p", { class: "found" }, "No passage found yet."));
+  else {
+    box.append(el("p", { class: "found" }, "Passages found — the answer is being written and checked against them:"),
+      el("ol", { class: "sources" }, ...sources.slice(0, 6).map((s) => el("li", { value: String(s.n) },
+        chip(s.n, s), " ", el("span", { class: "title" }, s.title),
+        el("q", { class: "quote" }, s.quote.length > 300 ? s.quote.slice(0, 300) + "…" : s.quote)))));
+  }
+  block.insertBefore(box, draft);
+  setStatus("Sources found — writing the draft…");
+}
+
 function handleEvent(name, data, block, draft) {
-  if (name === "queued") setStatus(`Waiting for the model (position ${data.position})…`);
+  if (name === "evidence") showEvidence(block, draft, data.sources);
+  else if (name === "queued") setStatus(`Waiting for the model (position ${data.position})…`);
   else if (name === "start") { conversationId = data.conversation_id; setStatus("Writing the draft…"); }
   else if (name === "token") { draft.textContent += data.text; setStatus("Writing the draft — it is checked against the sources before it is shown…"); }
   else if (name === "result") {
     draft.remove();
+    const evidence = block.querySelector(".evidence");
+    if (evidence) evidence.remove();
     block.append(renderAnswer(data, data.message_id));
     const status = data.answer_status || (data.refused ? "not_found" : "answered");
     setStatus(status === "answered" ? "Answered and verified against the sources."
