@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -93,16 +94,27 @@ def _check_citations(result: AskResult, home: Path) -> None:
 
 
 def test_cited_answer_from_white_house(engine: AskEngine, ask_home: Path) -> None:
-    tokens: list[str] = []
+    events: list[tuple[str, Any]] = []
     result = engine.ask(
         "Which city will the presidential delegation visit for the World Expo?",
-        on_token=tokens.append,
+        on_token=lambda text: events.append(("token", text)),
+        on_evidence=lambda sources: events.append(("evidence", sources)),
     )
     assert not result.refused, result.to_dict()
-    assert "Osaka" in result.answer and "Osaka" in "".join(tokens)  # streamed, then verified
+    tokens = "".join(data for name, data in events if name == "token")
+    assert "Osaka" in result.answer and "Osaka" in tokens  # streamed, then verified
     assert any("Osaka" in c["title"] for c in result.citations)
     _check_citations(result, ask_home)
     assert result.timings["first_token_s"] < result.timings["total_s"]
+    # Evidence first: the passages are shown before the model writes a token. The corpus
+    # holds Chinese too, so the first evidence comes from the question's own words, before
+    # the model translates it; what was shown last is what the model was given.
+    assert events[0][0] == "evidence"
+    assert any("Osaka" in s["quote"] for s in events[0][1])
+    shown = [data for name, data in events if name == "evidence"]
+    assert shown[-1] == result.sources
+    assert result.timings["evidence_s"] < result.timings["translate_s"] + 1
+    assert result.timings["evidence_s"] < result.timings["first_token_s"]
 
 
 def test_chinese_question_from_english_sources(engine: AskEngine, ask_home: Path) -> None:

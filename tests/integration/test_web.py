@@ -222,6 +222,10 @@ def test_ask_streams_server_sent_events(client: TestClient) -> None:
     events = parse_sse(response.text)
     names = [name for name, _ in events]
     assert names[0] == "start" and names[-1] == "result" and "token" in names
+    # evidence first: the passages found come before the draft's first token
+    assert names.index("evidence") < names.index("token")
+    evidence = next(data for name, data in events if name == "evidence")
+    assert any("Osaka" in s["quote"] for s in evidence["sources"])
     streamed = "".join(data["text"] for name, data in events if name == "token")
     assert "Osaka" in streamed
     result = events[-1][1]

@@ -73,12 +73,16 @@ def _sign_in(page: Any, username: str, shot: str | None = None) -> None:
 
 
 def _ask(page: Any, question: str) -> str:
-    """Ask; returns the draft text seen streaming before the verified answer replaced it."""
+    """Ask; returns the draft text seen streaming before the verified answer replaced it,
+    after checking that the passages found were shown first (evidence first)."""
     page.fill("#question", question)
     page.click("#ask-button")
+    evidence = page.wait_for_selector(".evidence .sources li", timeout=240_000)
+    assert evidence.query_selector(".chip") and evidence.inner_text().strip()
     page.wait_for_function(DRAFT_SEEN, timeout=240_000)
     streamed = page.inner_text(".draft")
     page.wait_for_selector(".answer", timeout=300_000)
+    assert page.query_selector(".evidence") is None  # the verified answer replaces it
     return str(streamed)
 
 
