@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from assistant.briefing.pipeline import Briefer
     from assistant.drafting.pipeline import Drafter
     from assistant.monitoring.service import Monitoring
+    from assistant.positions import PositionsEngine
     from retrieval.indexer import Retrieval
     from retrieval.search import HybridSearch
 
@@ -50,6 +51,7 @@ class Components:
         self._engine: AskEngine | None = None
         self._briefer: Briefer | None = None
         self._drafter: Drafter | None = None
+        self._positions: PositionsEngine | None = None
 
     # stores: cheap to open, opened on first use or by open_stores
 
@@ -178,6 +180,15 @@ class Components:
 
                 self._drafter = Drafter(self.engine())
             return self._drafter
+
+    def positions(self, turn: Turn = run_now) -> PositionsEngine:
+        """Positions on a topic, on the engine; ``turn`` as for :meth:`briefer`."""
+        with self._open_lock:
+            if self._positions is None:
+                from assistant.positions import PositionsEngine
+
+                self._positions = PositionsEngine(self.engine(), turn=turn)
+            return self._positions
 
 
 def _iso(moment: Any) -> str | None:

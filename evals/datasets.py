@@ -50,7 +50,7 @@ def corpora_dir(configured: Path | None = None) -> Path:
     )
 
 
-def _path(root: Path, relative: str) -> Path:
+def dataset_path(root: Path, relative: str) -> Path:
     path = root / relative
     if not path.is_file():
         raise ConfigError(f"dataset file {path} is missing", fix="check DRAGOMAN_CORPORA_DIR")
@@ -104,7 +104,7 @@ def crud_lines(path: Path) -> Iterator[str]:
 
 
 def load_xquad(root: Path, language: str) -> XQuAD:
-    path = _path(root, XQUAD_FILE.format(language=language))
+    path = dataset_path(root, XQUAD_FILE.format(language=language))
     contexts: dict[str, str] = {}
     questions: list[XQuADQuestion] = []
     for a, article in enumerate(_read_json(path)["data"]):
@@ -141,7 +141,7 @@ def _answer_elements(raw: Any) -> tuple[tuple[str, ...], ...]:
 def load_rgb(root: Path, name: str) -> tuple[Path, list[RGBItem]]:
     if name not in RGB_SETS:
         raise InputError(f"unknown RGB set {name!r}", fix=f"one of {', '.join(RGB_SETS)}")
-    path = _path(root, RGB_FILE.format(name=name))
+    path = dataset_path(root, RGB_FILE.format(name=name))
     items = [
         RGBItem(
             id=f"{name}-{row['id']}",
@@ -180,7 +180,7 @@ class Preference:
 
 
 def load_ragchecker(root: Path) -> tuple[Path, list[Preference]]:
-    path = _path(root, RAGCHECKER_FILE)
+    path = dataset_path(root, RAGCHECKER_FILE)
     seen: dict[int, int] = {}
     rows = []
     for row in _read_json(path):

@@ -18,6 +18,7 @@ from assistant.cli.common import BackendOpt, JsonFlag, emit_json, err, out, prep
 from assistant.cli.corpus import docs_app, ingest_command
 from assistant.cli.draft import draft_command, drafts_app
 from assistant.cli.monitor import alerts_command, monitor_command
+from assistant.cli.positions import positions_command
 from assistant.cli.search import reindex_command, search_command
 from assistant.cli.web import audit_command, serve_command, users_app
 from assistant.core.errors import DragomanError, InputError
@@ -43,6 +44,7 @@ app.command("brief")(brief_command)
 app.command("draft")(draft_command)
 app.add_typer(drafts_app, name="drafts")
 app.command("monitor")(monitor_command)
+app.command("positions")(positions_command)
 app.command("alerts")(alerts_command)
 app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")

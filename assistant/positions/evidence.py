@@ -1,0 +1,143 @@
+"""Who spoke on a topic, and what they said, word for word.
+
+A speaker is matched on who speaks in a document (``corpus.speakers``), never on whom it
+mentions. Its quotes are sentences of its own documents that mention the topic: a country
+the topic names, in any language the country index knows (Ukraine, 乌克兰, Ucrania), or the
+topic's content words (two thirds of them, or of a translation's) for other topics. A speaker none of
+whose sentences mention the topic has made no statement on it, whatever the dense search
+returned for it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from assistant.grounding.injection import looks_like_instruction
+from assistant.grounding.stages import Passage
+from assistant.grounding.support import content_terms
+from corpus.countries import countries_in
+from corpus.registry import DocFilters, Registry
+from corpus.speakers import speaker_of
+from retrieval.chunking import sentence_spans
+from retrieval.search import HybridSearch, SearchResult
+
+MAX_DOCUMENTS = 20_000  # documents read to list the speakers of a period
+MIN_QUOTE_CHARS = 25  # a shorter sentence ("Ukraine.") says nothing quotable
+MAX_QUOTE_CHARS = 600
+
+
+@dataclass
+class Candidate:
+    """A sentence of a speaker's document that mentions the topic."""
+
+    result: SearchResult
+    start: int  # offsets in the document's text
+    end: int
+    text: str
+    score: float = 0.0
+
+
+def topic_matcher(topic: str, translations: list[str]) -> Callable[[str], bool]:
+    """Whether a sentence mentions the topic: a country the topic names (any language),
+    or, for topics without one, two thirds of the content terms of the topic or of one of
+    its translations."""
+    countries = set(countries_in(topic))
+    if countries:
+        return lambda text: bool(countries & set(countries_in(text)))
+    variants = [content_terms(t) for t in [topic, *translations]]
+    variants = [terms for terms in variants if terms]
+
+    def mentions(text: str) -> bool:
+        found = content_terms(text)
+        return any(len(terms & found) * 3 >= len(terms) * 2 for terms in variants)
+
+    return mentions
+
+
+def speakers_in(registry: Registry, filters: DocFilters, levels: list[str]) -> Counter[str]:
+    """Documents per speaker among those the filters select and the reader may see."""
+    documents = registry.documents(
+        replace(filters, speaker=None), limit=MAX_DOCUMENTS, clearance_levels=levels
+    )
+    return Counter(s for s in (speaker_of(d) for d in documents) if s)
+
+
+def candidates(
+    search: HybridSearch,
+    topic: str,
+    speaker: str,
+    *,
+    filters: DocFilters,
+    clearance: str,
+    mentions: Callable[[str], bool],
+    k: int,
+) -> list[Candidate]:
+    """The speaker's sentences that mention the topic, from its best-matching chunks;
+    a sentence that addresses the model (an injected instruction) is never quoted."""
+    results = search.search(
+        topic, clearance=clearance, k=k, filters=replace(filters, speaker=speaker)
+    )
+    found: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for result in results:
+        if speaker != result.speaker and speaker not in result.speakers:
+            continue
+        for start, end in sentence_spans(result.text):
+            text = result.text[start:end].strip()
+            key = (result.doc_id, result.start + start)
+            if key in seen or not MIN_QUOTE_CHARS <= len(text) <= MAX_QUOTE_CHARS:
+                continue
+            seen.add(key)
+            if looks_like_instruction(text) or not mentions(text):
+                continue
+            offset = result.start + start + result.text[start:end].index(text)
+            found.append(Candidate(result, offset, offset + len(text), text))
+    return found
+
+
+def best_quotes(
+    embedder: Embeddings, topic: str, found: list[Candidate], limit: int
+) -> list[Passage]:
+    """Up to ``limit`` quotes closest in meaning to the topic, at most two per document,
+    as numbered passages (in the order of their score)."""
+    if not found:
+        return []
+    vectors = np.asarray(embedder.embed_documents([topic, *[c.text for c in found]]))
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    for candidate, similarity in zip(found, vectors[1:] @ vectors[0], strict=True):
+        candidate.score = float(similarity)
+    chosen: list[Candidate] = []
+    per_document: Counter[str] = Counter()
+    for candidate in sorted(found, key=lambda c: -c.score):
+        if per_document[candidate.result.doc_id] < 2 and len(chosen) < limit:
+            chosen.append(candidate)
+            per_document[candidate.result.doc_id] += 1
+    return [_passage(n, c) for n, c in enumerate(chosen, start=1)]
+
+
+def _passage(n: int, candidate: Candidate) -> Passage:
+    result = candidate.result
+    return Passage(
+        n=n, doc_id=result.doc_id, chunk_id=result.chunk_id, title=result.title,
+        url=result.url, published_at=result.published_at, language=result.language,
+        source=result.source, kind=result.kind, retrieval_score=candidate.score,
+        quote=candidate.text, spans=[(candidate.start, candidate.end)],
+        chunk_text=result.text, speaker=result.speaker, speakers=result.speakers,
+    )  # fmt: skip
+
+
+def verbatim(registry: Registry, quote: Passage, levels: list[str]) -> bool:
+    """Whether the quote still stands word for word in its document, which the reader may
+    still read (checked when the positions are made, not when the index was)."""
+    if not registry.readable([quote.doc_id], levels):
+        return False
+    document = registry.get(quote.doc_id)
+    if document is None:
+        return False
+    start, end = quote.spans[0]
+    return document.text[start:end] == quote.quote

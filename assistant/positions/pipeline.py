@@ -1,0 +1,227 @@
+"""Positions on a topic, speaker by speaker, every stage saved for replay.
+
+Stages: the speakers (those asked for, or every speaker of the period's documents the
+reader may see) → per speaker, its sentences that mention the topic (``evidence``) → the
+best 1–3 as verbatim quotes → the stance and a summary from the model, the summary
+verified against the quotes (``stance``) → the quotes translated and re-read word for word
+in their documents. A speaker without a sentence on the topic gets ``no_statement``, with
+no model call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from assistant.answering.query import question_language, translate_query
+from assistant.core.clearance import readable_levels
+from assistant.core.errors import InputError, RangeError
+from assistant.grounding.runs import RunStore, new_run_id
+from assistant.grounding.stages import Passage
+from assistant.grounding.turns import run_now
+from assistant.positions.contracts import PositionOut, PositionsOut, ShiftOut, ShiftsOut
+from assistant.positions.evidence import (
+    best_quotes,
+    candidates,
+    speakers_in,
+    topic_matcher,
+    verbatim,
+)
+from assistant.positions.stance import Reading, read_stance, translate_quotes
+from corpus.countries import countries_in
+from corpus.registry import DocFilters
+from corpus.speakers import speaker_label
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine
+
+MAX_SPEAKERS = 250  # speakers in one run (the UN has 193 members)
+MAX_TOPIC_CHARS = 200
+SEARCH_K = 8  # chunks searched per speaker
+Progress = Callable[[int, int, str], None]  # (done, total, speaker)
+
+
+@dataclass(frozen=True)
+class PositionsRequest:
+    topic: str
+    speakers: list[str] | None = None  # None: every speaker of the period
+    filters: DocFilters = field(default_factory=DocFilters)
+    language: str = "en"  # the analyst's: summaries and translations
+    clearance: str = "public"
+    quotes: int = 3
+
+    def checked(self) -> PositionsRequest:
+        topic = " ".join(self.topic.split())
+        if not topic or len(topic) > MAX_TOPIC_CHARS:
+            raise InputError(f"a topic is 1–{MAX_TOPIC_CHARS} characters",
+                             fix='name it, e.g. "Ukraine" or "climate finance"')  # fmt: skip
+        if not 1 <= self.quotes <= 3:
+            raise RangeError("quotes per speaker are 1–3", fix="e.g. 3")
+        if self.speakers is not None and not 1 <= len(self.speakers) <= MAX_SPEAKERS:
+            raise RangeError(f"name 1–{MAX_SPEAKERS} speakers", fix="e.g. USA,CHN,RUS")
+        return replace(self, topic=topic)
+
+
+@dataclass
+class Position:
+    speaker: str
+    stance: str
+    reading: Reading | None
+    quotes: list[Passage]
+    translations: dict[int, str]
+    verified: dict[int, bool]
+    documents: int
+
+    def to_dict(self) -> dict[str, Any]:
+        reading = self.reading
+        quotes = [
+            {**q.citation(), "translation": self.translations.get(q.n),
+             "verified": self.verified.get(q.n, False)}
+            for q in self.quotes
+        ]  # fmt: skip
+        return PositionOut.shape({
+            "speaker": self.speaker, "name": speaker_label(self.speaker), "stance": self.stance,
+            "summary": reading.summary if reading else None,
+            "summary_supported": bool(reading and reading.supported),
+            "summary_score": reading.score if reading else None,
+            "reasons": reading.reasons if reading else [], "quotes": quotes,
+            "documents": self.documents,
+        })  # fmt: skip
+
+
+class PositionsEngine:
+    """Runs on the answering engine's model, embedder, indexes and judge; ``turn`` is how
+    a model call waits its turn (the web app's generation queue)."""
+
+    def __init__(self, engine: AskEngine, turn: Any = run_now) -> None:
+        self.engine = engine
+        self.turn = turn
+        self.runs = RunStore(engine.settings.home / "runs" / "positions")
+        self._translations: dict[str, str] = {}
+
+    def run(self, request: PositionsRequest, progress: Progress | None = None) -> dict[str, Any]:
+        """Every speaker's position (``PositionsOut``), saved under ``runs/positions``."""
+        request = request.checked()
+        started = time.perf_counter()
+        levels = readable_levels(request.clearance)
+        counts = speakers_in(self.engine.registry, request.filters, levels)
+        speakers = request.speakers or sorted(counts, key=lambda s: (-counts[s], s))
+        if len(speakers) > MAX_SPEAKERS:
+            raise RangeError(f"{len(speakers)} speakers in the period; at most {MAX_SPEAKERS}",
+                             fix="name the speakers (--speakers) or narrow the period")  # fmt: skip
+        named = countries_in(request.topic)  # a country is matched in any language already
+        mentions = topic_matcher(request.topic, [] if named else self._topic_translations(request))
+        positions = []
+        for done, speaker in enumerate(speakers):
+            if progress:
+                progress(done, len(speakers), speaker)
+            positions.append(self._position(request, speaker, counts[speaker], mentions, levels))
+        if progress:
+            progress(len(speakers), len(speakers), "")
+        return self._report(request, positions, round(time.perf_counter() - started, 3))
+
+    def _topic_translations(self, request: PositionsRequest) -> list[str]:
+        """The topic in the corpus's other languages (for topics that name no country)."""
+        languages = self.engine.retrieval.lexical_languages()
+        found = translate_query(request.topic, question_language(request.topic), languages,
+                                self.engine.llm, self._translations)  # fmt: skip
+        return list(found.values())
+
+    def _position(
+        self, request: PositionsRequest, speaker: str, documents: int,
+        mentions: Callable[[str], bool], levels: list[str],
+    ) -> Position:  # fmt: skip
+        engine = self.engine
+        found = candidates(engine.search, request.topic, speaker, filters=request.filters,
+                           clearance=request.clearance, mentions=mentions, k=SEARCH_K)  # fmt: skip
+        quotes = best_quotes(engine.retrieval.embedder, request.topic, found, request.quotes)
+        if not quotes:
+            return Position(speaker, "no_statement", None, [], {}, {}, documents)
+        reading = read_stance(
+            engine.llm, self.turn, topic=request.topic, speaker_name=speaker_label(speaker),
+            quotes=quotes, language=request.language, judge=engine.judge,
+        )  # fmt: skip
+        translations = translate_quotes(engine.llm, self.turn, quotes, request.language)
+        verified = {q.n: verbatim(engine.registry, q, levels) for q in quotes}
+        return Position(speaker, reading.stance, reading, quotes, translations, verified,
+                        documents)  # fmt: skip
+
+    def _report(
+        self, request: PositionsRequest, positions: list[Position], seconds: float
+    ) -> dict[str, Any]:
+        filters = request.filters
+        report = PositionsOut.shape({
+            "run_id": new_run_id(), "topic": request.topic, "language": request.language,
+            "since": _day(filters.since), "until": _day(filters.until), "kind": filters.kind,
+            "positions": [p.to_dict() for p in positions], "backend": self.engine.llm.backend,
+            "model": self.engine.llm.model, "timings": {"total_s": seconds},
+        })  # fmt: skip
+        self.runs.save(report["run_id"], {"request": asdict(request),
+                                          "positions": [asdict(p) for p in positions],
+                                          "report": report})  # fmt: skip
+        return report
+
+    def compare(
+        self, request: PositionsRequest, periods: Sequence[tuple[int | None, int | None]],
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The same speakers in two periods (``ShiftsOut``): a change is flagged only where
+        both periods hold quotes and the stances differ."""
+        if len(periods) != 2:
+            raise InputError("compare two periods", fix="--compare 2021 2022")
+        reports = [
+            self.run(replace(request, filters=replace(request.filters, since=a, until=b)), progress)
+            for a, b in periods
+        ]
+        after = {p["speaker"]: p for p in reports[1]["positions"]}
+        shifts = []
+        for before in reports[0]["positions"]:
+            other = after.get(before["speaker"])
+            if other is None:
+                continue
+            both = before["quotes"] and other["quotes"]
+            changed = bool(both) and before["stance"] != other["stance"]
+            shifts.append({"speaker": before["speaker"], "name": before["name"],
+                           "before": before, "after": other, "changed": changed})  # fmt: skip
+        return ShiftsOut.shape({
+            "topic": reports[0]["topic"], "periods": [_period(a, b) for a, b in periods],
+            "runs": [r["run_id"] for r in reports],
+            "shifts": [ShiftOut.shape(s) for s in shifts],
+        })  # fmt: skip
+
+
+def _day(value: int | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+
+
+def _period(since: int | None, until: int | None) -> str:
+    return f"{_day(since) or '…'} – {_day(until) or '…'}"
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    """A period as an analyst writes it: ``2022``, ``2022-03`` or ``2022-01-01..2022-06-30``
+    (either end may be a year or a month), as (since, until) YYYYMMDD, both included."""
+    first, _, last = text.strip().partition("..")
+    since, until = _bounds(first), _bounds(last or first)
+    if since[0] > until[1]:
+        raise InputError(f"period {text!r} ends before it starts", fix="e.g. 2021..2022")
+    return since[0], until[1]
+
+
+def _bounds(text: str) -> tuple[int, int]:
+    parts = text.strip().split("-")
+    if not all(p.isdigit() for p in parts) or len(parts) > 3 or len(parts[0]) != 4:
+        raise InputError(f"not a period: {text!r}", fix="2022, 2022-03 or 2022-01-01..2022-06-30")
+    year = int(parts[0])
+    month = int(parts[1]) if len(parts) > 1 else None
+    day = int(parts[2]) if len(parts) > 2 else None
+    if (month is not None and not 1 <= month <= 12) or (day is not None and not 1 <= day <= 31):
+        raise InputError(f"not a date: {text!r}", fix="months 01–12, days 01–31")
+    low = year * 10000 + (month or 1) * 100 + (day or 1)
+    high = year * 10000 + (month or 12) * 100 + (day or 31)
+    return low, high

@@ -1,0 +1,144 @@
+"""`positions`: governments' stances on Ukraine's territorial integrity against a vote.
+
+The 2015–2016 UN General Debate speeches of every member that voted on A/RES/68/262 are
+ingested and indexed through the real pipeline; for each member, `positions` on "the
+territorial integrity of Ukraine" over both years is compared with its vote (yes →
+supports, no → opposes, abstain → neutral: a proxy, see ``evals.stance_data``). Whether
+a speech mentions Ukraine at all is read independently from the raw text, to score
+"no statement found". Grouped by the vote.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from assistant.positions import PositionsEngine, PositionsRequest
+from corpus.connectors import Options
+from corpus.ingest import ingest
+from corpus.registry import DocFilters
+from evals.datasets import sample
+from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.metrics import macro_f1
+from evals.stance_data import UN_FILE, VOTE_STANCE, extract_speeches, load_vote
+from retrieval.indexer import index_pending
+
+TOPIC = "the territorial integrity of Ukraine"
+YEARS = [2015, 2016]
+UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
+UN_TEMPLATES = {"title": "{country_name} — UN General Debate, session {session} ({year})",
+                "published_at": "{year}-09-20"}  # fmt: skip
+MENTIONS_UKRAINE = re.compile(r"ukrain", re.IGNORECASE)
+STANCES = ("supports", "opposes", "neutral")
+
+
+def _share(items: list[Item], where: str, value: str, what: str) -> float | None:
+    chosen = [i for i in items if i.get(where) == value]
+    return sum(bool(i[what]) for i in chosen) / len(chosen) if chosen else None
+
+
+def _macro_f1(items: list[Item]) -> float | None:
+    stated = [i for i in items if i["predicted"] != "no_statement"]
+    labels = {s: n for n, s in enumerate((*STANCES, "mixed"))}
+    return macro_f1([labels[i["gold"]] for i in stated], [labels[i["predicted"]] for i in stated])
+
+
+class Positions:
+    name = "positions"
+    description = (
+        "UN General Debate speeches 2015–2016: each member's stance on the territorial "
+        "integrity of Ukraine from `positions`, against its vote on A/RES/68/262 (a proxy)."
+    )
+    group_by = "vote"
+    metrics = (
+        Metric("stance_accuracy", "stated stances equal to the vote's reading", field="correct"),
+        Metric(
+            "stance_macro_f1",
+            "macro-F1 over supports/opposes/neutral (stated stances)",
+            fn=_macro_f1,
+        ),
+        Metric(
+            "supports_precision",
+            "of speakers labelled supports, the share that voted yes",
+            fn=lambda items: _share(items, "predicted", "supports", "correct"),
+        ),
+        Metric(
+            "opposes_precision",
+            "of speakers labelled opposes, the share that voted no",
+            fn=lambda items: _share(items, "predicted", "opposes", "correct"),
+        ),
+        Metric("quote_verified", "quotes found again word for word", field="quotes_verified"),
+        Metric("summary_supported", "summaries the verifier accepts", field="summary_ok"),
+        Metric(
+            "no_statement_precision",
+            "of 'no statement found', speeches never naming Ukraine",
+            fn=lambda items: _share(items, "predicted", "no_statement", "silent"),
+        ),
+        Metric(
+            "statement_recall",
+            "of speakers who named Ukraine, the share given a stance",
+            fn=lambda items: _share(items, "mentions", "yes", "stated"),
+        ),
+        Metric("seconds", "time per speaker", higher_is_better=False, field="seconds", gate=False),
+    )
+
+    def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:
+        vote = load_vote(ctx.corpora)
+        ctx.use_dataset("unga-68-262", vote.path)
+        ctx.use_dataset("ungdc", ctx.corpora / UN_FILE)
+        members = sample(sorted(vote.votes), limit, seed="positions")
+        speeches = self._index(ctx, set(members))
+        engine = PositionsEngine(ctx.engine)
+        filters = DocFilters(kind="policy", since=YEARS[0] * 10000 + 101,
+                             until=YEARS[-1] * 10000 + 1231)  # fmt: skip
+        for n, member in enumerate(members):
+            started = time.perf_counter()
+            report = engine.run(PositionsRequest(TOPIC, [member], filters))
+            position = report["positions"][0]
+            yield _record(member, vote.votes[member], position, speeches,
+                          time.perf_counter() - started)  # fmt: skip
+            ctx.progress(self.name, n + 1, len(members))
+
+    def _index(self, ctx: EvalContext, members: set[str]) -> dict[str, str]:
+        """Ingest and index the members' speeches; their raw text by member."""
+        folder = ctx.settings.home / "ungdc-positions"
+        extract_speeches(ctx.corpora, YEARS, members, folder)
+        registry = ctx.engine.registry
+        options = Options(kind="policy", filename_pattern=UN_PATTERN, source="UN General Debate")
+        ingest(registry, [str(folder)], options, UN_TEMPLATES)
+        ctx.progress("indexing UN speeches", 0, 1)
+        index_pending(ctx.engine.retrieval, registry)
+        ctx.progress("indexing UN speeches", 1, 1)
+        texts: dict[str, str] = {}
+        for path in sorted(Path(folder).glob("*.txt")):
+            member = path.name.split("_", 1)[0]
+            texts[member] = texts.get(member, "") + path.read_text("utf-8", errors="replace")
+        return texts
+
+
+def _record(
+    member: str, vote: str, position: dict[str, object], speeches: dict[str, str], seconds: float
+) -> Item:
+    predicted = str(position["stance"])
+    gold = VOTE_STANCE[vote]
+    quotes = position["quotes"]
+    assert isinstance(quotes, list)
+    mentions = bool(MENTIONS_UKRAINE.search(speeches.get(member, "")))
+    stated = predicted != "no_statement"
+    record: Item = {
+        "id": member, "vote": vote, "gold": gold, "predicted": predicted,
+        "speeches": int(member in speeches), "mentions": "yes" if mentions else "no",
+        "stated": stated, "silent": not mentions, "summary": position["summary"],
+        "quotes": [q["quote"] for q in quotes], "seconds": round(seconds, 2),
+        "correct": float(predicted == gold) if stated else None,
+        "quotes_verified": (sum(bool(q["verified"]) for q in quotes) / len(quotes))
+        if quotes else None,
+        "summary_ok": float(bool(position["summary_supported"])) if stated else None,
+    }  # fmt: skip
+    record["score"] = record["correct"] if stated else float(not mentions)
+    return record
+
+
+register_suite(Positions())
