@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from assistant.core.errors import InputError, StoreError
 from assistant.core.migrations import Schema, upgrade
 from corpus.document import Document
+from corpus.speakers import speakers_of
 
 
 class Base(DeclarativeBase):
@@ -117,6 +118,23 @@ class FailureRow(Base):
     error: Mapped[str] = mapped_column(Text)
 
 
+SPEAKER_SCAN = 100_000  # documents read at most to list one speaker's
+
+
+def _spoken_by(
+    session: Session, query: Any, speaker: str, limit: int, offset: int
+) -> list[Document]:
+    """A page of the documents ``speaker`` speaks in (or co-signs), read in pages of the
+    listing's order: the speaker is derived from each document, not a column."""
+    found: list[Document] = []
+    for start in range(0, SPEAKER_SCAN, 1000):
+        rows = list(session.scalars(query.limit(1000).offset(start)))
+        found += [d for d in map(to_document, rows) if speaker in speakers_of(d)]
+        if len(found) >= offset + limit or len(rows) < 1000:
+            break
+    return found[offset : offset + limit]
+
+
 _DOC_FIELDS = ("doc_id", "kind", "title", "text", "url", "source", "author", "platform",
                "published_at", "published_date", "published_ts", "language", "clearance",
                "content_hash", "origin", "duplicate_of", "duplicate_kind")  # fmt: skip
@@ -149,8 +167,8 @@ class DocFilters:
     since: int | None = None  # YYYYMMDD
     until: int | None = None
     include_duplicates: bool = False
-    # who speaks (corpus.speakers): alpha-3 or @handle; a chunk-index filter only, since
-    # the speaker is derived at indexing time (the registry listing does not apply it)
+    # who speaks (corpus.speakers): alpha-3 or @handle; derived from each document (its
+    # metadata, source, account), so the registry listing reads documents to apply it
     speaker: str | None = None
 
     @property
@@ -389,6 +407,8 @@ class Registry:
             query = query.where(DocumentRow.published_date <= filters.until)
         query = query.order_by(DocumentRow.published_date.desc(), DocumentRow.doc_id)
         with Session(self.engine) as session:
+            if filters.speaker:
+                return _spoken_by(session, query, filters.speaker, limit, offset)
             rows = session.scalars(query.limit(limit).offset(offset))
             return [to_document(row) for row in rows]
 

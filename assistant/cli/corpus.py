@@ -15,6 +15,7 @@ from assistant.cli.common import (
     DocLangOpt,
     JsonFlag,
     LevelOpt,
+    SpeakerOpt,
     choice,
     components,
     date_flag,
@@ -22,6 +23,7 @@ from assistant.cli.common import (
     err,
     out,
     progress_line,
+    speaker_flag,
 )
 from assistant.collection import Ingestion
 from assistant.core.errors import InputError
@@ -205,6 +207,7 @@ def docs_list(
     since: DateOpt = None,
     until: DateOpt = None,
     source: Annotated[str | None, typer.Option()] = None,
+    speaker: SpeakerOpt = None,
     duplicates: Annotated[bool, typer.Option(help="Include duplicates")] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     as_json: JsonFlag = False,
@@ -213,7 +216,7 @@ def docs_list(
     filters = DocFilters(
         kind=choice(kind, KINDS, "--kind"), language=lang, country=country, source=source,
         since=date_flag(since, "--since"), until=date_flag(until, "--until"),
-        include_duplicates=duplicates,
+        include_duplicates=duplicates, speaker=speaker_flag(speaker),
     )  # fmt: skip
     documents = registry().documents(filters, limit=limit)
     if as_json:

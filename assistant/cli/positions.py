@@ -26,6 +26,7 @@ from corpus.registry import DocFilters
 
 LABELS = {"supports": "[green]supports[/green]", "opposes": "[red]opposes[/red]",
           "mixed": "[yellow]mixed[/yellow]", "neutral": "neutral",
+          "undetermined": "[dim]undetermined[/dim]",
           "no_statement": "[dim]no statement found[/dim]"}  # fmt: skip
 
 

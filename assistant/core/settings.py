@@ -113,6 +113,14 @@ class Settings(BaseSettings):
         "BM25 also searches the corpus's other languages",
     )
     ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
+    positions_stances: str = Field(
+        default="auto",
+        pattern=r"^(auto|all|[a-z_]+(,[a-z_]+)*)$",
+        description="Stance labels `positions` shows as the model reads them (others are shown "
+        "as undetermined, the quotes kept): all, a list (supports,opposes), or auto: all for "
+        "capable backends, supports only for the embedded models (their opposes was right 0 "
+        "of 10 times against the UN vote: bench/RESULTS.md)",
+    )
     corpora_dir: Path | None = Field(
         default=None, description="Evaluation datasets (default: ../shared/corpora)"
     )

@@ -7,7 +7,7 @@ from typing import Literal
 from assistant.core.contracts import Contract
 from assistant.grounding.contracts import CitationOut
 
-Stance = Literal["supports", "opposes", "mixed", "neutral", "no_statement"]
+Stance = Literal["supports", "opposes", "mixed", "neutral", "undetermined", "no_statement"]
 
 
 class QuoteOut(CitationOut):
@@ -22,11 +22,13 @@ class QuoteOut(CitationOut):
 class PositionOut(Contract):
     """One speaker's position: a stance label, a one-sentence summary checked against the
     quotes like an answer's sentence, and the quotes. ``no_statement``: nothing found in
-    the speaker's documents that mentions the topic (never a guess)."""
+    the speaker's documents that mentions the topic (never a guess); ``undetermined``: the
+    model gave no usable reading of the quotes, which are still shown."""
 
     speaker: str
     name: str
     stance: Stance
+    model_stance: Stance | None  # the model's reading, before the labels it is trusted with
     summary: str | None
     summary_supported: bool
     summary_score: float | None

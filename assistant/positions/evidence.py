@@ -2,10 +2,10 @@
 
 A speaker is matched on who speaks in a document (``corpus.speakers``), never on whom it
 mentions. Its quotes are sentences of its own documents that mention the topic: a country
-the topic names, in any language the country index knows (Ukraine, 乌克兰, Ucrania), or the
-topic's content words (two thirds of them, or of a translation's) for other topics. A speaker none of
-whose sentences mention the topic has made no statement on it, whatever the dense search
-returned for it.
+the topic names, in any language the country index knows (Ukraine, 乌克兰, Ucrania), or
+for other topics two thirds of its content words (or of a translation's). A speaker none
+of whose sentences mention the topic has made no statement on it, whatever the dense
+search returned for it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.grounding.injection import looks_like_instruction
 from assistant.grounding.stages import Passage
 from assistant.grounding.support import content_terms
-from corpus.countries import countries_in
+from corpus.countries import countries_in, country_name
 from corpus.registry import DocFilters, Registry
 from corpus.speakers import speaker_of
 from retrieval.chunking import sentence_spans
@@ -47,8 +47,16 @@ def topic_matcher(topic: str, translations: list[str]) -> Callable[[str], bool]:
     or, for topics without one, two thirds of the content terms of the topic or of one of
     its translations."""
     countries = set(countries_in(topic))
-    if countries:
-        return lambda text: bool(countries & set(countries_in(text)))
+    if countries:  # or the name's stem, for adjectives the index does not know (Ukrainian)
+        names = [content_terms(country_name(code)) for code in countries]
+
+        def names_country(text: str) -> bool:
+            if countries & set(countries_in(text)):
+                return True
+            found = content_terms(text)
+            return any(stems and stems <= found for stems in names)
+
+        return names_country
     variants = [content_terms(t) for t in [topic, *translations]]
     variants = [terms for terms in variants if terms]
 

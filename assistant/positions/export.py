@@ -8,7 +8,8 @@ import io
 from typing import Any
 
 LABELS = {"supports": "supports", "opposes": "opposes", "mixed": "mixed",
-          "neutral": "neutral", "no_statement": "no statement found"}  # fmt: skip
+          "neutral": "neutral", "undetermined": "undetermined",
+          "no_statement": "no statement found"}  # fmt: skip
 CSV_FIELDS = (
     "speaker", "name", "stance", "summary", "summary_verified", "quote_n", "quote",
     "translation", "quote_verified", "title", "published_at", "url", "doc_id",

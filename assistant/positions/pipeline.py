@@ -10,6 +10,7 @@ no model call.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answering.query import question_language, translate_query
 from assistant.core.clearance import readable_levels
-from assistant.core.errors import InputError, RangeError
+from assistant.core.errors import InputError, NotFoundError, RangeError
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Passage
 from assistant.grounding.turns import run_now
@@ -29,7 +30,7 @@ from assistant.positions.evidence import (
     topic_matcher,
     verbatim,
 )
-from assistant.positions.stance import Reading, read_stance, translate_quotes
+from assistant.positions.stance import STANCES, Reading, read_stance, translate_quotes
 from corpus.countries import countries_in
 from corpus.registry import DocFilters
 from corpus.speakers import speaker_label
@@ -37,6 +38,10 @@ from corpus.speakers import speaker_label
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
 
+RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
+# What the embedded models' readings were measured to support (positions suite, UN vote):
+# "supports" right 19 of 21 times, "opposes" 0 of 10; the rest too rare to tell.
+EMBEDDED_STANCES = frozenset({"supports"})
 MAX_SPEAKERS = 250  # speakers in one run (the UN has 193 members)
 MAX_TOPIC_CHARS = 200
 SEARCH_K = 8  # chunks searched per speaker
@@ -83,6 +88,7 @@ class Position:
         ]  # fmt: skip
         return PositionOut.shape({
             "speaker": self.speaker, "name": speaker_label(self.speaker), "stance": self.stance,
+            "model_stance": reading.stance if reading else None,
             "summary": reading.summary if reading else None,
             "summary_supported": bool(reading and reading.supported),
             "summary_score": reading.score if reading else None,
@@ -99,18 +105,24 @@ class PositionsEngine:
         self.engine = engine
         self.turn = turn
         self.runs = RunStore(engine.settings.home / "runs" / "positions")
+        self.shown = shown_stances(engine.settings.positions_stances, engine.llm.embedded)
         self._translations: dict[str, str] = {}
 
-    def run(self, request: PositionsRequest, progress: Progress | None = None) -> dict[str, Any]:
-        """Every speaker's position (``PositionsOut``), saved under ``runs/positions``."""
+    def run(
+        self, request: PositionsRequest, progress: Progress | None = None,
+        max_speakers: int = MAX_SPEAKERS, requested_by: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Every speaker's position (``PositionsOut``), saved under ``runs/positions`` with
+        who asked; more than ``max_speakers`` in the period is refused before any model
+        call."""
         request = request.checked()
         started = time.perf_counter()
         levels = readable_levels(request.clearance)
         counts = speakers_in(self.engine.registry, request.filters, levels)
         speakers = request.speakers or sorted(counts, key=lambda s: (-counts[s], s))
-        if len(speakers) > MAX_SPEAKERS:
-            raise RangeError(f"{len(speakers)} speakers in the period; at most {MAX_SPEAKERS}",
-                             fix="name the speakers (--speakers) or narrow the period")  # fmt: skip
+        if len(speakers) > max_speakers:
+            raise RangeError(f"{len(speakers)} speakers in the period; at most {max_speakers}",
+                             fix="name the speakers or narrow the period")  # fmt: skip
         named = countries_in(request.topic)  # a country is matched in any language already
         mentions = topic_matcher(request.topic, [] if named else self._topic_translations(request))
         positions = []
@@ -120,7 +132,8 @@ class PositionsEngine:
             positions.append(self._position(request, speaker, counts[speaker], mentions, levels))
         if progress:
             progress(len(speakers), len(speakers), "")
-        return self._report(request, positions, round(time.perf_counter() - started, 3))
+        seconds = round(time.perf_counter() - started, 3)
+        return self._report(request, positions, seconds, requested_by)
 
     def _topic_translations(self, request: PositionsRequest) -> list[str]:
         """The topic in the corpus's other languages (for topics that name no country)."""
@@ -145,12 +158,19 @@ class PositionsEngine:
         )  # fmt: skip
         translations = translate_quotes(engine.llm, self.turn, quotes, request.language)
         verified = {q.n: verbatim(engine.registry, q, levels) for q in quotes}
-        return Position(speaker, reading.stance, reading, quotes, translations, verified,
-                        documents)  # fmt: skip
+        stance = reading.stance
+        if stance not in self.shown and stance != "undetermined":
+            reading.reasons.append(
+                f"the model read {stance!r}, a label this model is not "
+                "trusted with (DRAGOMAN_POSITIONS_STANCES): read the quotes"
+            )
+            stance = "undetermined"
+        return Position(speaker, stance, reading, quotes, translations, verified, documents)
 
     def _report(
-        self, request: PositionsRequest, positions: list[Position], seconds: float
-    ) -> dict[str, Any]:
+        self, request: PositionsRequest, positions: list[Position], seconds: float,
+        requested_by: str | None,
+    ) -> dict[str, Any]:  # fmt: skip
         filters = request.filters
         report = PositionsOut.shape({
             "run_id": new_run_id(), "topic": request.topic, "language": request.language,
@@ -158,9 +178,29 @@ class PositionsEngine:
             "positions": [p.to_dict() for p in positions], "backend": self.engine.llm.backend,
             "model": self.engine.llm.model, "timings": {"total_s": seconds},
         })  # fmt: skip
-        self.runs.save(report["run_id"], {"request": asdict(request),
+        self.runs.save(report["run_id"], {"requested_by": requested_by,
+                                          "request": asdict(request),
                                           "positions": [asdict(p) for p in positions],
                                           "report": report})  # fmt: skip
+        return report
+
+    def saved(self, run_id: str, requested_by: str, clearance: str) -> dict[str, Any]:
+        """A saved run's positions, for the one who asked for them only, each quote
+        checked again against the reader's clearance now (a document reclassified since
+        drops out)."""
+        if not RUN_ID.fullmatch(run_id):
+            raise NotFoundError(f"no positions run {run_id!r}")
+        try:
+            saved = self.runs.load(run_id)
+        except InputError as exc:
+            raise NotFoundError(f"no positions run {run_id!r}") from exc
+        if saved.get("requested_by") != requested_by:
+            raise NotFoundError(f"no positions run {run_id!r}")
+        report: dict[str, Any] = saved["report"]
+        quoted = [q["doc_id"] for p in report["positions"] for q in p["quotes"]]
+        readable = self.engine.registry.readable(quoted, readable_levels(clearance))
+        for position in report["positions"]:
+            position["quotes"] = [q for q in position["quotes"] if q["doc_id"] in readable]
         return report
 
     def compare(
@@ -190,6 +230,15 @@ class PositionsEngine:
             "runs": [r["run_id"] for r in reports],
             "shifts": [ShiftOut.shape(s) for s in shifts],
         })  # fmt: skip
+
+
+def shown_stances(setting: str, embedded: bool) -> frozenset[str]:
+    """The stance labels shown as the model reads them (``DRAGOMAN_POSITIONS_STANCES``)."""
+    if setting == "all" or (setting == "auto" and not embedded):
+        return frozenset(STANCES)
+    if setting == "auto":
+        return EMBEDDED_STANCES
+    return frozenset(setting.split(","))
 
 
 def _day(value: int | None) -> str | None:

@@ -16,6 +16,7 @@ from prompts import render
 # The model is asked which side the speaker is on (the summary first, then the side: a
 # small model labels better after stating what was said), and the side read as a stance.
 SIDES = {"for": "supports", "against": "opposes", "both": "mixed", "neither": "neutral"}
+STANCES = tuple(SIDES.values())
 STANCE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -57,8 +58,8 @@ def read_stance(
                 user, system=render("positions_system.j2"), schema=STANCE_SCHEMA, max_tokens=160
             )
         )
-    except DragomanError as exc:
-        return Reading("neutral", None, reasons=[f"the model failed: {exc}"])
+    except DragomanError as exc:  # no label is better than a guessed one
+        return Reading("undetermined", None, reasons=[f"the model failed: {exc}"])
     stance = SIDES[str(generation.data["side"])]
     summary = " ".join(str(generation.data["summary"]).split())
     sentence = DraftSentence(summary, [q.n for q in quotes])

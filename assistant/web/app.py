@@ -37,6 +37,7 @@ from assistant.web import routes_history as history
 from assistant.web import routes_library as library
 from assistant.web import routes_monitor as monitor
 from assistant.web import routes_pages as pages
+from assistant.web import routes_positions as positions
 from assistant.web import routes_sources as sources
 from assistant.web.contracts import errors_as_json, validation_error_body
 from assistant.web.guards import BodyLimitMiddleware
@@ -44,7 +45,7 @@ from assistant.web.pages import page
 from assistant.web.services import Services
 
 # every router of the app, in the order they are matched
-ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor, sources, library)
+ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor, sources, library, positions)
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/healthz", "/login", "/static/")

@@ -39,6 +39,7 @@ router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 SourceName = Annotated[str | None, Query(max_length=300)]
+Speaker = Annotated[str | None, Query(pattern=r"^(|[A-Za-z]{3}|@[\w.-]{1,64})$")]
 DocId = Annotated[str, PathParam(pattern=r"^doc_[0-9a-f]{6,64}$")]
 Mark = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,9}-[0-9]{1,9}$")]
 Marks = Annotated[
@@ -65,11 +66,16 @@ def _listing(
     filters = DocFilters(
         kind=params["kind"] or None, language=params["language"] or None,
         source=params["source"] or None, since=since, until=until, include_duplicates=True,
+        speaker=_speaker(params["speaker"]),
     )  # fmt: skip
     levels = readable_levels(principal.user.clearance)
     documents = services.registry.documents(filters, limit, offset, clearance_levels=levels)
     return DocumentsOut.shape({"documents": [_summary(d) for d in documents], "limit": limit,
                                "offset": offset})  # fmt: skip
+
+
+def _speaker(value: str | None) -> str | None:
+    return value if not value or value.startswith("@") else value.upper()
 
 
 def _day_range(since: str | None, until: str | None) -> tuple[int | None, int | None]:
@@ -89,10 +95,12 @@ def _day(ts: int) -> int:
 async def documents_api(
     principal: Reader, services: ServicesDep, kind: Kind = None, lang: Language = None,
     source: SourceName = None, since: Since = None, until: Until = None, limit: Limit = 50,
-    offset: Offset = 0,
+    offset: Offset = 0, speaker: Speaker = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Documents the caller may see, newest first, without their text (the Library's JSON)."""
-    params = {"kind": kind, "language": lang, "source": source, "since": since, "until": until}
+    """Documents the caller may see, newest first, without their text (the Library's JSON);
+    ``speaker``: only those it speaks in (alpha-3 code or @handle)."""
+    params = {"kind": kind, "language": lang, "source": source, "since": since, "until": until,
+              "speaker": speaker}  # fmt: skip
     return await run_in_threadpool(_listing, services, principal, params, limit, offset)
 
 
@@ -100,10 +108,11 @@ async def documents_api(
 async def library_page(
     request: Request, principal: Reader, services: ServicesDep, kind: Kind = None,
     lang: Language = None, source: SourceName = None, since: Since = None,
-    until: Until = None, offset: Offset = 0,
+    until: Until = None, offset: Offset = 0, speaker: Speaker = None,
 ) -> Response:  # fmt: skip
     """Browse and filter the corpus; analysts also upload files here."""
-    params = {"kind": kind, "language": lang, "source": source, "since": since, "until": until}
+    params = {"kind": kind, "language": lang, "source": source, "since": since, "until": until,
+              "speaker": speaker}  # fmt: skip
     listing = await run_in_threadpool(_listing, services, principal, dict(params), 50, offset)
     shown = {("lang" if k == "language" else k): v for k, v in params.items() if v}
     context = {"user": principal.user, "documents": listing["documents"], "params": params,

@@ -161,3 +161,20 @@ class GullibleChatModel(ScriptedBase):
         if sources:
             return f"{first_sentence(sources[0][2])} [{sources[0][0]}]"
         return "NOT_IN_SOURCES"
+
+
+class StanceEchoChatModel(ScriptedBase):
+    """A stand-in reader for positions flow tests: answers a positions prompt with the
+    first quote as the summary (verbatim, so it verifies) and ``side`` ("against" where the
+    prompt holds ``against_if``)."""
+
+    kind: ClassVar[str] = "stance-echo"
+    side: str = "for"
+    against_if: str | None = None
+
+    def reply(self, prompt: str, messages: list[BaseMessage]) -> str:
+        self.record(messages)
+        found = re.search(r"^\[1\] <<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt, re.M | re.S)
+        summary = found.group(1) if found else "No quote."
+        side = "against" if self.against_if and self.against_if in prompt else self.side
+        return json.dumps({"summary": summary, "side": side}, ensure_ascii=False)

@@ -34,15 +34,15 @@ MENTIONS_UKRAINE = re.compile(r"ukrain", re.IGNORECASE)
 STANCES = ("supports", "opposes", "neutral")
 
 
-def _share(items: list[Item], where: str, value: str, what: str) -> float | None:
+def _share(items: list[Item], where: str, value: object, what: str) -> float | None:
     chosen = [i for i in items if i.get(where) == value]
     return sum(bool(i[what]) for i in chosen) / len(chosen) if chosen else None
 
 
 def _macro_f1(items: list[Item]) -> float | None:
-    stated = [i for i in items if i["predicted"] != "no_statement"]
-    labels = {s: n for n, s in enumerate((*STANCES, "mixed"))}
-    return macro_f1([labels[i["gold"]] for i in stated], [labels[i["predicted"]] for i in stated])
+    stated = [i for i in items if i["model"]]
+    labels = {s: n for n, s in enumerate((*STANCES, "mixed", "undetermined"))}
+    return macro_f1([labels[i["gold"]] for i in stated], [labels[i["model"]] for i in stated])
 
 
 class Positions:
@@ -53,36 +53,26 @@ class Positions:
     )
     group_by = "vote"
     metrics = (
-        Metric("stance_accuracy", "stated stances equal to the vote's reading", field="correct"),
-        Metric(
-            "stance_macro_f1",
-            "macro-F1 over supports/opposes/neutral (stated stances)",
-            fn=_macro_f1,
-        ),
-        Metric(
-            "supports_precision",
-            "of speakers labelled supports, the share that voted yes",
-            fn=lambda items: _share(items, "predicted", "supports", "correct"),
-        ),
-        Metric(
-            "opposes_precision",
-            "of speakers labelled opposes, the share that voted no",
-            fn=lambda items: _share(items, "predicted", "opposes", "correct"),
-        ),
+        Metric("shown_precision", "of the stance labels shown, the share equal to the vote's",
+               fn=lambda items: _share(items, "shown", True, "correct")),
+        Metric("undetermined", "of speakers with quotes, the share shown as undetermined",
+               field="undetermined"),
+        Metric("model_stance_accuracy", "the model's readings equal to the vote's (stated)",
+               field="model_correct"),
+        Metric("model_macro_f1", "macro-F1 of the model's readings over supports/opposes/neutral",
+               fn=_macro_f1),
+        Metric("supports_precision", "of the model's 'supports', the share that voted yes",
+               fn=lambda items: _share(items, "model", "supports", "model_correct")),
+        Metric("opposes_precision", "of the model's 'opposes', the share that voted no",
+               fn=lambda items: _share(items, "model", "opposes", "model_correct")),
         Metric("quote_verified", "quotes found again word for word", field="quotes_verified"),
         Metric("summary_supported", "summaries the verifier accepts", field="summary_ok"),
-        Metric(
-            "no_statement_precision",
-            "of 'no statement found', speeches never naming Ukraine",
-            fn=lambda items: _share(items, "predicted", "no_statement", "silent"),
-        ),
-        Metric(
-            "statement_recall",
-            "of speakers who named Ukraine, the share given a stance",
-            fn=lambda items: _share(items, "mentions", "yes", "stated"),
-        ),
+        Metric("no_statement_precision", "of 'no statement found', speeches never naming Ukraine",
+               fn=lambda items: _share(items, "predicted", "no_statement", "silent")),
+        Metric("statement_recall", "of speakers who named Ukraine, the share given quotes",
+               fn=lambda items: _share(items, "mentions", "yes", "stated")),
         Metric("seconds", "time per speaker", higher_is_better=False, field="seconds", gate=False),
-    )
+    )  # fmt: skip
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:
         vote = load_vote(ctx.corpora)
@@ -122,22 +112,27 @@ def _record(
     member: str, vote: str, position: dict[str, object], speeches: dict[str, str], seconds: float
 ) -> Item:
     predicted = str(position["stance"])
+    model = position["model_stance"]
     gold = VOTE_STANCE[vote]
     quotes = position["quotes"]
     assert isinstance(quotes, list)
     mentions = bool(MENTIONS_UKRAINE.search(speeches.get(member, "")))
     stated = predicted != "no_statement"
+    shown = stated and predicted != "undetermined"
     record: Item = {
-        "id": member, "vote": vote, "gold": gold, "predicted": predicted,
+        "id": member, "vote": vote, "gold": gold, "predicted": predicted, "model": model,
         "speeches": int(member in speeches), "mentions": "yes" if mentions else "no",
-        "stated": stated, "silent": not mentions, "summary": position["summary"],
-        "quotes": [q["quote"] for q in quotes], "seconds": round(seconds, 2),
-        "correct": float(predicted == gold) if stated else None,
+        "stated": stated, "shown": shown, "silent": not mentions,
+        "summary": position["summary"], "quotes": [q["quote"] for q in quotes],
+        "seconds": round(seconds, 2),
+        "correct": float(predicted == gold) if shown else None,
+        "undetermined": float(predicted == "undetermined") if stated else None,
+        "model_correct": float(model == gold) if model else None,
         "quotes_verified": (sum(bool(q["verified"]) for q in quotes) / len(quotes))
         if quotes else None,
         "summary_ok": float(bool(position["summary_supported"])) if stated else None,
     }  # fmt: skip
-    record["score"] = record["correct"] if stated else float(not mentions)
+    record["score"] = record["model_correct"] if model else float(not mentions)
     return record
 
 

@@ -250,6 +250,9 @@ def test_search_by_speaker(ask_home: Path) -> None:
     assert results and {r["speaker"] for r in results} == {"RUS"}
     wrong = run_cli("search", "Ukraine", "--speaker", "Russia", env=cli_env(ask_home))
     assert wrong.returncode == 2 and "--speaker expects an ISO 3166 alpha-3 code" in wrong.stderr
+    listed = run_cli("docs", "list", "--speaker", "RUS", "--json", env=cli_env(ask_home))
+    titles = [d["title"] for d in json.loads(listed.stdout)]
+    assert titles == ["Russian Federation — UN General Debate, session 79 (2024)"]
 
 
 def test_ask_cli_json(ask_home: Path) -> None:

@@ -383,7 +383,8 @@ def _token(home: Path, username: str) -> str:
 # (user, the operations their role may call): the analyst everything but the model's routes,
 # the press officer the drafting desk, the admin the admin routes.
 CONTRACT_RUNS = {
-    "ana": ["--exclude-name", "POST /api/ask", "--exclude-name", "POST /api/drafts"],
+    "ana": ["--exclude-name", "POST /api/ask", "--exclude-name", "POST /api/drafts",
+            "--exclude-name", "POST /api/positions"],
     "pat": ["--include-path-regex", "^/(api/)?(drafts|platforms)",
             "--exclude-name", "POST /api/drafts"],
     "root": ["--include-path-regex", "^/api/(audit|users)$"],
@@ -450,6 +451,12 @@ def test_the_library_lists_and_reads_within_clearance(client: TestClient) -> Non
     statement = next(d for d in listed if d["source"] == "The White House")
     assert statement["speaker"] == "USA"  # who speaks, apart from who is mentioned
     assert "speaker: United States" in client.get(f"/library/{statement['doc_id']}").text
+    spoken = client.get("/api/docs", params={"limit": 200, "speaker": "usa"}).json()["documents"]
+    assert spoken and {d["speaker"] for d in spoken} == {"USA"}
+    assert len(spoken) == sum(d["speaker"] == "USA" for d in listed)  # none missed, none extra
+    assert client.get("/api/docs", params={"speaker": "FRA"}).json()["documents"] == []
+    assert client.get("/api/docs", params={"speaker": "France"}).status_code == 422
+    assert 'name="speaker"' in client.get("/library", params={"speaker": "USA"}).text
     assert "<script" not in reading.text.split('id="document-text"')[1].split("</article>")[0]
     hidden = client.get(f"/library/{restricted[0]['doc_id']}", headers={"accept": "text/html"})
     assert hidden.status_code == 404 and restricted[0]["title"] not in hidden.text

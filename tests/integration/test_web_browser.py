@@ -384,3 +384,27 @@ def test_a_stored_javascript_url_never_becomes_a_link(
         assert citations and all(c["url"] is None for c in citations)
         link.dispatch_event("click")
         assert page.evaluate("window.__pwned === undefined")
+
+
+def test_an_analyst_reads_positions_on_a_topic(browser: Any, server: str) -> None:
+    page = _page(browser, server)
+    _sign_in(page, "ana")
+    page.click("#positions-link")
+    page.fill("#p-topic", "Ukraine")
+    page.fill("#p-speakers", "USA,FRA")
+    page.click("#positions-button")
+    page.wait_for_selector("#positions tbody tr[data-speaker='FRA']", timeout=300_000)
+    usa = page.query_selector("#positions tr[data-speaker='USA']")
+    quotes = usa.query_selector_all("li.quote")
+    assert 1 <= len(quotes) <= 3 and all("Ukrain" in q.inner_text() for q in quotes)
+    assert usa.query_selector("td.stance").inner_text() in (
+        "supports", "opposes", "mixed", "neutral", "undetermined"
+    )  # fmt: skip
+    assert "no statement found" in page.inner_text("#positions tr[data-speaker='FRA']")
+    page.screenshot(path=str(SCREENSHOTS / "positions.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#export-md")
+    text = Path(download.value.path()).read_text("utf-8")
+    assert text.startswith("# Positions on Ukraine") and "| France | no statement found |" in text
+    quote = quotes[0].query_selector("a.chip")
+    assert quote.get_attribute("href").startswith("/library/doc_")

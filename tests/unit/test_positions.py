@@ -23,6 +23,9 @@ def test_a_country_topic_is_recognised_in_any_language() -> None:
     assert mentions("We stand with Ukraine.")
     assert mentions("乌克兰局势仍然紧张。")
     assert mentions("La crisis en Ucrania continúa.")
+    assert mentions("We stand with the Ukrainian people.")  # the name's stem
+    united_states = topic_matcher("the United States", [])
+    assert not united_states("The United Nations met.")  # every stem of the name, not one
     assert not mentions("The territorial integrity of Georgia must be respected.")
 
 
@@ -52,7 +55,7 @@ def test_periods_as_analysts_write_them(text: str, expected: tuple[int, int]) ->
 
 @pytest.mark.parametrize("text", ["last year", "22", "2022-13", "2023..2022", "2022-01-32"])
 def test_a_bad_period_is_refused_by_name(text: str) -> None:
-    with pytest.raises(InputError, match="period|date"):
+    with pytest.raises(InputError, match=r"period|date"):
         parse_period(text)
 
 
@@ -76,10 +79,11 @@ def _report() -> dict[str, Any]:
         "translation": None, "verified": True,
     }  # fmt: skip
     positions = [
-        {"speaker": "USA", "name": "United States", "stance": "supports",
+        {"speaker": "USA", "name": "United States", "stance": "supports", "model_stance": "supports",
          "summary": "It backs | Ukraine.", "summary_supported": True, "summary_score": 0.9,
          "reasons": [], "quotes": [quote], "documents": 1},
-        {"speaker": "EGY", "name": "Egypt", "stance": "no_statement", "summary": None,
+        {"speaker": "EGY", "name": "Egypt", "stance": "no_statement", "model_stance": None,
+         "summary": None,
          "summary_supported": False, "summary_score": None, "reasons": [], "quotes": [],
          "documents": 1},
     ]  # fmt: skip
