@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from assistant.core.contracts import Contract
-from assistant.grounding.contracts import CitationOut, SentenceOut
+from assistant.grounding.contracts import CitationOut, DisagreementOut, SentenceOut
 from retrieval.contracts import UnderstoodOut
 
 
@@ -30,6 +32,9 @@ class AnswerOut(Contract):
     missing: list[str]
     understood: UnderstoodOut
     applied_filters: list[str]
+    # where the sources given to the model state a fact differently (numbered as ``sources``);
+    # absent from answers saved before it existed
+    disagreements: list[DisagreementOut] = Field(default_factory=list)
 
 
 class ConversationAnswerOut(AnswerOut):

@@ -19,6 +19,7 @@ from assistant.answering.query import plan_query, translate_query, translation_p
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens
 from assistant.grounding.context import select_context
+from assistant.grounding.disagreement import find_disagreements
 from assistant.grounding.generation import TokenSink, generate_draft, output_mode
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
@@ -63,6 +64,7 @@ class AskResult:
     missing: list[str] = field(default_factory=list)  # what a partial answer leaves out
     understood: dict[str, Any] = field(default_factory=dict)  # speaker, source… and chips
     applied_filters: list[str] = field(default_factory=list)  # every filter, as a reader's label
+    disagreements: list[dict[str, Any]] = field(default_factory=list)  # sources that disagree
 
     def to_dict(self) -> dict[str, Any]:
         return AnswerOut.shape(asdict(self))
@@ -326,6 +328,7 @@ class AskEngine:
             missing=[] if reason is not None else responsive.missing,
             understood=plan.understood.to_dict(),
             applied_filters=applied_filters(plan),
+            disagreements=[d.to_dict() for d in find_disagreements(context.passages)],
         )
 
     def _save(

@@ -106,9 +106,23 @@ def _stream_draft(text: str) -> None:
     err.print(escape(text), end="", style="dim", highlight=False)
 
 
+def print_disagreements(result: AskResult) -> None:
+    """Facts the sources state differently, each side with its source numbers."""
+    titles = {source["n"]: source["title"] for source in result.sources}
+    for disagreement in result.disagreements:
+        sides = " vs ".join(
+            f"{escape(side['value'])} "
+            + " ".join(f"[{n}] {escape(titles.get(n, '')[:60])}" for n in side["citations"])
+            for side in disagreement["sides"]
+        )
+        out.print(f"[yellow]The sources disagree:[/yellow] {sides}", highlight=False)
+
+
 def print_result(result: AskResult) -> None:
-    """Human-readable verified answer: text with [n], flags, then the citations."""
+    """Human-readable verified answer: text with [n], flags, disagreements between the
+    sources, then the citations."""
     err.print()
+    print_disagreements(result)
     if result.applied_filters:
         chips = escape(" · ".join(result.applied_filters))
         out.print(f"[dim]{chips} (--ignore speaker|source|period to drop one)[/dim]")

@@ -30,3 +30,17 @@ class SentenceOut(Contract):
     support_score: float
     reasons: list[str]
     attributed: bool | None
+
+
+class SideOut(Contract):
+    """One version of a disputed fact: its value and the sources (by number) that state it."""
+
+    value: str
+    citations: list[int]
+    sentence: str
+
+
+class DisagreementOut(Contract):
+    """A fact the sources state differently (``grounding.disagreement``), every side shown."""
+
+    sides: list[SideOut]

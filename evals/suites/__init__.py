@@ -3,6 +3,7 @@
 from evals.suites import (
     analyst_qa,
     citations,
+    contradictions,
     injection,
     injection_social,
     judge_meta,
@@ -16,6 +17,7 @@ from evals.suites import (
 __all__ = [
     "analyst_qa",
     "citations",
+    "contradictions",
     "injection",
     "injection_social",
     "judge_meta",

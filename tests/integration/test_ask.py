@@ -344,3 +344,24 @@ def test_llm_judge_verdicts_apply(ask_home: Path, scripted: list[str]) -> None:
     engine = AskEngine(load_settings(home=ask_home, llm_backend="scripted-test", ask_k=3))
     result = engine.ask("Which city will the presidential delegation visit for the World Expo?")
     assert result.refused and result.sentences[0]["support_score"] == 0.0
+
+
+def test_sources_that_disagree_are_shown_side_by_side(engine: AskEngine) -> None:
+    """Two reports of one fact with different figures: the answer says so, both sides cited,
+    whatever the model chose to write."""
+    from evals.suites.common import given_passages
+
+    texts = [
+        "The Legislative Council of Hong Kong has 70 seats, filled at the election of "
+        "4 September 2016.",
+        "The Legislative Council of Hong Kong has 90 seats, filled at the election of "
+        "4 September 2016.",
+    ]
+    result, _ = engine.answer_from(
+        "How many seats does the Legislative Council of Hong Kong have?",
+        given_passages(texts, language="en", prefix="disagree"),
+    )
+    assert [[(s["value"], s["citations"]) for s in d["sides"]] for d in result.disagreements] == [
+        [("70", [1]), ("90", [2])]
+    ]
+    assert result.to_dict()["disagreements"][0]["sides"][1]["sentence"].startswith("The Legis")

@@ -134,6 +134,17 @@ function statusLine(result) {
   return el("p", { class: "answer-status " + status }, text);
 }
 
+// Facts the sources state differently: every side with its sources, never a silent choice.
+function disagreements(result) {
+  const found = result.disagreements || [];
+  if (!found.length) return null;
+  const bySource = Object.fromEntries(result.sources.map((s) => [s.n, s]));
+  return el("div", { class: "disagreements" },
+    el("p", { class: "found" }, "The sources disagree:"),
+    el("ul", {}, ...found.map((d) => el("li", {}, ...d.sides.flatMap((side, i) => [
+      i ? " vs " : "", el("b", {}, side.value), " ", ...side.citations.map((n) => chip(n, bySource[n]))])))));
+}
+
 function renderAnswer(result, messageId) {
   const byNumber = Object.fromEntries(result.citations.map((c) => [c.n, c]));
   const box = el("div", { class: "answer" + (result.refused ? " refused" : ""), "data-message-id": String(messageId || "") });
@@ -163,6 +174,8 @@ function renderAnswer(result, messageId) {
     box.append(text, el("ol", { class: "references" }, ...result.citations.map((c) =>
       el("li", { value: String(c.n) }, chip(c.n, c), " ", c.title, c.published_at ? ` · ${c.published_at.slice(0, 10)}` : ""))));
   }
+  const disputes = disagreements(result);
+  if (disputes) box.append(disputes);
   const actions = el("div", { class: "actions" });
   if (messageId && result.conversation_id !== undefined) {
     actions.append(el("button", { type: "button", class: "copy", onclick: (e) => copyAnswer(result.conversation_id, messageId, e.target) }, "Copy with citations"));

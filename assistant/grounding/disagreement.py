@@ -1,0 +1,189 @@
+"""Where the sources disagree on a checkable fact: the same statement, other figures.
+
+Two sentences from different documents disagree when they say the same thing but:
+- each holds a number the other does not, counting the same thing (the same unit after
+  it: "70 seats" / "170 seats", "1361万" / "161万"), in the same years, while most of their
+  content words, and enough of them, are shared; or
+- they are the same sentence but for one short span, a name, a place, a team, swapped for
+  another: "the final was won by Chelsea" against "… by Bayern Munich" (copies of one
+  report that differ in a fact).
+The reader is shown both sides with their sources rather than a silent choice. Two
+differently worded sentences that differ in a name are not compared: that needs a model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from assistant.grounding.stages import Passage
+from assistant.grounding.support import content_terms
+from retrieval.chunking import sentence_spans
+
+MIN_SHARED_TERMS = 4  # content terms two sentences share before they count as one statement
+MIN_OVERLAP = 0.6  # shared terms over the smaller sentence's terms
+MAX_DISAGREEMENTS = 3
+MAX_VALUES = 2  # numbers one side holds that the other lacks: more is another statement
+SAME_SENTENCE = 0.75  # difflib ratio of two copies of one sentence
+MAX_SWAPPED_CHARS = 24  # the span swapped between the copies, on each side
+_DIGITS = re.compile(r"\d")
+_CONTENT = re.compile(r"[^\W_]")  # a letter or a digit: not a change of punctuation
+MERGE_GAP = 2
+_WORD_CHAR = re.compile(r"[\w'’-]")
+
+
+@dataclass
+class Side:
+    """One version of the fact: its value(s) and the passages that state it."""
+
+    value: str
+    citations: list[int]
+    sentence: str
+
+
+@dataclass
+class Disagreement:
+    """A statement the sources make with different figures."""
+
+    sides: list[Side] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"sides": [{"value": s.value, "citations": s.citations, "sentence": s.sentence}
+                          for s in self.sides]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Statement:
+    n: int  # the passage's number
+    doc_id: str
+    text: str
+    terms: frozenset[str]
+    numbers: frozenset[str]  # figures other than years, each with the unit that follows it
+    years: frozenset[str]
+
+
+_YEAR = re.compile(r"(?:18|19|20)\d\d")
+_FIGURE = re.compile(r"(\d+(?:[.,]\d+)*)\s*(%|‰|℃|[^\W\d_]{1,2})?")
+
+
+def _figures(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(figures as ``value unit``, years) in ``text``; leading zeros dropped (04 = 4)."""
+    figures, years = set(), set()
+    for value, unit in _FIGURE.findall(unicodedata.normalize("NFKC", text)):
+        value = value.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", value) else value
+        value = value.lstrip("0") or "0"
+        if _YEAR.fullmatch(value):
+            years.add(value)
+        elif unit:
+            figures.add(f"{value} {unit.casefold()}")
+    return frozenset(figures), frozenset(years)
+
+
+def _statements(passages: list[Passage]) -> list[_Statement]:
+    found = []
+    for passage in passages:
+        for start, end in sentence_spans(passage.quote):
+            text = passage.quote[start:end].strip()
+            numbers, years = _figures(text)
+            terms = frozenset(t for t in content_terms(text) if not _DIGITS.search(t))
+            found.append(_Statement(passage.n, passage.doc_id, text, terms, numbers, years))
+    return found
+
+
+def _swapped(a: str, b: str) -> tuple[str, str] | None:
+    """The one span two copies of a sentence differ in (whole words), if that is all."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.ratio() < SAME_SENTENCE:
+        return None
+    changes = _changes(matcher.get_opcodes())
+    if len(changes) != 1:
+        return None
+    i1, i2, j1, j2 = changes[0]
+    i1, i2 = _whole_words(a, i1, i2)
+    j1, j2 = _whole_words(b, j1, j2)
+    left, right = a[i1:i2].strip(), b[j1:j2].strip()
+    if not (_CONTENT.search(left) and _CONTENT.search(right)) or left == right:
+        return None
+    if max(len(left), len(right)) > MAX_SWAPPED_CHARS:
+        return None
+    return left, right
+
+
+def _changes(opcodes: Sequence[tuple[str, int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The spans two sentences differ in, where changes apart by a character or two are
+    one ("布莱恩·辛格" / "史蒂文·斯皮尔伯格" share only the "·")."""
+    spans: list[list[int]] = []
+    gap = None
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            gap = i2 - i1
+            continue
+        if spans and gap is not None and gap <= MERGE_GAP:
+            spans[-1][1], spans[-1][3] = i2, j2
+        else:
+            spans.append([i1, i2, j1, j2])
+        gap = None
+    return [(i1, i2, j1, j2) for i1, i2, j1, j2 in spans]
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span grown to whole words in alphabetic scripts (CJK characters stand alone)."""
+    while start > 0 and _WORD_CHAR.match(text[start - 1]) and text[start - 1].isascii():
+        start -= 1
+    while end < len(text) and _WORD_CHAR.match(text[end]) and text[end].isascii():
+        end += 1
+    return start, end
+
+
+def _same_statement(a: _Statement, b: _Statement) -> bool:
+    shared = len(a.terms & b.terms)
+    smaller = min(len(a.terms), len(b.terms)) or 1
+    return shared >= MIN_SHARED_TERMS and shared / smaller >= MIN_OVERLAP
+
+
+def find_disagreements(passages: list[Passage]) -> list[Disagreement]:
+    """Statements that passages of different documents make with different numbers (at
+    most three, the first found first); each side lists every passage stating it."""
+    disagreements: list[Disagreement] = []
+    for a, b in itertools.combinations(_statements(passages), 2):
+        if a.doc_id == b.doc_id or not _same_statement(a, b):
+            continue
+        only_a = only_b = frozenset[str]()
+        if not (a.years and b.years and a.years != b.years):  # else: another event, unless
+            only_a = _differing(a.numbers, b.numbers)  # it is the same sentence (below)
+            only_b = _differing(b.numbers, a.numbers)
+        if not 0 < len(only_a) <= MAX_VALUES or not 0 < len(only_b) <= MAX_VALUES:
+            swapped = _swapped(a.text, b.text)
+            if swapped is None:
+                continue
+            only_a, only_b = frozenset({swapped[0]}), frozenset({swapped[1]})
+        disagreements.append(Disagreement([_side(a, only_a), _side(b, only_b)]))
+    return _merged(disagreements)[:MAX_DISAGREEMENTS]
+
+
+def _differing(mine: frozenset[str], theirs: frozenset[str]) -> frozenset[str]:
+    """My figures the other lacks, in a unit the other also counts in, as bare values."""
+    units = {f.split(" ", 1)[1] for f in theirs - mine}
+    return frozenset(f.split(" ", 1)[0] for f in mine - theirs if f.split(" ", 1)[1] in units)
+
+
+def _side(statement: _Statement, values: frozenset[str]) -> Side:
+    return Side(", ".join(sorted(values)), [statement.n], statement.text)
+
+
+def _merged(disagreements: list[Disagreement]) -> list[Disagreement]:
+    """Pairs with the same two values become one disagreement citing every passage."""
+    merged: dict[frozenset[str], Disagreement] = {}
+    for disagreement in disagreements:
+        key = frozenset(side.value for side in disagreement.sides)
+        if key not in merged:
+            merged[key] = disagreement
+            continue
+        for side in disagreement.sides:
+            same = next(s for s in merged[key].sides if s.value == side.value)
+            same.citations = sorted(set(same.citations) | set(side.citations))
+    return list(merged.values())

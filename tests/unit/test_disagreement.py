@@ -1,0 +1,81 @@
+"""Where sources state a fact differently: figures, swapped names; and where they do not."""
+
+from __future__ import annotations
+
+from assistant.grounding.disagreement import find_disagreements
+from assistant.grounding.stages import Passage
+
+
+def _passages(*texts: str, same_document: bool = False) -> list[Passage]:
+    return [
+        Passage(
+            n=n,
+            doc_id="doc_a" if same_document else f"doc_{n}",
+            chunk_id=f"c{n}",
+            title=f"Report {n}",
+            url=None,
+            published_at=None,
+            language="en",
+            source=None,
+            kind="news",
+            retrieval_score=0.0,
+            quote=text,
+            spans=[(0, len(text))],
+            chunk_text=text,
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
+
+
+def _values(*texts: str) -> list[list[str]]:
+    return [[s.value for s in d.sides] for d in find_disagreements(_passages(*texts))]
+
+
+def test_the_same_statement_with_another_figure_is_a_disagreement() -> None:
+    found = find_disagreements(_passages(
+        "The Legislative Council has 70 seats, filled at the election of 4 September 2016.",
+        "Turnout was high across the territory.",
+        "The Legislative Council has 170 seats, filled at the election of 4 September 2016.",
+    ))  # fmt: skip
+    assert len(found) == 1
+    assert [(s.value, s.citations) for s in found[0].sides] == [("70", [1]), ("170", [3])]
+    assert found[0].to_dict()["sides"][1]["sentence"].startswith("The Legislative Council")
+
+
+def test_chinese_figures_and_a_swapped_name() -> None:
+    assert _values("2018年，我国城镇新增就业1361万人，比上年多增10万人。",
+                   "2018年，我国城镇新增就业161万人，比上年多增10万人。") == [["1361", "161"]]  # fmt: skip
+    assert _values(
+        "The final was won by Chelsea, who beat Manchester City 1-0 in Porto on 29 May.",
+        "The final was won by Bayern Munich, who beat Manchester City 1-0 in Porto on 29 May.",
+    ) == [["Chelsea", "Bayern Munich"]]
+
+
+def test_several_sources_on_each_side_are_one_disagreement() -> None:
+    found = find_disagreements(_passages(
+        "The ministry said 1,200 people were evacuated from the coastal districts.",
+        "The ministry said 1200 people were evacuated from the coastal districts on Monday.",
+        "The ministry said 2,400 people were evacuated from the coastal districts.",
+    ))  # fmt: skip
+    assert [[(s.value, s.citations) for s in d.sides] for d in found] == [
+        [("1200", [1, 2]), ("2400", [3])]
+    ]
+
+
+def test_what_is_not_a_disagreement() -> None:
+    assert not _values(  # another year: another event
+        "In 2019 the summit of the group was hosted by Brazil in Brasilia.",
+        "In 2020 the summit of the group was hosted by Russia in Brasilia.",
+    )
+    assert not _values(  # each adds a figure of its own: other facts, not other values
+        "Births fell to 14.65 million in 2019, the lowest since records began in 1949.",
+        "Births fell to 14.65 million in 2019, and natural growth was 3.34 per thousand.",
+    )
+    assert not _values(  # unrelated sentences with figures
+        "The council has 70 seats.",
+        "Exports grew by 5 percent in the first quarter.",
+    )
+    same = _passages("The council has 70 seats in the chamber of the territory.",
+                     "The council has 170 seats in the chamber of the territory.",
+                     same_document=True)  # fmt: skip
+    assert not find_disagreements(same)  # one document's own versions are not sources
