@@ -38,7 +38,9 @@ ELLIPSIS = " … "
 
 
 @dataclass
-class _Unit:
+class SentenceUnit:
+    """A sentence of the ``result``-th search result, at ``start:end`` in its document."""
+
     result: int
     start: int  # offsets in the document's text
     end: int
@@ -46,8 +48,8 @@ class _Unit:
     score: float = 0.0
 
 
-def _units(results: list[SearchResult]) -> tuple[list[_Unit], dict[int, list[str]]]:
-    units: list[_Unit] = []
+def _units(results: list[SearchResult]) -> tuple[list[SentenceUnit], dict[int, list[str]]]:
+    units: list[SentenceUnit] = []
     dropped: dict[int, list[str]] = {}
     seen: set[tuple[str, int]] = set()
     for i, result in enumerate(results):
@@ -65,7 +67,7 @@ def _units(results: list[SearchResult]) -> tuple[list[_Unit], dict[int, list[str
             if hostile is not None and n >= hostile:
                 dropped.setdefault(i, []).append(text)
                 continue
-            units.append(_Unit(i, result.start + start, result.start + end, text))
+            units.append(SentenceUnit(i, result.start + start, result.start + end, text))
     return units, dropped
 
 
@@ -105,7 +107,7 @@ def select_context(
             unit.score += ANSWER_TYPE_BONUS
     if wanted is not None:
         _keep_answer_with_entities(units, shares, wanted)
-    chosen: list[_Unit] = []
+    chosen: list[SentenceUnit] = []
     used = 0
     for unit in sorted(units, key=lambda u: -u.score):
         cost = count_tokens(unit.text) + 2
@@ -122,7 +124,7 @@ def select_context(
 
 
 def _keep_answer_with_entities(
-    units: list[_Unit], shares: list[float], wanted: re.Pattern[str]
+    units: list[SentenceUnit], shares: list[float], wanted: re.Pattern[str]
 ) -> None:
     """The sentence that holds what the question asks for (who leads, how much, when)
     stays with the sentence that names the question's entities: in the chunks of the best
@@ -156,7 +158,7 @@ def _dropped(results: list[SearchResult], dropped: dict[int, list[str]]) -> dict
     return {results[i].chunk_id: texts for i, texts in dropped.items()}
 
 
-def _join(result: SearchResult, units: list[_Unit]) -> str:
+def _join(result: SearchResult, units: list[SentenceUnit]) -> str:
     """The selected sentences verbatim; an ellipsis where sentences were left out."""
     pieces = [units[0].text]
     for previous, unit in itertools.pairwise(units):
@@ -166,9 +168,9 @@ def _join(result: SearchResult, units: list[_Unit]) -> str:
 
 
 def _passages(
-    results: list[SearchResult], chosen: list[_Unit], dropped: dict[int, list[str]]
+    results: list[SearchResult], chosen: list[SentenceUnit], dropped: dict[int, list[str]]
 ) -> list[Passage]:
-    by_result: dict[int, list[_Unit]] = {}
+    by_result: dict[int, list[SentenceUnit]] = {}
     for unit in chosen:
         by_result.setdefault(unit.result, []).append(unit)
     passages: list[Passage] = []

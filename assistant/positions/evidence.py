@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.grounding.context import SentenceUnit
 from assistant.grounding.injection import looks_like_instruction
 from assistant.grounding.stages import Passage
 from assistant.grounding.support import content_terms
@@ -32,14 +33,11 @@ MAX_QUOTE_CHARS = 600
 
 
 @dataclass
-class Candidate:
-    """A sentence of a speaker's document that mentions the topic."""
+class Candidates:
+    """A speaker's sentences that mention the topic, in the search results they come from."""
 
-    result: SearchResult
-    start: int  # offsets in the document's text
-    end: int
-    text: str
-    score: float = 0.0
+    results: list[SearchResult]
+    sentences: list[SentenceUnit]
 
 
 def topic_matcher(topic: str, translations: list[str]) -> Callable[[str], bool]:
@@ -84,15 +82,15 @@ def candidates(
     clearance: str,
     mentions: Callable[[str], bool],
     k: int,
-) -> list[Candidate]:
+) -> Candidates:
     """The speaker's sentences that mention the topic, from its best-matching chunks;
     a sentence that addresses the model (an injected instruction) is never quoted."""
     results = search.search(
         topic, clearance=clearance, k=k, filters=replace(filters, speaker=speaker)
     )
-    found: list[Candidate] = []
+    found: list[SentenceUnit] = []
     seen: set[tuple[str, int]] = set()
-    for result in results:
+    for i, result in enumerate(results):
         if speaker != result.speaker and speaker not in result.speakers:
             continue
         for start, end in sentence_spans(result.text):
@@ -104,32 +102,31 @@ def candidates(
             if looks_like_instruction(text) or not mentions(text):
                 continue
             offset = result.start + start + result.text[start:end].index(text)
-            found.append(Candidate(result, offset, offset + len(text), text))
-    return found
+            found.append(SentenceUnit(i, offset, offset + len(text), text))
+    return Candidates(results, found)
 
 
-def best_quotes(
-    embedder: Embeddings, topic: str, found: list[Candidate], limit: int
-) -> list[Passage]:
+def best_quotes(embedder: Embeddings, topic: str, found: Candidates, limit: int) -> list[Passage]:
     """Up to ``limit`` quotes closest in meaning to the topic, at most two per document,
     as numbered passages (in the order of their score)."""
-    if not found:
+    sentences = found.sentences
+    if not sentences:
         return []
-    vectors = np.asarray(embedder.embed_documents([topic, *[c.text for c in found]]))
+    vectors = np.asarray(embedder.embed_documents([topic, *[c.text for c in sentences]]))
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-    for candidate, similarity in zip(found, vectors[1:] @ vectors[0], strict=True):
-        candidate.score = float(similarity)
-    chosen: list[Candidate] = []
+    for sentence, similarity in zip(sentences, vectors[1:] @ vectors[0], strict=True):
+        sentence.score = float(similarity)
+    chosen: list[SentenceUnit] = []
     per_document: Counter[str] = Counter()
-    for candidate in sorted(found, key=lambda c: -c.score):
-        if per_document[candidate.result.doc_id] < 2 and len(chosen) < limit:
-            chosen.append(candidate)
-            per_document[candidate.result.doc_id] += 1
-    return [_passage(n, c) for n, c in enumerate(chosen, start=1)]
+    for sentence in sorted(sentences, key=lambda c: -c.score):
+        doc_id = found.results[sentence.result].doc_id
+        if per_document[doc_id] < 2 and len(chosen) < limit:
+            chosen.append(sentence)
+            per_document[doc_id] += 1
+    return [_passage(n, found.results[c.result], c) for n, c in enumerate(chosen, start=1)]
 
 
-def _passage(n: int, candidate: Candidate) -> Passage:
-    result = candidate.result
+def _passage(n: int, result: SearchResult, candidate: SentenceUnit) -> Passage:
     return Passage(
         n=n, doc_id=result.doc_id, chunk_id=result.chunk_id, title=result.title,
         url=result.url, published_at=result.published_at, language=result.language,

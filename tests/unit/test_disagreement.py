@@ -31,14 +31,17 @@ def _values(*texts: str) -> list[list[str]]:
     return [[s.value for s in d.sides] for d in find_disagreements(_passages(*texts))]
 
 
+def _sides(*texts: str) -> list[list[tuple[str, list[int]]]]:
+    return [
+        [(s.value, s.citations) for s in d.sides] for d in find_disagreements(_passages(*texts))
+    ]
+
+
 def test_the_same_statement_with_another_figure_is_a_disagreement() -> None:
-    found = find_disagreements(_passages(
-        "The Legislative Council has 70 seats, filled at the election of 4 September 2016.",
-        "Turnout was high across the territory.",
-        "The Legislative Council has 170 seats, filled at the election of 4 September 2016.",
-    ))  # fmt: skip
-    assert len(found) == 1
-    assert [(s.value, s.citations) for s in found[0].sides] == [("70", [1]), ("170", [3])]
+    council = "The Legislative Council has {} seats, filled at the election of 4 September 2016."
+    texts = (council.format(70), "Turnout was high across the territory.", council.format(170))
+    assert _sides(*texts) == [[("70", [1]), ("170", [3])]]
+    found = find_disagreements(_passages(*texts))
     assert found[0].to_dict()["sides"][1]["sentence"].startswith("The Legislative Council")
 
 
@@ -52,14 +55,12 @@ def test_chinese_figures_and_a_swapped_name() -> None:
 
 
 def test_several_sources_on_each_side_are_one_disagreement() -> None:
-    found = find_disagreements(_passages(
-        "The ministry said 1,200 people were evacuated from the coastal districts.",
-        "The ministry said 1200 people were evacuated from the coastal districts on Monday.",
-        "The ministry said 2,400 people were evacuated from the coastal districts.",
-    ))  # fmt: skip
-    assert [[(s.value, s.citations) for s in d.sides] for d in found] == [
-        [("1200", [1, 2]), ("2400", [3])]
-    ]
+    evacuated = "The ministry said {} people were evacuated from the coastal districts{}."
+    assert _sides(
+        evacuated.format("1,200", ""),
+        evacuated.format("1200", " on Monday"),
+        evacuated.format("2,400", ""),
+    ) == [[("1200", [1, 2]), ("2400", [3])]]
 
 
 def test_what_is_not_a_disagreement() -> None:
