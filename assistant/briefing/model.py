@@ -69,6 +69,8 @@ class Story:
     quotes: list[Quote] = field(default_factory=list)
     voices: list[Voice] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)  # draft sentences that failed
+    # facts its passages state differently (grounding.disagreement), numbered as its sources
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from assistant.briefing.model import Quote, Sentence, Story, Voice
 from assistant.briefing.stories import Cluster
 from assistant.briefing.stories import authority as _authority
 from assistant.core.errors import LLMOutputError
+from assistant.grounding.disagreement import find_disagreements
 from assistant.grounding.generation import answer_schema, language_name, repeats
 from assistant.grounding.injection import prompt_sources
 from assistant.grounding.passages import PassageBook, clean, language_of, lead_spans, quotations
@@ -57,6 +58,8 @@ class StoryWriter:
             story.sentences = self._completed(story.sentences, numbers)
         story.headline, story.headline_language = self._headline(headline, numbers, docs[0])
         story.quotes = self._quotes(cluster)
+        passages = list(self.book.for_verification(numbers).values())
+        story.disagreements = [d.to_dict() for d in find_disagreements(passages)]
         story.voices = self._voices(cluster, numbers)
         return story
 

@@ -67,6 +67,11 @@ def _story(document: Any, words: dict[str, str], number: int, story: dict[str, A
         if quote["translation"]:
             document.add_paragraph(f"{quote['translation']} ({words['machine_translation']})")
     meta = story["meta"]
+    for disagreement in meta["disagreements"]:
+        sides = " / ".join(
+            side["value"] + _cites(side["citations"]) for side in disagreement["sides"]
+        )
+        document.add_paragraph(f"{words['disagree']}: {sides}")
     document.add_paragraph(
         f"{meta['volume']} {words['n_items']}, {len(meta['sources'])} {words['n_sources']}, "
         f"{words['salience']} {meta['salience']}"

@@ -9,6 +9,7 @@ import email
 import hashlib
 import hmac
 import json
+import re
 import threading
 from collections.abc import Iterator
 from email.message import Message
@@ -377,3 +378,38 @@ def _failing_sources(home: Path, env: dict[str, str]) -> None:
     for source in store.all():
         store.update(source.id, failing_since=datetime.now(UTC) - timedelta(hours=30),
                      failures=9, last_error="ConnectError")  # fmt: skip
+
+
+def test_a_story_whose_sources_disagree_says_so(tmp_path: Path) -> None:
+    """Two outlets report one election with different seat counts: the briefing shows
+    both figures with their sources (Markdown, HTML, Word), never one silently."""
+    home = tmp_path / "home"
+    env = cli_env(home, PYTHONPATH=str(REPO), DRAGOMAN_LLM_BACKEND=ECHO,
+                  DRAGOMAN_VERIFY_JUDGE="heuristic")  # fmt: skip
+    statement = "The Legislative Council of Hong Kong has {} seats, filled at the election of 4 September 2016."
+    reports = [
+        {"id": "a", "source": "Daily A", "published_at": "2016-09-05T08:00:00Z",
+         "text": statement.format(70) + " Turnout reached a record of 58 percent, officials said. "
+                 "Pro-establishment parties kept a majority in the chamber."},
+        {"id": "b", "source": "Wire B", "published_at": "2016-09-05T09:30:00Z",
+         "text": statement.format(170) + " Young candidates from new parties won several seats "
+                 "in the geographical constituencies across the territory."},
+    ]  # fmt: skip
+    for report in reports:
+        path = tmp_path / f"{report['id']}.jsonl"
+        path.write_text(json.dumps(report), encoding="utf-8")
+        done = run_cli("ingest", str(path), "--kind", "news", "--source", report["source"],
+                       "--json", env=env)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+    done = run_cli("brief", "--date", "2016-09-06", "--window", "2d", "--format", "md,html,docx",
+                   "--json", env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = home / "briefings" / "2016-09-06" / "all"
+    markdown = next(folder.glob("*.md")).read_text("utf-8")
+    line = next(x for x in markdown.splitlines() if x.startswith("**The sources disagree:**"))
+    assert re.search(r"70 \[\d\] / 170 \[\d\]|170 \[\d\] / 70 \[\d\]", line), line
+    assert "The sources disagree:" in next(folder.glob("*.html")).read_text("utf-8")
+    from docx import Document as WordDocument
+
+    word = WordDocument(str(next(folder.glob("*.docx"))))
+    assert any(p.text.startswith("The sources disagree: ") for p in word.paragraphs)
