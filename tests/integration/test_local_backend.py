@@ -107,3 +107,19 @@ def test_long_string_bounds_do_not_crash_the_grammar(settings: Settings) -> None
     safe = grammar_safe({"type": "array", "maxItems": 5000, "items": schema})
     assert safe["maxItems"] == 900 and safe["items"]["properties"]["1"]["maxLength"] == 900
     assert schema["properties"]["1"]["maxLength"] == 1500  # the caller's schema is untouched
+
+
+def test_the_prompt_cache_is_bounded_by_what_it_holds(settings: Settings) -> None:
+    """Each cached state keeps one row of logits (not one per prompt token, ~0.6 MB each),
+    the capacity counts them, and a prompt sharing the system prompt still reuses it."""
+    llm = get_llm(settings)
+    system = "You are a terse assistant. Reply with one word. " * 8
+    for question in ("Capital of Japan?", "Capital of France?", "Capital of Peru?"):
+        llm.generate(question, system=system, max_tokens=4)
+    cache = llm.chat_model.llama.cache  # type: ignore[attr-defined]
+    states = list(cache.cache_state.values())
+    assert states and all(s.scores.shape[0] == 1 for s in states)
+    assert cache.cache_size == sum(
+        s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in states
+    )
+    assert cache.cache_size <= cache.capacity_bytes
