@@ -117,9 +117,9 @@ class Settings(BaseSettings):
         default="auto",
         pattern=r"^(auto|all|[a-z_]+(,[a-z_]+)*)$",
         description="Stance labels `positions` shows as the model reads them (others are shown "
-        "as undetermined, the quotes kept): all, a list (supports,opposes), or auto: all for "
-        "capable backends, supports only for the embedded models (their opposes was right 0 "
-        "of 10 times against the UN vote: bench/RESULTS.md)",
+        "as undetermined, the quotes and summary kept): all, a list (supports,opposes), or "
+        "auto: all for capable backends, none for the embedded models (measured wrong too "
+        "often against the UN vote: bench/RESULTS.md)",
     )
     corpora_dir: Path | None = Field(
         default=None, description="Evaluation datasets (default: ../shared/corpora)"

@@ -107,11 +107,13 @@ def candidates(
 
 
 def best_quotes(embedder: Embeddings, topic: str, found: Candidates, limit: int) -> list[Passage]:
-    """Up to ``limit`` quotes closest in meaning to the topic, at most two per document,
-    as numbered passages (in the order of their score)."""
+    """Up to ``limit`` quotes closest in meaning to the topic, at most two per document
+    when there are several, as numbered passages (in the order of their score)."""
     sentences = found.sentences
     if not sentences:
         return []
+    documents = {found.results[s.result].doc_id for s in sentences}
+    per_document_cap = 2 if len(documents) > 1 else limit
     vectors = np.asarray(embedder.embed_documents([topic, *[c.text for c in sentences]]))
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     for sentence, similarity in zip(sentences, vectors[1:] @ vectors[0], strict=True):
@@ -120,7 +122,7 @@ def best_quotes(embedder: Embeddings, topic: str, found: Candidates, limit: int)
     per_document: Counter[str] = Counter()
     for sentence in sorted(sentences, key=lambda c: -c.score):
         doc_id = found.results[sentence.result].doc_id
-        if per_document[doc_id] < 2 and len(chosen) < limit:
+        if per_document[doc_id] < per_document_cap and len(chosen) < limit:
             chosen.append(sentence)
             per_document[doc_id] += 1
     return [_passage(n, found.results[c.result], c) for n, c in enumerate(chosen, start=1)]
