@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -78,7 +78,7 @@ async def positions_api(
 
 
 @router.get(
-    "/api/positions/{run_id}/export", tags=["positions"], response_class=PlainTextResponse,
+    "/api/positions/{run_id}/export", tags=["positions"],
     responses={200: {"content": {"text/markdown": {}, "text/csv": {}}}},
 )  # fmt: skip
 async def positions_export(
