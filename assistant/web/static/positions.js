@@ -6,6 +6,8 @@ let lastReport = null;
 const LABELS = { supports: "supports", opposes: "opposes", mixed: "mixed", neutral: "neutral",
                  undetermined: "undetermined", no_statement: "no statement found" };
 
+const UNDETERMINED = "No stance label: this model's readings were measured wrong too often to show (DRAGOMAN_POSITIONS_STANCES), or it gave none. Read the quotes.";
+
 function node(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -27,7 +29,7 @@ function positionRow(p) {
   const summary = node("td", { class: "summary" }, p.summary || "");
   if (p.summary && !p.summary_supported) summary.append(" ", node("span", { class: "flag", title: p.reasons.join("; ") }, "unverified"));
   return node("tr", { "data-speaker": p.speaker },
-    node("td", {}, p.name), node("td", { class: "stance " + p.stance }, LABELS[p.stance] || p.stance),
+    node("td", {}, p.name), node("td", { class: "stance " + p.stance, title: p.stance === "undetermined" ? UNDETERMINED : "" }, LABELS[p.stance] || p.stance),
     summary, node("td", {}, node("ol", { class: "quotes" }, ...p.quotes.map(quoteItem))));
 }
 
