@@ -19,7 +19,7 @@ from assistant.answering.query import plan_query, translate_query, translation_p
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens
 from assistant.grounding.context import select_context
-from assistant.grounding.disagreement import find_disagreements
+from assistant.grounding.disagreement import disagreements_in
 from assistant.grounding.generation import TokenSink, generate_draft, output_mode
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
@@ -232,6 +232,7 @@ class AskEngine:
             mark = lap("verify_s", mark)
         timings["total_s"] = round(time.perf_counter() - started, 3)
         result = self._result(plan, context, draft, verdicts, timings)
+        result.disagreements = [d.to_dict() for d in disagreements_in(context.passages, results)]
         if self.settings.ask.save_runs:
             self._save(result, plan, results, context, draft, verdicts)
         return result, Trace(context, draft, verdicts)
@@ -328,7 +329,6 @@ class AskEngine:
             missing=[] if reason is not None else responsive.missing,
             understood=plan.understood.to_dict(),
             applied_filters=applied_filters(plan),
-            disagreements=[d.to_dict() for d in find_disagreements(context.passages)],
         )
 
     def _save(

@@ -112,9 +112,10 @@ def print_disagreements(result: AskResult) -> None:
     for disagreement in result.disagreements:
         sides = " vs ".join(
             f"{escape(side['value'])} "
-            + " ".join(f"[{n}] {escape(titles.get(n, '')[:60])}" for n in side["citations"])
+            + (" ".join(f"[{n}] {escape(titles.get(n, '')[:60])}" for n in side["citations"])
+               or f"(found, not given to the model: {', '.join(side['doc_ids'])})")
             for side in disagreement["sides"]
-        )
+        )  # fmt: skip
         out.print(f"[yellow]The sources disagree:[/yellow] {sides}", highlight=False)
 
 

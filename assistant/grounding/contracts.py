@@ -36,8 +36,9 @@ class SideOut(Contract):
     """One version of a disputed fact: its value and the sources (by number) that state it."""
 
     value: str
-    citations: list[int]
+    citations: list[int]  # numbers in the answer's sources (none: found, not given the model)
     sentence: str
+    doc_ids: list[str]
 
 
 class DisagreementOut(Contract):

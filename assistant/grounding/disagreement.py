@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from assistant.grounding.stages import Passage
 from assistant.grounding.support import content_terms
 from retrieval.chunking import sentence_spans
+from retrieval.search import SearchResult
 
 MIN_SHARED_TERMS = 4  # content terms two sentences share before they count as one statement
 MIN_OVERLAP = 0.6  # shared terms over the smaller sentence's terms
@@ -41,8 +42,9 @@ class Side:
     """One version of the fact: its value(s) and the passages that state it."""
 
     value: str
-    citations: list[int]
+    citations: list[int]  # the numbered passages stating it (none: found, not given)
     sentence: str
+    doc_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,8 +54,8 @@ class Disagreement:
     sides: list[Side] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
-        return {"sides": [{"value": s.value, "citations": s.citations, "sentence": s.sentence}
-                          for s in self.sides]}  # fmt: skip
+        return {"sides": [{"value": s.value, "citations": s.citations, "sentence": s.sentence,
+                           "doc_ids": s.doc_ids} for s in self.sides]}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,24 @@ def find_disagreements(passages: list[Passage]) -> list[Disagreement]:
     return _merged(disagreements)[:MAX_DISAGREEMENTS]
 
 
+def disagreements_in(shown: list[Passage], found: Sequence[SearchResult]) -> list[Disagreement]:
+    """Disagreements among the passages shown (numbered) and every other chunk the search
+    found (unnumbered: compression keeps one of two near-identical reports, and the reader
+    must still learn that another source says otherwise)."""
+    kept = {p.chunk_id for p in shown}
+    others = [_unnumbered(r) for r in found if r.chunk_id not in kept]
+    return find_disagreements([*shown, *others])
+
+
+def _unnumbered(result: SearchResult) -> Passage:
+    return Passage(
+        n=0, doc_id=result.doc_id, chunk_id=result.chunk_id, title=result.title, url=result.url,
+        published_at=result.published_at, language=result.language, source=result.source,
+        kind=result.kind, retrieval_score=result.score, quote=result.text,
+        spans=[(result.start, result.end)], chunk_text=result.text,
+    )  # fmt: skip
+
+
 def _differing(mine: frozenset[str], theirs: frozenset[str]) -> frozenset[str]:
     """My figures the other lacks, in a unit the other also counts in, as bare values."""
     units = {f.split(" ", 1)[1] for f in theirs - mine}
@@ -172,7 +192,8 @@ def _differing(mine: frozenset[str], theirs: frozenset[str]) -> frozenset[str]:
 
 
 def _side(statement: _Statement, values: frozenset[str]) -> Side:
-    return Side(", ".join(sorted(values)), [statement.n], statement.text)
+    cited = [statement.n] if statement.n > 0 else []
+    return Side(", ".join(sorted(values)), cited, statement.text, [statement.doc_id])
 
 
 def _merged(disagreements: list[Disagreement]) -> list[Disagreement]:
@@ -186,4 +207,5 @@ def _merged(disagreements: list[Disagreement]) -> list[Disagreement]:
         for side in disagreement.sides:
             same = next(s for s in merged[key].sides if s.value == side.value)
             same.citations = sorted(set(same.citations) | set(side.citations))
+            same.doc_ids = list(dict.fromkeys(same.doc_ids + side.doc_ids))
     return list(merged.values())

@@ -58,7 +58,7 @@ class Contradictions:
             ctx.progress(self.name, n + 1, len(plan))
 
     def _evaluate(self, ctx: EvalContext, condition: str, item: RGBItem) -> Item:
-        texts = _passages(condition, item)
+        texts = passages_for(condition, item)
         result, _ = ctx.engine.answer_from(
             item.query, given_passages(texts, language="zh", prefix=item.id), language="zh"
         )
@@ -80,7 +80,7 @@ class Contradictions:
         return record
 
 
-def _passages(condition: str, item: RGBItem) -> list[str]:
+def passages_for(condition: str, item: RGBItem) -> list[str]:
     if condition == "consistent":
         return list(item.positive[:3]) + list(item.negative[:2])
     texts = list(item.positive[:2]) + list(item.counterfactual[:2]) + list(item.negative[:1])

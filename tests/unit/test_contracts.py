@@ -22,6 +22,7 @@ FILES = {
     ("get", "/briefings/{day}/{watchlist}/{name}"),
     ("post", "/api/drafts/{draft_id}/export"),
     ("get", "/api/conversations/{conversation_id}/messages/{message_id}/export"),
+    ("get", "/api/positions/{run_id}/export"),
 }
 
 

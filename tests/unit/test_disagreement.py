@@ -80,3 +80,26 @@ def test_what_is_not_a_disagreement() -> None:
                      "The council has 170 seats in the chamber of the territory.",
                      same_document=True)  # fmt: skip
     assert not find_disagreements(same)  # one document's own versions are not sources
+
+
+def test_a_report_left_out_of_the_context_still_counts() -> None:
+    """Compression keeps one of two near-identical reports: the other, found by the search
+    but not given to the model, is still a side (no number, its document named)."""
+    from assistant.grounding.disagreement import disagreements_in
+    from retrieval.search import SearchResult
+
+    council = "The Legislative Council has {} seats, filled at the election of 4 September 2016."
+    shown = _passages(council.format(70))
+    other = council.format(170)
+    found = [
+        SearchResult(chunk_id="c1", doc_id="doc_1", title="Report 1", url=None,
+                     published_at=None, language="en", score=1.0, text=council.format(70),
+                     start=0, end=80),
+        SearchResult(chunk_id="c9", doc_id="doc_9", title="Report 9", url=None,
+                     published_at=None, language="en", score=0.5, text=other, start=0, end=80),
+    ]  # fmt: skip
+    [disagreement] = disagreements_in(shown, found)
+    assert [(s.value, s.citations, s.doc_ids) for s in disagreement.sides] == [
+        ("70", [1], ["doc_1"]),
+        ("170", [], ["doc_9"]),
+    ]

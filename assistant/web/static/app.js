@@ -142,7 +142,10 @@ function disagreements(result) {
   return el("div", { class: "disagreements" },
     el("p", { class: "found" }, "The sources disagree:"),
     el("ul", {}, ...found.map((d) => el("li", {}, ...d.sides.flatMap((side, i) => [
-      i ? " vs " : "", el("b", {}, side.value), " ", ...side.citations.map((n) => chip(n, bySource[n]))])))));
+      i ? " vs " : "", el("b", {}, side.value), " ",
+      ...(side.citations.length ? side.citations.map((n) => chip(n, bySource[n]))
+        : (side.doc_ids || []).map((id) => el("a", { href: "/library/" + encodeURIComponent(id), class: "found-elsewhere",
+            title: "Found by the search, not given to the model" }, "source")))])))));
 }
 
 function renderAnswer(result, messageId) {

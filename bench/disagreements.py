@@ -1,0 +1,103 @@
+"""Disagreement flags on RGB's counterfactual items, through the answering stages that make
+them (no model: the flags do not depend on it).
+
+For each of RGB's 100 zh_fact questions: ``conflict`` (two true passages, two copies with
+the answer altered, one unrelated, in the `contradictions` suite's order) and ``consistent``
+(three true, two unrelated). The passages go through context selection at the default
+budget (``DRAGOMAN_ASK_CONTEXT_TOKENS``), then through the detector two ways: on the
+compressed context only, and on the context plus every other passage the search found
+(what `ask` reports). Split: even ids were read while the detector was built (dev), odd
+ids were not (held_out). 95 % Wilson intervals.
+
+    python bench/disagreements.py [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from math import sqrt
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.components import Components  # noqa: E402
+from assistant.core.settings import load_settings  # noqa: E402
+from assistant.grounding.context import select_context  # noqa: E402
+from assistant.grounding.disagreement import disagreements_in, find_disagreements  # noqa: E402
+from bench.support.report import print_table  # noqa: E402
+from evals.datasets import corpora_dir, load_rgb  # noqa: E402
+from evals.metrics import all_elements_found  # noqa: E402
+from evals.suites.common import given_passages  # noqa: E402
+from evals.suites.contradictions import CONDITIONS, passages_for  # noqa: E402
+
+
+def wilson(k: int, n: int) -> str:
+    if not n:
+        return "—"
+    z, p = 1.96, k / n
+    centre, spread = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
+    return f"{p:.3f} [{max(low, 0):.3f}, {min(high, 1):.3f}] ({k}/{n})"
+
+
+def measure(home: Path) -> list[dict[str, Any]]:
+    settings = load_settings(home=home)
+    engine = Components(settings).engine()
+    _, items = load_rgb(corpora_dir(settings.corpora_dir), "zh_fact")
+    rows = []
+    for item in items:
+        for condition in CONDITIONS:
+            results = given_passages(passages_for(condition, item), language="zh", prefix=item.id)
+            context = select_context(results, item.query, embedder=engine.retrieval.embedder,
+                                     budget_tokens=settings.ask.context_tokens,
+                                     count_tokens=engine.count)  # fmt: skip
+            shown = find_disagreements(context.passages)
+            found = disagreements_in(context.passages, results)
+            both = any(_holds(d.sides, item) for d in found)
+            rows.append({"id": item.id, "condition": condition, "context_only": bool(shown),
+                         "flagged": bool(found), "both_sides": both,
+                         "split": "held_out" if int(item.id.rsplit("-", 1)[1]) % 2 else "dev"})  # fmt: skip
+    return rows
+
+
+def _holds(sides: Any, item: Any) -> bool:
+    texts = [side.sentence for side in sides]
+    return any(all_elements_found(t, item.answers, "zh") for t in texts) and any(
+        all_elements_found(t, item.fake_answers, "zh") for t in texts
+    )
+
+
+def summary(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    table = []
+    for split in ("dev", "held_out", "all"):
+        chosen = [r for r in rows if split in ("all", r["split"])]
+        conflict = [r for r in chosen if r["condition"] == "conflict"]
+        consistent = [r for r in chosen if r["condition"] == "consistent"]
+        count = lambda rs, key: sum(r[key] for r in rs)  # noqa: E731
+        table.append((split, wilson(count(conflict, "context_only"), len(conflict)),
+                      wilson(count(conflict, "flagged"), len(conflict)),
+                      wilson(count(conflict, "both_sides"), len(conflict)),
+                      wilson(count(consistent, "flagged"), len(consistent))))  # fmt: skip
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = measure(Path(tmp))
+    if args.json:
+        print(json.dumps({"rows": rows, "summary": summary(rows)}, indent=2))
+        return
+    print_table(("split", "conflict: flagged, context only", "conflict: flagged (ask)",
+                 "conflict: both sides shown", "consistent: false flags"), summary(rows))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
