@@ -163,8 +163,8 @@ class PositionsEngine:
         stance = reading.stance
         if stance not in self.shown and stance != "undetermined":
             reading.reasons.append(
-                f"the model read {stance!r}, a label this model is not "
-                "trusted with (DRAGOMAN_POSITIONS_STANCES): read the quotes"
+                "this model's stance labels are not trusted (DRAGOMAN_POSITIONS_STANCES): "
+                "read the quotes; its reading is in model_stance"
             )
             stance = "undetermined"
         return Position(speaker, stance, reading, quotes, translations, verified, documents)
