@@ -31,9 +31,8 @@ from assistant.grounding.context import select_context  # noqa: E402
 from assistant.grounding.disagreement import disagreements_in, find_disagreements  # noqa: E402
 from bench.support.report import print_table  # noqa: E402
 from evals.datasets import corpora_dir, load_rgb  # noqa: E402
-from evals.metrics import all_elements_found  # noqa: E402
 from evals.suites.common import given_passages  # noqa: E402
-from evals.suites.contradictions import CONDITIONS, passages_for  # noqa: E402
+from evals.suites.contradictions import CONDITIONS, passages_for, sides_hold  # noqa: E402
 
 
 def wilson(k: int, n: int) -> str:
@@ -58,18 +57,11 @@ def measure(home: Path) -> list[dict[str, Any]]:
                                      count_tokens=engine.count)  # fmt: skip
             shown = find_disagreements(context.passages)
             found = disagreements_in(context.passages, results)
-            both = any(_holds(d.sides, item) for d in found)
+            both = any(sides_hold(d.to_dict(), item) for d in found)
             rows.append({"id": item.id, "condition": condition, "context_only": bool(shown),
                          "flagged": bool(found), "both_sides": both,
                          "split": "held_out" if int(item.id.rsplit("-", 1)[1]) % 2 else "dev"})  # fmt: skip
     return rows
-
-
-def _holds(sides: Any, item: Any) -> bool:
-    texts = [side.sentence for side in sides]
-    return any(all_elements_found(t, item.answers, "zh") for t in texts) and any(
-        all_elements_found(t, item.fake_answers, "zh") for t in texts
-    )
 
 
 def summary(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:

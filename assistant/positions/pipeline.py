@@ -38,6 +38,8 @@ from corpus.speakers import speaker_label
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
 
+TRANSLATION_CACHE = 1000  # cached topic translations per engine
+
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 # The labels the embedded models' readings may be shown as: none. Against the UN vote on
 # A/RES/68/262 their "opposes" was wrong 10 times of 10 (criticism of Russia read as
@@ -140,6 +142,8 @@ class PositionsEngine:
     def _topic_translations(self, request: PositionsRequest) -> list[str]:
         """The topic in the corpus's other languages (for topics that name no country)."""
         languages = self.engine.retrieval.lexical_languages()
+        if len(self._translations) > TRANSLATION_CACHE:
+            self._translations.clear()
         found = translate_query(request.topic, question_language(request.topic), languages,
                                 self.engine.llm, self._translations)  # fmt: skip
         return list(found.values())
@@ -202,7 +206,11 @@ class PositionsEngine:
         quoted = [q["doc_id"] for p in report["positions"] for q in p["quotes"]]
         readable = self.engine.registry.readable(quoted, readable_levels(clearance))
         for position in report["positions"]:
-            position["quotes"] = [q for q in position["quotes"] if q["doc_id"] in readable]
+            kept = [q for q in position["quotes"] if q["doc_id"] in readable]
+            if len(kept) < len(position["quotes"]):  # what was read from them goes with them
+                position.update(quotes=kept, stance="undetermined", model_stance=None,
+                                summary=None, summary_supported=False, summary_score=None,
+                                reasons=["some quotes are no longer yours to read"])  # fmt: skip
         return report
 
     def compare(

@@ -74,7 +74,7 @@ class Contradictions:
             record |= {"false_flag": float(flagged), "score": float(not flagged)}
             return record
         fake = _has(answer_text(result), item.fake_answers)
-        both = any(_sides_hold(d, item) for d in result.disagreements)
+        both = any(sides_hold(d, item) for d in result.disagreements)
         record |= {"flagged": float(flagged), "both_sides": float(both), "fake": float(fake),
                    "fake_unflagged": float(fake and not flagged), "score": float(both)}  # fmt: skip
         return record
@@ -88,7 +88,8 @@ def passages_for(condition: str, item: RGBItem) -> list[str]:
     return texts
 
 
-def _sides_hold(disagreement: dict[str, Any], item: RGBItem) -> bool:
+def sides_hold(disagreement: dict[str, Any], item: RGBItem) -> bool:
+    """Whether a disagreement's sides hold both the true and the altered fact."""
     sentences = [side["sentence"] for side in disagreement["sides"]]
     true_side = any(_has(s, item.answers) for s in sentences)
     altered_side = any(_has(s, item.fake_answers) for s in sentences)

@@ -119,7 +119,9 @@ def _positions(client: TestClient, csrf: str, **body: Any) -> Any:
     return client.post("/api/positions", json=body, headers={"X-CSRF-Token": csrf})
 
 
-def test_the_positions_api_cites_verified_quotes_and_exports_them(client: TestClient) -> None:
+def test_the_positions_api_cites_verified_quotes_and_exports_them(
+    client: TestClient, un_home: Path
+) -> None:
     client.cookies.clear()
     csrf = sign_in(client, "ana")
     response = _positions(client, csrf, topic="Ukraine", speakers=["usa", "EGY"],
@@ -141,6 +143,19 @@ def test_the_positions_api_cites_verified_quotes_and_exports_them(client: TestCl
         csv.DictReader(io.StringIO(client.get(f"/api/positions/{run}/export?format=csv").text))
     )
     assert {r["speaker"] for r in rows} == {"USA", "EGY"}
+    quoted = usa["quotes"][0]["doc_id"]  # reclassified above the reader since the run
+    env = cli_env(un_home)
+    assert (
+        run_cli("docs", "reclassify", quoted, "--clearance", "restricted", env=env).returncode == 0
+    )
+    try:
+        later = client.get(f"/api/positions/{run}/export?format=md").text
+    finally:
+        assert (
+            run_cli("docs", "reclassify", quoted, "--clearance", "public", env=env).returncode == 0
+        )
+    assert "| United States | undetermined |  |" in later  # no summary read from it either
+    assert " ".join(usa["quotes"][0]["quote"].split())[:40] not in later
     client.cookies.clear()
     csrf_other = sign_in(client, "val")  # someone else's run is not theirs to read
     assert client.get(f"/api/positions/{run}/export").status_code == 404
