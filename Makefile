@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
-	$(BIN)/pip install --quiet -e '.[server,dev,st]'
+	$(BIN)/pip install --quiet -e '.[server,dev,st,postgres]'
 	touch $(STAMP)
 
 # A bare install (the base dependencies alone, no extra), as a user's `pip install -e .`:

@@ -22,16 +22,15 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    create_engine,
-    event,
     func,
     select,
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from assistant.core.database import open_engine
 from assistant.core.errors import InputError, StoreError
 from assistant.core.migrations import Schema, upgrade
 from corpus.document import Document
@@ -194,14 +193,10 @@ class Registry:
     """SQL-backed registry of documents and ingest runs."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = open_engine(url, setting="DRAGOMAN_DATABASE_URL", durable=True)
         try:
-            self.engine: Engine = create_engine(url, future=True)
-            if url.startswith("sqlite"):
-                event.listen(self.engine, "connect", _sqlite_pragmas)
             upgrade(self.engine, REGISTRY_SCHEMA)
-        except (SQLAlchemyError, ArgumentError, ImportError) as exc:
+        except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the document registry: {type(exc).__name__}: {exc}",
                 fix="check DRAGOMAN_DATABASE_URL (an SQLAlchemy URL) and its driver",
@@ -522,11 +517,3 @@ def _version_dict(row: VersionRow) -> dict[str, Any]:
         "written_at": iso(row.written_at), "run_id": row.run_id,
         "superseded_at": iso(row.superseded_at), "superseded_by": row.superseded_by,
     }  # fmt: skip
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()

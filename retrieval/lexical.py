@@ -40,10 +40,24 @@ class LexicalIndex:
         self.path = root / language
         self.ids: list[str] = []
         self._bm25: bm25s.BM25 | None = None
-        ids_file = self.path / "ids.json"
-        if ids_file.exists():
-            self.ids = json.loads(ids_file.read_text())
-            self._bm25 = bm25s.BM25.load(str(self.path / "bm25"))
+        self._stamp: tuple[int, int] | None = None
+        self._load()
+
+    def _on_disk(self) -> tuple[int, int] | None:
+        try:
+            status = (self.path / "ids.json").stat()
+        except FileNotFoundError:
+            return None
+        return status.st_ino, status.st_mtime_ns
+
+    def _load(self) -> None:
+        """Read the index from disk (again when another process rebuilt it: web workers)."""
+        stamp = self._on_disk()
+        if stamp is None or stamp == self._stamp:
+            return
+        ids = json.loads((self.path / "ids.json").read_text())
+        bm25 = bm25s.BM25.load(str(self.path / "bm25")) if ids else None
+        self.ids, self._bm25, self._stamp = ids, bm25, stamp
 
     def rebuild(self, ids: list[str], texts: list[str]) -> None:
         """Build from the language's full chunk set and swap it in atomically."""
@@ -61,9 +75,10 @@ class LexicalIndex:
             os.replace(self.path, old)
         os.replace(staging, self.path)
         shutil.rmtree(old, ignore_errors=True)
-        self.ids, self._bm25 = ids, (bm25 if ids else None)
+        self.ids, self._bm25, self._stamp = ids, (bm25 if ids else None), self._on_disk()
 
     def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        self._load()
         tokens = tokenize(query, self.language)
         if self._bm25 is None or not tokens or not self.ids:
             return []

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from bench.support.processes import (
     run_cli,
     wait_until_serving,
 )
+from bench.support.processes import llama_server as running_llama_server
 
 __all__ = ["REPO", "SHARED", "cli_env", "free_port", "run_cli", "wait_until_serving"]
 
@@ -78,20 +77,6 @@ def settings(home: Path) -> Settings:
 @pytest.fixture(scope="session")
 def llama_server(small_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real OpenAI-compatible server (llama-cpp-python's) on loopback; yields its /v1 URL."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(small_model),
-        "--model_alias", "qwen-small", "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_threads", "2",
-    ]  # fmt: skip
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_until_serving(process, f"{base_url}/models", 120, log_path)
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with running_llama_server(small_model, "qwen-small", log) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 
 from assistant.accounts.store import AuditRow, WebStore, utcnow
+from assistant.core.database import lock_for_transaction
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings, load_settings
 
@@ -116,6 +117,7 @@ class AuditLog:
     ) -> None:
         detail_json = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
         with _lock, self.store.session() as db, db.begin():
+            lock_for_transaction(db.connection(), "dragoman-audit")  # other workers wait
             last = db.scalar(select(AuditRow).order_by(AuditRow.id.desc()).limit(1))
             prev = last.hash if last else GENESIS
             at = utcnow().replace(microsecond=0)

@@ -9,26 +9,23 @@ are a draft's versions and reviews.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
     Text,
-    create_engine,
-    event,
-    text,
 )
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from assistant.core.database import append_only, open_engine
 from assistant.core.errors import StoreError
 from assistant.core.migrations import Schema, upgrade
 from assistant.core.redact import mask_url_password
@@ -98,22 +95,36 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-def append_only(**tables: str) -> Callable[[Connection], None]:
-    """Triggers that make each table (name → what it records) append-only in SQLite: the
-    database itself refuses their updates and deletes."""
+class RateBucketRow(Base):
+    """A rate limit's token bucket, shared by every web worker (``key``: limit and user)."""
 
-    def install(connection: Connection) -> None:
-        if connection.dialect.name != "sqlite":
-            return
-        for table, what in tables.items():
-            for event_name in ("update", "delete"):
-                connection.execute(text(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{event_name} BEFORE "
-                    f"{event_name.upper()} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END"
-                ))  # fmt: skip
+    __tablename__ = "rate_buckets"
 
-    return install
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    stamp: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds of the last take
+
+
+class TicketRow(Base):
+    """A place in the generation queue, shared by every web worker; gone when it ends, and
+    ignored after ``expires_at`` (its worker died)."""
+
+    __tablename__ = "generation_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker: Mapped[str] = mapped_column(String(64))
+    admitted_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class LeaseRow(Base):
+    """Work that one worker does for all (the scheduler): who holds it, until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(Float)
 
 
 ACCOUNTS_SCHEMA = Schema(
@@ -128,18 +139,8 @@ class WebStore:
     """Opens (and creates) the web database; hands out sessions."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = open_engine(url, setting="DRAGOMAN_WEB_DATABASE_URL")
         shown = mask_url_password(url)
-        try:
-            self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
-        except (ArgumentError, ImportError) as exc:
-            raise StoreError(
-                f"invalid DRAGOMAN_WEB_DATABASE_URL {shown!r}: {type(exc).__name__}: {exc}",
-                fix="use a SQLAlchemy URL whose driver is installed",
-            ) from exc
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
         self._shown = shown
         self.migrate(ACCOUNTS_SCHEMA)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -154,15 +155,3 @@ class WebStore:
 
     def session(self) -> Session:
         return self._sessions()
-
-
-def _connect_args(url: str) -> dict[str, Any]:
-    # The server touches the database from worker threads; SQLite must allow that.
-    return {"check_same_thread": False, "timeout": 30} if url.startswith("sqlite") else {}
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()

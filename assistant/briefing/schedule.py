@@ -25,6 +25,7 @@ from corpus.document import Clearance
 
 logger = logging.getLogger("dragoman.briefing")
 Record = Callable[[str, dict[str, Any]], None]  # (audit action, detail)
+Claim = Callable[[str], bool]  # a run's name → whether this worker is the one to do it
 
 
 class BriefSchedule(BaseModel):
@@ -76,9 +77,16 @@ def parse_schedules(settings: Settings) -> list[BriefSchedule]:
 
 
 def run_scheduled(
-    briefer: Callable[[], Briefer], schedule: BriefSchedule, record: Record
+    briefer: Callable[[], Briefer],
+    schedule: BriefSchedule,
+    record: Record,
+    claim: Claim | None = None,
 ) -> Outcome | None:
-    """One scheduled run; its outcome is audited either way."""
+    """One scheduled run; its outcome is audited either way.  With several workers each
+    fires it, and only the one whose ``claim`` of this minute's run succeeds writes it."""
+    due = datetime.now(UTC).strftime("%Y%m%dT%H%M")
+    if claim is not None and not claim(f"brief:{schedule.watchlist}:{schedule.cron}:{due}"):
+        return None
     builder = briefer()
     request = schedule.request(builder.settings, datetime.now(UTC))
     targets = Targets(schedule.email, schedule.webhook, chats=schedule.chats())
@@ -100,7 +108,10 @@ def run_scheduled(
 
 
 def start_scheduler(
-    settings: Settings, briefer: Callable[[], Briefer], record: Record
+    settings: Settings,
+    briefer: Callable[[], Briefer],
+    record: Record,
+    claim: Claim | None = None,
 ) -> Any | None:
     """A started BackgroundScheduler with one job per schedule (None when none is set)."""
     schedules = parse_schedules(settings)
@@ -114,7 +125,7 @@ def start_scheduler(
     for index, schedule in enumerate(schedules):
         scheduler.add_job(
             run_scheduled, CronTrigger.from_crontab(schedule.cron, timezone=UTC),
-            args=[briefer, schedule, record], id=f"brief-{index}", max_instances=1,
+            args=[briefer, schedule, record, claim], id=f"brief-{index}", max_instances=1,
             coalesce=True, misfire_grace_time=3600,
         )  # fmt: skip
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,7 +15,8 @@ from rich.table import Table
 from assistant.accounts.contracts import AuditOut, UsersOut
 from assistant.cli.common import BackendOpt, JsonFlag, LevelOpt, components, emit_json, err, out
 from assistant.core.errors import ConfigError, InputError
-from assistant.core.settings import load_settings
+from assistant.core.settings import Settings, load_settings
+from assistant.llm.weights import MODEL_SPECS
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
@@ -39,6 +41,15 @@ def _loopback(host: str) -> bool:
 def serve_command(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes; above 1 they share rate limits, "
+            "the generation queue and the scheduler through the users' database",
+        ),
+    ] = 1,
     backend: BackendOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -59,16 +70,49 @@ def serve_command(
             fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
         )
     spec = backend or settings.llm.backend
+    if workers > 1:
+        _check_shareable(settings, spec, workers)
     prepare_local_model(settings, spec)
-    app = create_app(settings, spec, warm_up=True, schedule=True)
     url = f"http://{host}:{port}"
     if as_json:
-        emit_json({"url": url, "backend": spec, "environment": settings.environment})
+        emit_json({"url": url, "backend": spec, "environment": settings.environment,
+                   "workers": workers})  # fmt: skip
     else:
-        err.print(f"Dragoman on [bold]{url}[/bold] (backend {spec}); API reference at {url}/docs")
+        err.print(f"Dragoman on [bold]{url}[/bold] (backend {spec}, {workers} worker"
+                  f"{'s' if workers > 1 else ''}); API reference at {url}/docs")  # fmt: skip
         if settings.weak_secret:
             err.print("[yellow]development secret key: fine on loopback, never in production")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    if workers == 1:
+        app = create_app(settings, spec, warm_up=True, schedule=True)
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    # each worker builds its app from the environment (uvicorn imports the factory by name)
+    os.environ.update(DRAGOMAN_WEB_WORKERS=str(workers), DRAGOMAN_SERVE_BACKEND=spec)
+    uvicorn.run("assistant.web.app:app_from_environment", factory=True, workers=workers,
+                host=host, port=port, **options)  # fmt: skip
+
+
+def _check_shareable(settings: Settings, spec: str, workers: int) -> None:
+    """Several workers share one home only through servers: their shared state needs
+    PostgreSQL, Chroma's local files are one process's, and an embedded model in each worker
+    multiplies its memory."""
+    if not settings.web_url.startswith("postgresql"):
+        raise ConfigError(
+            f"--workers {workers} needs the users' database on PostgreSQL (the workers share "
+            "sessions, rate limits, the generation queue and the scheduler through it)",
+            fix="set DRAGOMAN_WEB_DATABASE_URL=postgresql+psycopg://… (docs/DEPLOY.md), "
+            "or serve with one worker",
+        )
+    if not settings.chroma_url:
+        raise ConfigError(
+            f"--workers {workers} needs the vector index on a Chroma server",
+            fix="run `chroma run --path HOME/chroma` and set DRAGOMAN_CHROMA_URL "
+            "(docs/DEPLOY.md), or serve with one worker",
+        )
+    if spec in MODEL_SPECS:  # the embedded profiles
+        err.print(f"[yellow]each of the {workers} workers loads the embedded model "
+                  "(about 2 GB each); an inference server is lighter (docs/DEPLOY.md)")  # fmt: skip
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -5,6 +5,7 @@ source's run audited; a pass already running (here or from `dragoman collect`) i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +15,13 @@ from assistant.core.errors import BusyError, DragomanError
 logger = logging.getLogger("dragoman.collection")
 
 
-def collect_due(collector: Collector) -> dict[str, Any] | None:
-    """One scheduled pass over the due sources; None when another pass holds the home."""
+def collect_due(
+    collector: Collector, leads: Callable[[], bool] | None = None
+) -> dict[str, Any] | None:
+    """One scheduled pass over the due sources; None when another pass holds the home, or
+    another web worker holds collection's lease (``leads``)."""
+    if leads is not None and not leads():
+        return None
     try:
         report = collector.collect(due=True)
     except BusyError:
@@ -28,14 +34,16 @@ def collect_due(collector: Collector) -> dict[str, Any] | None:
     return report.to_dict()
 
 
-def start_collection(collector: Collector, tick_s: int) -> Any:
+def start_collection(
+    collector: Collector, tick_s: int, leads: Callable[[], bool] | None = None
+) -> Any:
     """A started BackgroundScheduler running :func:`collect_due` every ``tick_s`` seconds."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
-        collect_due, IntervalTrigger(seconds=tick_s, timezone=UTC), args=[collector],
+        collect_due, IntervalTrigger(seconds=tick_s, timezone=UTC), args=[collector, leads],
         id="collect", max_instances=1, coalesce=True,
         next_run_time=datetime.now(UTC) + timedelta(seconds=5),
     )  # fmt: skip

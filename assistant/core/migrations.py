@@ -25,6 +25,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from assistant.core.database import lock_for_transaction
 from assistant.core.errors import StoreError
 
 # (table, column) → SQL type of the columns releases before migrations added by ALTER TABLE
@@ -66,6 +67,7 @@ def _upgrade(engine: Engine, schema: Schema) -> str | None:
     script = _scripts(str(schema.directory))
     head = script.get_current_head()
     with engine.begin() as connection:
+        lock_for_transaction(connection, f"dragoman-migrate-{schema.name}")  # one process at a time
         context = _context(connection, schema, script)
         if context.get_current_revision() == head:  # the common case: one read, no write
             return head
@@ -76,6 +78,11 @@ def _upgrade(engine: Engine, schema: Schema) -> str | None:
         if schema.after:
             schema.after(connection)
         return head
+
+
+def head_revision(schema: Schema) -> str | None:
+    """The newest revision in ``schema``'s folder."""
+    return _scripts(str(schema.directory)).get_current_head()
 
 
 def current_revision(engine: Engine, schema: Schema) -> str | None:

@@ -260,6 +260,11 @@ class Settings(BaseSettings):
         default=180.0, gt=0, description="Longest wait in the generation queue"
     )
     search_concurrency: int = Field(default=2, ge=1, description="Searches run at once")
+    web_workers: int = Field(
+        default=1, ge=1, le=64,
+        description="Web worker processes (`serve --workers`); above 1 the rate limits, the "
+        "generation queue, upload ingest and the scheduler are shared through the users' database",
+    )  # fmt: skip
     max_request_kb: int = Field(default=256, ge=1, description="Body limit of ordinary requests")
     max_upload_mb: int = Field(default=50, ge=1, description="Body limit of /api/ingest")
     public_url: str | None = Field(

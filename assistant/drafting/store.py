@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from assistant.accounts.store import Base, append_only, utcnow
+from assistant.accounts.store import Base, utcnow
+from assistant.core.database import append_only
 from assistant.core.migrations import Schema
 
 

@@ -10,6 +10,7 @@ no data).  Every other route authenticates.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,9 +100,13 @@ def create_app(
             from assistant.briefing.schedule import start_scheduler
             from assistant.collection.schedule import start_collection
 
-            scheduler = start_scheduler(settings, services.briefer, services.record_system)
+            scheduler = start_scheduler(
+                settings, services.briefer, services.record_system, services.claim_run
+            )
             collection = start_collection(
-                services.collector(record=services.record_system), settings.collect.tick_s
+                services.collector(record=services.record_system),
+                settings.collect.tick_s,
+                services.leads_collection,
             )
         yield
         for running in (scheduler, collection):
@@ -127,6 +132,13 @@ def create_app(
         limit_for=lambda path: upload_limit if path == "/api/ingest" else request_limit,
     )
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker of `dragoman serve --workers N` (uvicorn imports it by name in
+    each worker process; settings come from the environment the command set)."""
+    backend = os.environ.get("DRAGOMAN_SERVE_BACKEND") or None
+    return create_app(load_settings(), backend, warm_up=True, schedule=True)
 
 
 def _swagger_assets() -> Path:

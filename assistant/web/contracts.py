@@ -36,10 +36,13 @@ class ReadingOut(BaseModel):
 class HealthOut(BaseModel):
     """Liveness and load (no authentication, nothing private)."""
 
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"]
     version: str
     model_loaded: bool
     generation: dict[str, Any]
+    # each part: "ok" or what is wrong (databases reached with one query; no private detail)
+    parts: dict[str, str] = Field(default_factory=dict)
+    workers: int = 1  # `serve --workers`: above 1, state is shared through the users' database
 
 
 class ErrorOut(BaseModel):

@@ -6,7 +6,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -57,6 +57,18 @@ class RateLimiter:
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 120}
 
 
+class Slot(Protocol):
+    """The one generation slot: a semaphore in one process, a shared lock across workers."""
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool: ...
+
+    def release(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(self, kind: Any, value: Any, traceback: Any, /) -> Any: ...
+
+
 class GenerationGate:
     """One generation at a time; at most ``queue`` more may wait, the rest get 503 at once.
 
@@ -66,10 +78,10 @@ class GenerationGate:
     even if the client has gone away.
     """
 
-    def __init__(self, queue: int, timeout_s: float) -> None:
+    def __init__(self, queue: int, timeout_s: float, slot: Slot | None = None) -> None:
         self.queue = queue
         self.timeout_s = timeout_s
-        self._slot = threading.Semaphore(1)
+        self._slot: Slot = slot or threading.Semaphore(1)
         self._lock = threading.Lock()
         self._admitted = 0
         self._mean_s = 15.0  # until measured
@@ -92,7 +104,7 @@ class GenerationGate:
             self._admitted += 1
             return Ticket(self, waiting=self._admitted - 1)
 
-    def _finish(self, seconds: float | None) -> None:
+    def _finish(self, seconds: float | None, ticket: Ticket | None = None) -> None:
         with self._lock:
             self._admitted -= 1
             if seconds is not None:
@@ -121,9 +133,10 @@ class GenerationGate:
 class Ticket:
     """A place in the generation queue; run exactly once, or cancel."""
 
-    def __init__(self, gate: GenerationGate, waiting: int) -> None:
+    def __init__(self, gate: GenerationGate, waiting: int, key: Any = None) -> None:
         self.gate = gate
         self.waiting = waiting
+        self.key = key  # the shared queue's row
         self._done = False
 
     def run(self, work: Callable[[], T]) -> T:
@@ -147,7 +160,7 @@ class Ticket:
     def _release(self, seconds: float | None) -> None:
         if not self._done:
             self._done = True
-            self.gate._finish(seconds)
+            self.gate._finish(seconds, self)
 
 
 class BodyLimitMiddleware:

@@ -25,6 +25,7 @@ from assistant.web.auth import (
 )
 from assistant.web.contracts import HealthOut
 from assistant.web.guards import RateLimiter
+from assistant.web.health import HEALTHY
 from assistant.web.pages import page
 from assistant.web.services import Services
 from corpus.document import CLEARANCES, KINDS
@@ -34,9 +35,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/healthz", include_in_schema=True, tags=["health"], response_model=HealthOut)
 def healthz(services: ServicesDep) -> dict[str, Any]:
-    """Liveness and load, without authentication (nothing private)."""
-    return {"status": "ok", "version": __version__, "model_loaded": services.engine_loaded(),
-            "generation": services.gate.stats()}  # fmt: skip
+    """Liveness, load and each part's state, without authentication (nothing private)."""
+    parts = services.health_of_parts()
+    status = "ok" if all(v in HEALTHY for k, v in parts.items() if k != "model") else "degraded"
+    return {"status": status, "version": __version__, "model_loaded": services.engine_loaded(),
+            "generation": services.gate.stats(), "parts": parts,
+            "workers": services.settings.web_workers}  # fmt: skip
 
 
 def _safe_next(target: str | None) -> str:

@@ -13,14 +13,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.components import Components
 from assistant.core.clearance import readable_levels
+from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings
 from assistant.drafting.platforms import Platform, platform
 from assistant.web.guards import GenerationGate, RateLimiter
+from assistant.web.health import ServerHealth
+from assistant.web.shared_guards import Lease, SharedGate, SharedLock, SharedRateLimiter
 
 EXAMPLES_KEPT_S = 600
+CLAIM_KEPT_S = 2 * 86400.0  # a scheduled run claimed by one worker stays its own
 
 if TYPE_CHECKING:
     from assistant.briefing.on_demand import BriefingQueue
@@ -33,19 +39,72 @@ class Services(Components):
     def __init__(self, settings: Settings, backend: str | None = None) -> None:
         super().__init__(settings, backend)
         self.open_stores()
-        self.gate = GenerationGate(settings.generation_queue, settings.generation_queue_timeout_s)
-        self.ask_limit = RateLimiter(settings.rate.asks_per_minute, "questions")
-        self.request_limit = RateLimiter(settings.rate.requests_per_minute, "requests")
-        self.login_limit = RateLimiter(settings.rate.logins_per_minute, "login attempts")
+        self.shared = settings.web_workers > 1  # state in the users' database, not here
+        if self.shared and self.store.engine.dialect.name != "postgresql":
+            raise ConfigError(
+                f"{settings.web_workers} web workers share their state through the users' "
+                "database, which must then be PostgreSQL",
+                fix="set DRAGOMAN_WEB_DATABASE_URL=postgresql+psycopg://… (docs/DEPLOY.md), "
+                "or serve with one worker",
+            )
+        self.gate = self._gate()
+        limiter = self._limiter
+        self.ask_limit = limiter(settings.rate.asks_per_minute, "questions")
+        self.request_limit = limiter(settings.rate.requests_per_minute, "requests")
+        self.login_limit = limiter(settings.rate.logins_per_minute, "login attempts")
         # one address may try a few names (an office behind one NAT), not a dictionary
-        self.login_address_limit = RateLimiter(
+        self.login_address_limit = limiter(
             3 * settings.rate.logins_per_minute, "login attempts from this address"
         )
-        self.ingest_lock = threading.Lock()
+        self.ingest_lock: Any = (
+            SharedLock(self.store.engine, "ingest") if self.shared
+            else threading.Lock()
+        )  # fmt: skip
         self._search_limiter: anyio.CapacityLimiter | None = None
         self._briefing_queue: BriefingQueue | None = None
         self._queue_lock = threading.Lock()
         self._examples: dict[str, tuple[float, list[str], list[str]]] = {}
+        self.server_health = ServerHealth(settings, self.backend)
+
+    def _gate(self) -> GenerationGate:
+        queue, timeout_s = self.settings.generation_queue, self.settings.generation_queue_timeout_s
+        if not self.shared:
+            return GenerationGate(queue, timeout_s)
+        slot = SharedLock(self.store.engine, "generation")
+        return SharedGate(self.store.engine, slot, queue, timeout_s)
+
+    def _limiter(self, per_minute: int, what: str) -> RateLimiter:
+        if self.shared:
+            return SharedRateLimiter(self.store.engine, per_minute, what)
+        return RateLimiter(per_minute, what)
+
+    def health_of_parts(self) -> dict[str, str]:
+        """Each part's state, "ok" or what is wrong: the two databases (one query each),
+        the Chroma and inference servers when configured (:mod:`assistant.web.health`), and
+        whether the model is loaded."""
+        states = {}
+        for part, engine in (("registry", self.registry.engine), ("users", self.store.engine)):
+            try:
+                with engine.connect() as db:
+                    db.execute(text("SELECT 1"))
+                states[part] = "ok"
+            except SQLAlchemyError as exc:
+                states[part] = f"unreachable ({type(exc).__name__})"
+        states.update(self.server_health.states())
+        states["model"] = "ok" if self.engine_loaded() else "loading"
+        return states
+
+    def claim_run(self, name: str) -> bool:
+        """Whether this worker is the one to do the scheduled run ``name`` (always, alone)."""
+        return not self.shared or Lease(self.store.engine, name, ttl_s=CLAIM_KEPT_S).held()
+
+    def leads_collection(self) -> bool:
+        """Whether this worker collects now: the one holding collection's lease, renewed at
+        each tick and taken over by another worker three ticks after its holder died."""
+        if not self.shared:
+            return True
+        ttl_s = 3.0 * self.settings.collect.tick_s
+        return Lease(self.store.engine, "collect", ttl_s=ttl_s).held()
 
     @property
     def uploads_dir(self) -> Path:
@@ -61,9 +120,12 @@ class Services(Components):
         """Briefings asked for from the web, written one at a time in the background."""
         with self._queue_lock:
             if self._briefing_queue is None:
+                from assistant.briefing.job_store import JobStore
                 from assistant.briefing.on_demand import BriefingQueue
 
-                self._briefing_queue = BriefingQueue(self.briefer, self._record_as)
+                self._briefing_queue = BriefingQueue(
+                    self.briefer, self._record_as, JobStore(self.store)
+                )
             return self._briefing_queue
 
     def _record_as(self, who: str, action: str, detail: dict[str, Any]) -> None:

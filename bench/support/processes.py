@@ -74,3 +74,38 @@ def wait_until_serving(
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError(f"{process.args!r} did not serve {url} within {seconds:g} s")
+
+
+@contextmanager
+def chroma_server(data: Path) -> Iterator[str]:
+    """`chroma run` on a free loopback port, storing under ``data``; yields its URL."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    command = [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(process, f"{url}/api/v2/heartbeat", 60)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def llama_server(model: Path, alias: str, log: Path | None = None) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server for ``model`` (as ``alias``) on a free
+    loopback port, 4,096 tokens of context, 2 threads; yields its /v1 URL."""
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+               "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
+               "--n_ctx", "4096", "--n_threads", "2"]  # fmt: skip
+    with open(log or os.devnull, "wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}/v1"
+        try:
+            wait_until_serving(process, f"{url}/models", 180, log)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

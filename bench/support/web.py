@@ -52,14 +52,14 @@ def build_home(home: Path) -> Path:
         return home
     template = Path(tempfile.mkdtemp(prefix="dragoman-web-home-")) / "home"
     template.mkdir()
-    _build(template)
+    populate(template)
     _BUILT[:] = [template]
     shutil.copytree(template, home, dirs_exist_ok=True)
     return home
 
 
-def _build(home: Path) -> None:
-    env = cli_env(home)
+def populate(home: Path, env: dict[str, str] | None = None) -> None:
+    env = env or cli_env(home)
     ingest(env, str(DEMO / "whitehouse"), "--kind", "news", "--source", "The White House")
     for name, text, clearance in (("cable.txt", CABLE, "restricted"),
                                   ("note.txt", INTERNAL, "internal")):  # fmt: skip

@@ -18,6 +18,7 @@ import pytest
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings, load_settings
 from bench.support import corpora
+from bench.support.processes import chroma_server as running_chroma
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import Registry
@@ -26,7 +27,7 @@ from retrieval.index import ChunkIndex, Filters
 from retrieval.indexer import Retrieval, index_pending
 from retrieval.langchain_retriever import DragomanRetriever
 from retrieval.search import HybridSearch
-from tests.conftest import cli_env, free_port, run_cli, wait_until_serving
+from tests.conftest import cli_env, run_cli
 
 SECRET = "The ambassador's cable says the summit in Reykjavik will be cancelled on 14 March."
 
@@ -234,19 +235,8 @@ def test_different_embedder_is_a_clear_error(
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(process, f"{url}/api/v2/heartbeat", 60)
+    with running_chroma(tmp_path / "server-data") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_server_mode_against_real_chroma_run(tmp_path: Path, chroma_server: str) -> None:

@@ -20,9 +20,10 @@ from assistant.accounts.accounts import Accounts
 from assistant.accounts.audit import AuditLog
 from assistant.accounts.store import ACCOUNTS_SCHEMA, Base, WebStore
 from assistant.answering.history import HISTORY_SCHEMA, History
+from assistant.briefing.job_store import JOBS_SCHEMA
 from assistant.collection.store import COLLECTION_SCHEMA, CollectBase
 from assistant.core.errors import StoreError
-from assistant.core.migrations import Schema, current_revision, upgrade
+from assistant.core.migrations import Schema, current_revision, head_revision, upgrade
 from assistant.core.schema_snapshot import create_snapshot
 from assistant.core.settings import load_settings
 from assistant.drafting.store import DRAFTS_SCHEMA
@@ -94,8 +95,8 @@ def test_migrated_schema_is_the_schema_of_a_new_home(old_home: Path, tmp_path: P
     for schema in SCHEMAS:
         url = "web.db" if schema.name in ("accounts", "history", "drafts") else "dragoman.db"
         engine = create_engine(f"sqlite:///{old_home / url}")
-        assert current_revision(engine, schema) == "0001", schema.name
-        assert upgrade(engine, schema) == "0001"  # opening again changes nothing
+        assert current_revision(engine, schema) == head_revision(schema), schema.name
+        assert upgrade(engine, schema) == head_revision(schema)  # opening again: no change
 
 
 def test_append_only_guards_hold_after_migration(old_home: Path) -> None:
@@ -120,7 +121,7 @@ def test_a_damaged_schema_is_refused_with_a_fix(old_home: Path) -> None:
         ((REGISTRY_SCHEMA,), RegistryBase.metadata),
         ((MONITORING_SCHEMA,), MonitorBase.metadata),
         ((COLLECTION_SCHEMA,), CollectBase.metadata),
-        ((ACCOUNTS_SCHEMA, HISTORY_SCHEMA, DRAFTS_SCHEMA), Base.metadata),
+        ((ACCOUNTS_SCHEMA, HISTORY_SCHEMA, DRAFTS_SCHEMA, JOBS_SCHEMA), Base.metadata),
     ],
     ids=["registry", "monitoring", "collection", "users"],
 )
