@@ -44,6 +44,9 @@ def steps(quick: bool, scratch: Path) -> dict[str, list[str]]:
         "briefing": [PY, str(BENCH / "briefing.py"), "--backend", "local-small" if quick else "local"],
         "serve": [PY, str(BENCH / "serve_load.py"), "--backend", "local",
                   "--clients", "10" if quick else "50", "--seconds", "15" if quick else "60"],
+        "team_server": [PY, str(BENCH / "team_server.py"), "--json",
+                        "--queries", "10" if quick else "40", "--asks", "2" if quick else "5",
+                        "--clients", "10" if quick else "50", "--seconds", "10" if quick else "30"],
         "evals": [*dragoman, "eval", "run", "all", "--limit", "1" if quick else "3",
                   "--backend", "local-small", "--json"],
     }  # fmt: skip
@@ -112,6 +115,15 @@ def summarise(results: dict[str, dict[str, Any]]) -> list[str]:
         "serve",
         lambda r: [
             f"RSS MB {json.dumps(r['serve_rss_mb'])}; outcomes {json.dumps(r.get('outcomes', {}))}"
+        ],
+    )
+    line(
+        "team_server",
+        lambda r: [
+            f"{row['config']}: ingest {row['ingest']['docs_per_s']} docs/s, search p50 "
+            f"{row['search_s']['p50']} s, ask TTFT p50 "
+            f"{(row['ask']['ttft_s'] or {}).get('p50')} s"
+            for row in r["rows"]
         ],
     )
     line("evals", lambda r: [f"{suite}: {seconds} s" for suite, seconds in

@@ -47,7 +47,7 @@ class BriefingQueue:
     def submit(self, request: BriefRequest, requested_by: str) -> BriefingJob:
         """Queue a briefing (checked first: bad input queues nothing)."""
         request.check()
-        with self._lock:  # (another worker may accept one at the same moment: a bound, not a count)
+        with self._lock:  # (two workers may each accept one at the same moment: a soft bound)
             unfinished = [j for j in self._store.recent() if j.status in UNFINISHED]
             if sum(j.requested_by == requested_by for j in unfinished) >= PER_PERSON:
                 raise RateLimitedError(
@@ -102,7 +102,9 @@ class BriefingQueue:
         def progress(text: str) -> None:
             job.progress = text
             self._store.save(job)
-            self._store.touch(self._mine - {job.id})  # those still waiting here are alive
+            with self._lock:
+                waiting_here = list(self._mine - {job.id})
+            self._store.touch(waiting_here)  # they are alive, waiting behind this one
 
         detail = {"date": job.request.day.isoformat(), "watchlist": job.request.watchlist,
                   "clearance": job.request.clearance, "job": job.id}  # fmt: skip
@@ -126,4 +128,5 @@ class BriefingQueue:
         job.finished_at = datetime.now(UTC)
         job.status = status
         self._store.save(job)
-        self._mine.discard(job.id)
+        with self._lock:
+            self._mine.discard(job.id)

@@ -21,6 +21,7 @@ import zlib
 from typing import Any
 
 from sqlalchemy import case, delete, func, insert, literal, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -54,40 +55,42 @@ class SharedRateLimiter(RateLimiter):
         grown = RateBucketRow.tokens + (literal(now) - RateBucketRow.stamp) * self.rate
         return case((grown > self.capacity, self.capacity), else_=grown)
 
-    def check(self, key: str, _again: bool = True) -> None:
+    def check(self, key: str) -> None:
         """Take one request from the key's bucket, or raise RateLimitedError."""
         now, row_key = time.time(), self._key(key)
         with self.engine.begin() as db:
-            refilled = self._refilled(now)
-            taken = db.execute(
-                update(RateBucketRow)
-                .where(RateBucketRow.key == row_key, refilled >= 1.0)
-                .values(tokens=refilled - 1.0, stamp=now)
+            if self._take_one(db, row_key, now):
+                return
+            # no bucket yet (or an empty one): make it full unless another worker just did
+            db.execute(
+                pg_insert(RateBucketRow)
+                .values(key=row_key, tokens=self.capacity, stamp=now)
+                .on_conflict_do_nothing()
             )
-            if taken.rowcount:
+            if self._take_one(db, row_key, now):
+                self._forget_idle(db, row_key, now)
                 return
             tokens = db.scalar(select(self._refilled(now)).where(RateBucketRow.key == row_key))
-            if tokens is None and self._first_take(db, row_key, now):
-                return
-        if tokens is None and _again:  # another worker made the bucket this instant: use it
-            self.check(key, _again=False)
-            return
         wait = math.ceil((1.0 - float(tokens or 0.0)) / self.rate)
         raise RateLimitedError(
             f"too many {self.what}: the limit is {int(self.capacity)} a minute",
             retry_after_s=wait,
         )
 
-    def _first_take(self, db: Connection, row_key: str, now: float) -> bool:
-        try:
-            with db.begin_nested():
-                db.execute(insert(RateBucketRow).values(
-                    key=row_key, tokens=self.capacity - 1.0, stamp=now))  # fmt: skip
-        except IntegrityError:  # another worker made it this instant: it took the first
-            return False
-        if zlib.crc32(row_key.encode()) % 64 == int(now) % 64:  # now and then, forget idle keys
+    def _take_one(self, db: Connection, row_key: str, now: float) -> bool:
+        """One conditional UPDATE: refill by the time passed, take one if there is one."""
+        refilled = self._refilled(now)
+        taken = db.execute(
+            update(RateBucketRow)
+            .where(RateBucketRow.key == row_key, refilled >= 1.0)
+            .values(tokens=refilled - 1.0, stamp=now)
+        )
+        return bool(taken.rowcount)
+
+    @staticmethod
+    def _forget_idle(db: Connection, row_key: str, now: float) -> None:
+        if zlib.crc32(row_key.encode()) % 64 == int(now) % 64:  # now and then
             db.execute(delete(RateBucketRow).where(RateBucketRow.stamp < now - 300))
-        return True
 
     def refund(self, key: str) -> None:
         """Give one back (a sign-in that succeeded was charged before it was checked)."""

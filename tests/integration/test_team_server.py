@@ -172,6 +172,28 @@ def test_two_workers_share_sessions_history_and_clearance(team: Team) -> None:
         assert {d["clearance"] for d in listed} == {"public"}  # ana's clearance, on worker B
 
 
+def test_a_draft_written_through_one_worker_is_approved_through_the_other(team: Team) -> None:
+    """The approval gate on PostgreSQL: written by the model behind the inference server,
+    submitted on one worker, approved on the other, the approved version frozen."""
+    with httpx.Client(base_url=team.a, timeout=600) as a, httpx.Client(base_url=team.b) as b:
+        pat = {"X-CSRF-Token": sign_in(a, "pat")}
+        val = {"X-CSRF-Token": sign_in(b, "val")}
+        body = {"instruction": "Welcome the Quad leaders' joint statement", "platform": "linkedin",
+                "languages": ["en"]}  # fmt: skip
+        written = a.post("/api/drafts", json=body, headers=pat)
+        assert written.status_code == 201, written.text
+        base = f"/api/drafts/{written.json()['id']}"
+        assert a.post(f"{base}/submit", headers=pat).json()["status"] == "in_review"
+        approved = b.post(f"{base}/approve", json={"version": 1, "acknowledge": True},
+                          headers=val)  # fmt: skip
+        assert approved.status_code == 200, approved.text
+        assert approved.json()["approved_version"] == 1
+    with pytest.raises(psycopg.errors.IntegrityConstraintViolation, match="append-only"):
+        team.sql("users", "UPDATE draft_versions SET content_json = '{}'")
+    actions = {a for (a,) in team.sql("users", "SELECT action FROM audit_log")}
+    assert {"draft_create", "draft_submit", "draft_approve"} <= actions, actions
+
+
 def test_a_briefing_asked_through_one_worker_is_followed_through_the_other(team: Team) -> None:
     with httpx.Client(base_url=team.a) as a, httpx.Client(base_url=team.b) as b:
         csrf = sign_in(a, "ana")
