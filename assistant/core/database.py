@@ -37,7 +37,7 @@ def open_engine(url: str, *, setting: str, durable: bool = False) -> Engine:
     except (ArgumentError, ImportError) as exc:
         raise StoreError(
             f"invalid {setting} {mask_url_password(url)!r}: {type(exc).__name__}: {exc}",
-            fix="use a SQLAlchemy URL whose driver is installed "
+            fix=f"check {setting}: a SQLAlchemy URL whose driver is installed "
             "(PostgreSQL: pip install 'dragoman[postgres]')",
         ) from exc
     return engine
