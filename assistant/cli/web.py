@@ -16,7 +16,6 @@ from assistant.accounts.contracts import AuditOut, UsersOut
 from assistant.cli.common import BackendOpt, JsonFlag, LevelOpt, components, emit_json, err, out
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.settings import Settings, load_settings
-from assistant.llm.weights import MODEL_SPECS
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
@@ -110,6 +109,8 @@ def _check_shareable(settings: Settings, spec: str, workers: int) -> None:
             fix="run `chroma run --path HOME/chroma` and set DRAGOMAN_CHROMA_URL "
             "(docs/DEPLOY.md), or serve with one worker",
         )
+    from assistant.llm.weights import MODEL_SPECS  # here: the CLI starts without the LLM stack
+
     if spec in MODEL_SPECS:  # the embedded profiles
         err.print(f"[yellow]each of the {workers} workers loads the embedded model "
                   "(about 2 GB each); an inference server is lighter (docs/DEPLOY.md)")  # fmt: skip

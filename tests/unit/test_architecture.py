@@ -54,3 +54,15 @@ def test_no_module_imports_another_modules_private_name() -> None:
                     if alias.name.startswith("_") and not alias.name.startswith("__")
                 ]
     assert not found, found
+
+
+def test_the_cli_starts_without_the_model_stack() -> None:
+    """Every `dragoman` command imports the CLI; the model, LangChain, Chroma and the
+    PostgreSQL driver load only for the commands that use them (each costs seconds, paid
+    by every `users`, `docs` or `sources` call otherwise)."""
+    heavy = ("llama_cpp", "langchain_core", "chromadb", "torch", "psycopg")
+    probe = f"import sys, assistant.cli.main; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
