@@ -7,26 +7,22 @@ from alembic import op
 revision = "0002"
 down_revision = "0001"
 
+FLOAT, WORKER = sa.Float(), sa.String(64)
+# table: (its key and the key's type, the other columns (all NOT NULL), the column indexed)
+TABLES = {
+    "rate_buckets": (("key", sa.String(200)), {"tokens": FLOAT, "stamp": FLOAT}, "stamp"),
+    "generation_tickets": (
+        ("id", sa.Integer()),
+        {"worker": WORKER, "admitted_at": FLOAT, "expires_at": FLOAT},
+        "expires_at",
+    ),
+    "leases": (("name", sa.String(64)), {"holder": WORKER, "expires_at": FLOAT}, None),
+}
+
 
 def upgrade() -> None:
-    op.create_table(
-        "rate_buckets",
-        sa.Column("key", sa.String(200), primary_key=True),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("stamp", sa.Float(), nullable=False),
-    )
-    op.create_index("ix_rate_buckets_stamp", "rate_buckets", ["stamp"])
-    op.create_table(
-        "generation_tickets",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("worker", sa.String(64), nullable=False),
-        sa.Column("admitted_at", sa.Float(), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False),
-    )
-    op.create_index("ix_generation_tickets_expires_at", "generation_tickets", ["expires_at"])
-    op.create_table(
-        "leases",
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("holder", sa.String(64), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False),
-    )
+    for table, ((key, key_type), columns, indexed) in TABLES.items():
+        others = [sa.Column(name, kind, nullable=False) for name, kind in columns.items()]
+        op.create_table(table, sa.Column(key, key_type, primary_key=True), *others)
+        if indexed:
+            op.create_index(f"ix_{table}_{indexed}", table, [indexed])
