@@ -55,8 +55,11 @@ class LexicalIndex:
         stamp = self._on_disk()
         if stamp is None or stamp == self._stamp:
             return
-        ids = json.loads((self.path / "ids.json").read_text())
-        bm25 = bm25s.BM25.load(str(self.path / "bm25")) if ids else None
+        try:
+            ids = json.loads((self.path / "ids.json").read_text())
+            bm25 = bm25s.BM25.load(str(self.path / "bm25")) if ids else None
+        except FileNotFoundError:  # swapped by a rebuild this instant: the next search reads it
+            return
         self.ids, self._bm25, self._stamp = ids, bm25, stamp
 
     def rebuild(self, ids: list[str], texts: list[str]) -> None:

@@ -15,7 +15,7 @@ from rich.table import Table
 from assistant.accounts.contracts import AuditOut, UsersOut
 from assistant.cli.common import BackendOpt, JsonFlag, LevelOpt, components, emit_json, err, out
 from assistant.core.errors import ConfigError, InputError
-from assistant.core.settings import Settings, load_settings
+from assistant.core.settings import load_settings
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
@@ -70,7 +70,15 @@ def serve_command(
         )
     spec = backend or settings.llm.backend
     if workers > 1:
-        _check_shareable(settings, spec, workers)
+        from assistant.llm.weights import MODEL_SPECS  # here: the CLI starts without the LLM stack
+        from assistant.web.shared_guards import check_shareable
+
+        check_shareable(settings)
+        if spec in MODEL_SPECS:  # the embedded profiles
+            err.print(
+                f"[yellow]each of the {workers} workers loads the embedded model (about 2 GB "
+                "each); an inference server is lighter (docs/DEPLOY.md)"
+            )
     prepare_local_model(settings, spec)
     url = f"http://{host}:{port}"
     if as_json:
@@ -90,30 +98,6 @@ def serve_command(
     os.environ.update(DRAGOMAN_WEB_WORKERS=str(workers), DRAGOMAN_SERVE_BACKEND=spec)
     uvicorn.run("assistant.web.app:app_from_environment", factory=True, workers=workers,
                 host=host, port=port, **options)  # fmt: skip
-
-
-def _check_shareable(settings: Settings, spec: str, workers: int) -> None:
-    """Several workers share one home only through servers: their shared state needs
-    PostgreSQL, Chroma's local files are one process's, and an embedded model in each worker
-    multiplies its memory."""
-    if not settings.web_url.startswith("postgresql"):
-        raise ConfigError(
-            f"--workers {workers} needs the users' database on PostgreSQL (the workers share "
-            "sessions, rate limits, the generation queue and the scheduler through it)",
-            fix="set DRAGOMAN_WEB_DATABASE_URL=postgresql+psycopg://… (docs/DEPLOY.md), "
-            "or serve with one worker",
-        )
-    if not settings.chroma_url:
-        raise ConfigError(
-            f"--workers {workers} needs the vector index on a Chroma server",
-            fix="run `chroma run --path HOME/chroma` and set DRAGOMAN_CHROMA_URL "
-            "(docs/DEPLOY.md), or serve with one worker",
-        )
-    from assistant.llm.weights import MODEL_SPECS  # here: the CLI starts without the LLM stack
-
-    if spec in MODEL_SPECS:  # the embedded profiles
-        err.print(f"[yellow]each of the {workers} workers loads the embedded model "
-                  "(about 2 GB each); an inference server is lighter (docs/DEPLOY.md)")  # fmt: skip
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -56,13 +56,18 @@ def _sqlite_pragmas(durable: bool) -> Callable[[Any, Any], None]:
     return apply
 
 
+def advisory_key(name: str) -> int:
+    """PostgreSQL's advisory-lock key for ``name`` (a signed 32-bit integer)."""
+    return zlib.crc32(name.encode("utf-8")) - 2**31
+
+
 def lock_for_transaction(connection: Connection, name: str) -> None:
     """Hold the lock ``name`` until ``connection``'s transaction ends, across processes.
 
     PostgreSQL: a transaction-level advisory lock.  SQLite: its single writer already
     serialises writers, so nothing is needed."""
     if connection.dialect.name == "postgresql":
-        key = zlib.crc32(name.encode("utf-8")) - 2**31  # a signed 32-bit key
+        key = advisory_key(name)
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 

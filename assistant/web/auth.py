@@ -94,7 +94,10 @@ async def current_principal(request: Request, services: ServicesDep) -> Principa
         sent = await _csrf_sent(request)
         if not sent or not hmac.compare_digest(sent, principal.csrf_token or ""):
             raise AuthError("missing or wrong CSRF token", fix="reload the page")
-    await run_in_threadpool(services.request_limit.check, principal.user.username)
+    if services.shared:  # a database round trip: off the event loop
+        await run_in_threadpool(services.request_limit.check, principal.user.username)
+    else:
+        services.request_limit.check(principal.user.username)
     request.state.user = principal.user
     return principal
 

@@ -18,12 +18,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.components import Components
 from assistant.core.clearance import readable_levels
-from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings
 from assistant.drafting.platforms import Platform, platform
 from assistant.web.guards import GenerationGate, RateLimiter
 from assistant.web.health import ServerHealth
-from assistant.web.shared_guards import Lease, SharedGate, SharedLock, SharedRateLimiter
+from assistant.web.shared_guards import (
+    Lease,
+    SharedGate,
+    SharedLock,
+    SharedRateLimiter,
+    check_shareable,
+)
 
 EXAMPLES_KEPT_S = 600
 CLAIM_KEPT_S = 2 * 86400.0  # a scheduled run claimed by one worker stays its own
@@ -40,13 +45,8 @@ class Services(Components):
         super().__init__(settings, backend)
         self.open_stores()
         self.shared = settings.web_workers > 1  # state in the users' database, not here
-        if self.shared and self.store.engine.dialect.name != "postgresql":
-            raise ConfigError(
-                f"{settings.web_workers} web workers share their state through the users' "
-                "database, which must then be PostgreSQL",
-                fix="set DRAGOMAN_WEB_DATABASE_URL=postgresql+psycopg://… (docs/DEPLOY.md), "
-                "or serve with one worker",
-            )
+        if self.shared:
+            check_shareable(settings)
         self.gate = self._gate()
         limiter = self._limiter
         self.ask_limit = limiter(settings.rate.asks_per_minute, "questions")

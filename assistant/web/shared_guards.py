@@ -23,17 +23,35 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
 
 from assistant.accounts.store import LeaseRow, RateBucketRow, TicketRow
-from assistant.core.database import lock_for_transaction
-from assistant.core.errors import RateLimitedError, ServerBusyError
+from assistant.core.database import advisory_key, lock_for_transaction
+from assistant.core.errors import ConfigError, RateLimitedError, ServerBusyError
 from assistant.core.memory import release_free_memory
+from assistant.core.settings import Settings
 from assistant.web.guards import GenerationGate, RateLimiter, Ticket
 
 POLL_S = 0.05
 MAX_POLL_S = 0.5
 TICKET_LIFETIME_S = 900.0  # beyond any wait plus generation: the worker holding it is gone
+
+
+def check_shareable(settings: Settings) -> None:
+    """Several workers share one home only through servers: their shared state needs the
+    users' database on PostgreSQL, and Chroma's local files belong to one process."""
+    if not settings.web_url.startswith("postgresql"):
+        raise ConfigError(
+            "several web workers share sessions, rate limits, the generation queue and the "
+            "scheduler through the users' database, which must then be PostgreSQL",
+            fix="set DRAGOMAN_WEB_DATABASE_URL=postgresql+psycopg://… (docs/DEPLOY.md), "
+            "or serve with one worker",
+        )
+    if not settings.chroma_url:
+        raise ConfigError(
+            "several web workers need the vector index on a Chroma server",
+            fix="run `chroma run --path HOME/chroma` and set DRAGOMAN_CHROMA_URL "
+            "(docs/DEPLOY.md), or serve with one worker",
+        )
 
 
 def worker_id() -> str:
@@ -112,7 +130,7 @@ class SharedLock:
     def __init__(self, engine: Engine, name: str) -> None:
         self.engine = engine
         self.name = name
-        self.key = zlib.crc32(f"dragoman-{name}".encode()) - 2**31
+        self.key = advisory_key(f"dragoman-{name}")
         self._held = threading.local()
 
     def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
@@ -210,27 +228,22 @@ class Lease:
         self.ttl_s = ttl_s
 
     def held(self) -> bool:
-        """Whether this worker holds the lease now (renewed for ``ttl_s`` if so)."""
-        now = time.time()
+        """Whether this worker holds the lease now (renewed for ``ttl_s`` if so). Row locks
+        settle a race: the loser's UPDATE sees the winner's row, its INSERT conflicts."""
+        now, me = time.time(), worker_id()
         with self.engine.begin() as db:
-            lock_for_transaction(db, f"dragoman-lease-{self.name}")
             renewed = db.execute(
                 update(LeaseRow)
                 .where(LeaseRow.name == self.name,
-                       (LeaseRow.holder == worker_id()) | (LeaseRow.expires_at < now))
-                .values(holder=worker_id(), expires_at=now + self.ttl_s)
+                       (LeaseRow.holder == me) | (LeaseRow.expires_at < now))
+                .values(holder=me, expires_at=now + self.ttl_s)
             )  # fmt: skip
             if renewed.rowcount:
                 return True
-            if db.scalar(select(LeaseRow.holder).where(LeaseRow.name == self.name)) is not None:
-                return False
-            try:
-                with db.begin_nested():
-                    db.execute(
-                        insert(LeaseRow).values(
-                            name=self.name, holder=worker_id(), expires_at=now + self.ttl_s
-                        )
-                    )
-            except IntegrityError:
-                return False
-            return True
+            taken = db.scalar(  # (an INSERT's rowcount is not reported here: RETURNING is)
+                pg_insert(LeaseRow)
+                .values(name=self.name, holder=me, expires_at=now + self.ttl_s)
+                .on_conflict_do_nothing()
+                .returning(LeaseRow.name)
+            )
+            return taken is not None

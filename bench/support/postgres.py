@@ -30,11 +30,6 @@ def _binary(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def available() -> bool:
-    """Whether PostgreSQL's server binaries are installed here."""
-    return bool(_binary("initdb") and _binary("pg_ctl"))
-
-
 @dataclass
 class Postgres:
     """A running cluster: ``url(db)`` for SQLAlchemy, ``create(db)`` for a fresh database."""
