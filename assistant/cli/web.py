@@ -17,6 +17,8 @@ from assistant.cli.common import BackendOpt, JsonFlag, LevelOpt, components, emi
 from assistant.core.errors import ConfigError, InputError
 from assistant.core.settings import load_settings
 
+WORKER_PING_TIMEOUT_S = 60  # the supervisor restarts a worker silent for this long
+
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
 
@@ -89,15 +91,20 @@ def serve_command(
                   f"{'s' if workers > 1 else ''}); API reference at {url}/docs")  # fmt: skip
         if settings.weak_secret:
             err.print("[yellow]development secret key: fine on loopback, never in production")
-    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    # several workers: the supervisor's lines (a worker died, restarted) are worth reading
+    level = "info" if workers > 1 else "warning"
+    options: dict[str, Any] = {"log_level": level, "access_log": False}
     if workers == 1:
         app = create_app(settings, spec, warm_up=True, schedule=True)
         uvicorn.run(app, host=host, port=port, **options)
         return
     # each worker builds its app from the environment (uvicorn imports the factory by name)
     os.environ.update(DRAGOMAN_WEB_WORKERS=str(workers), DRAGOMAN_SERVE_BACKEND=spec)
+    # a worker busy with an upload's indexing can answer the supervisor's ping late on a small
+    # machine: uvicorn's default (5 s) killed such workers mid-request under load
     uvicorn.run("assistant.web.app:app_from_environment", factory=True, workers=workers,
-                host=host, port=port, **options)  # fmt: skip
+                host=host, port=port, timeout_worker_healthcheck=WORKER_PING_TIMEOUT_S,
+                **options)  # fmt: skip
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import shutil
@@ -51,6 +52,7 @@ def build_home(home: Path) -> Path:
         shutil.copytree(_BUILT[0], home, dirs_exist_ok=True)
         return home
     template = Path(tempfile.mkdtemp(prefix="dragoman-web-home-")) / "home"
+    atexit.register(shutil.rmtree, template.parent, ignore_errors=True)
     template.mkdir()
     populate(template)
     _BUILT[:] = [template]

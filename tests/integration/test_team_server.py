@@ -297,6 +297,7 @@ def test_serve_workers_2_loses_nothing_when_a_worker_is_killed(team: Team) -> No
         finally:
             server.terminate()
             server.wait(timeout=60)
+            print(log_path.read_text(errors="replace")[-4000:])  # shown when the test fails
 
 
 def _survive_a_killed_worker(parent: int, url: str, team: Team) -> None:
@@ -318,6 +319,7 @@ def _survive_a_killed_worker(parent: int, url: str, team: Team) -> None:
         conversation = asked.json()["conversation_id"]
         token = run_cli("users", "token", "root", "--json", env=team.env)
         load = run_load(url, json.loads(token.stdout)["token"], clients=50, seconds=15)
+        assert sorted(_workers(parent)) == sorted(workers), "a worker was restarted under load"
         assert not load.errors and not load.busy_without_retry_after, load.to_dict()
         assert {key.split()[1] for key in load.outcomes} <= {"200", "429", "503"}, load.outcomes
         os.kill(workers[0], signal.SIGKILL)
