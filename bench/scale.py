@@ -1,6 +1,7 @@
 """The scale run: one index grown from real corpora to each size, measured at every size.
 
-    python bench/scale.py [--sizes 10000,100000] [--home DIR] [--queries 200] [--no-server] [--json]
+    python bench/scale.py [--sizes 10000,100000] [--home DIR] [--queries 200] [--no-server]
+                          [--postgres] [--json]
 
 The pool grows in a fixed order — White House releases (en, batches of 100 files), UN General
 Debate speeches (en, batches of 100), then CRUD-RAG news line files (zh, one file at a time) —
@@ -8,7 +9,8 @@ until the chunk count reaches each size. At each size, in fresh processes: index
 the resident memory of a process that opens the index and answers the queries, and end-to-end
 `HybridSearch.search` latency (k = 10, 100 XQuAD questions in English + 100 in Chinese, public
 clearance) without and with filters — against embedded Chroma and against the same files served
-by `chroma run`. ``--home`` keeps the index for re-runs (building embeds every chunk).
+by `chroma run` (and, with ``--postgres``, by `chroma run` with the registry on PostgreSQL: the
+team server's shape). ``--home`` keeps the index for re-runs (building embeds every chunk).
 """
 
 from __future__ import annotations
@@ -110,7 +112,9 @@ def percentiles(latencies: list[float]) -> dict[str, float]:
             "p99_ms": round(ordered[round(0.99 * (len(ordered) - 1))], 1)}  # fmt: skip
 
 
-def measure(home: Path, n_queries: int, chroma_url: str | None) -> dict[str, Any]:
+def measure(
+    home: Path, n_queries: int, chroma_url: str | None, database_url: str | None = None
+) -> dict[str, Any]:
     """Open the index in this (fresh) process and time the queries; memory as it goes."""
     from assistant.core.settings import load_settings
     from corpus.registry import Registry
@@ -119,7 +123,7 @@ def measure(home: Path, n_queries: int, chroma_url: str | None) -> dict[str, Any
     from retrieval.search import HybridSearch
 
     before = self_rss_mb()
-    settings = load_settings(home=home, chroma_url=chroma_url)
+    settings = load_settings(home=home, chroma_url=chroma_url, database_url=database_url)
     registry = Registry(settings.registry_url)
     search = HybridSearch(Retrieval(settings), registry)
     qs = queries(n_queries)
@@ -135,12 +139,12 @@ def measure(home: Path, n_queries: int, chroma_url: str | None) -> dict[str, Any
     rows = {}
     for name, filters in cases.items():
         search.search(qs[1], clearance="public", filters=filters)  # warm-up per filter
-        latencies = []
+        latencies, hits = [], 0
         for q in qs:
             started = time.perf_counter()
-            search.search(q, clearance="public", k=10, filters=filters)
+            hits += len(search.search(q, clearance="public", k=10, filters=filters))
             latencies.append((time.perf_counter() - started) * 1000)
-        rows[name] = percentiles(latencies)
+        rows[name] = {**percentiles(latencies), "hits_per_query": round(hits / len(qs), 2)}
     return {"queries": len(qs), "latency": rows, "rss_before_mb": before,
             "rss_open_mb": warm_rss, "rss_peak_mb": self_peak_rss_mb()}  # fmt: skip
 
@@ -156,8 +160,11 @@ def child(*args: str) -> dict[str, Any]:
     return result
 
 
-def with_chroma_server(home: Path, n_queries: int) -> dict[str, Any]:
-    """The same files served by `chroma run` on loopback; the client measured as above."""
+def with_chroma_server(
+    home: Path, n_queries: int, database_url: str | None = None
+) -> dict[str, Any]:
+    """The same files served by `chroma run` on loopback; the client measured as above
+    (with ``database_url``, the registry read from that database instead of the home's)."""
     import socket
 
     with socket.socket() as s:
@@ -179,14 +186,50 @@ def with_chroma_server(home: Path, n_queries: int) -> dict[str, Any]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"`chroma run` did not start: see {home / 'chroma-run.log'}")
             time.sleep(0.5)
+        extra = ["--database-url", database_url] if database_url else []
         result = child("_measure", "--home", str(home), "--queries", str(n_queries),
-                       "--chroma-url", url)  # fmt: skip
+                       "--chroma-url", url, *extra)  # fmt: skip
         result["server_rss_mb"] = tree_rss_mb(server.pid)
         return result
     finally:
         server.terminate()
         server.wait(timeout=60)
         log.close()
+
+
+def with_team_servers(home: Path, n_queries: int) -> dict[str, Any]:
+    """The team server's shape: `chroma run` as above and the registry on PostgreSQL (a
+    throwaway cluster; the home's registry copied into it, migrated by the registry itself)."""
+    from bench.support.postgres import postgres_server
+
+    with postgres_server() as server:
+        url = server.create("registry")
+        started = time.perf_counter()
+        rows = copy_registry(f"sqlite:///{home / 'dragoman.db'}", url)
+        copied_s = round(time.perf_counter() - started, 1)
+        print(f"scale: {rows:,} registry rows copied to PostgreSQL in {copied_s} s",
+              file=sys.stderr, flush=True)  # fmt: skip
+        result = with_chroma_server(home, n_queries, database_url=url)
+        result.update(registry_rows=rows, registry_copy_s=copied_s)
+        return result
+
+
+def copy_registry(source_url: str, target_url: str) -> int:
+    """Every row of the registry at ``source_url`` into a fresh one at ``target_url``."""
+    from sqlalchemy import create_engine, insert, select
+
+    from corpus.registry import Base, Registry
+
+    Registry(target_url)  # the schema, through the registry's own migrations
+    source, target = create_engine(source_url), create_engine(target_url)
+    copied = 0
+    with source.connect() as reading, target.begin() as writing:
+        for table in Base.metadata.sorted_tables:
+            result = reading.execution_options(yield_per=2000).execute(select(table))
+            for batch in result.mappings().partitions(2000):
+                writing.execute(insert(table), [dict(row) for row in batch])
+                copied += len(batch)
+    return copied
 
 
 def disk(home: Path) -> dict[str, float]:
@@ -203,7 +246,7 @@ def growth(first: dict[str, Any], last: dict[str, Any]) -> dict[str, float]:
     out = {"chunks_x": ratio(first["chunks"], last["chunks"]),
            "disk_x": ratio(first["disk"]["total_mb"], last["disk"]["total_mb"]),
            "rss_open_x": ratio(first["embedded"]["rss_open_mb"], last["embedded"]["rss_open_mb"])}  # fmt: skip
-    for mode in ("embedded", "server"):
+    for mode in ("embedded", "server", "team"):
         if mode in first and mode in last:
             for q in ("p50_ms", "p95_ms", "p99_ms"):
                 a, b = first[mode]["latency"]["no filter"][q], last[mode]["latency"]["no filter"][q]
@@ -211,7 +254,9 @@ def growth(first: dict[str, Any], last: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def run(sizes: list[int], home: Path, n_queries: int, server: bool) -> dict[str, Any]:
+def run(
+    sizes: list[int], home: Path, n_queries: int, server: bool, team: bool = False
+) -> dict[str, Any]:
     home.mkdir(parents=True, exist_ok=True)
     points = []
     for size in sizes:
@@ -222,6 +267,8 @@ def run(sizes: list[int], home: Path, n_queries: int, server: bool) -> dict[str,
         point["embedded"] = child("_measure", "--home", str(home), "--queries", str(n_queries))
         if server:
             point["server"] = with_chroma_server(home, n_queries)
+        if team:
+            point["team"] = with_team_servers(home, n_queries)
         points.append(point)
     summary: dict[str, Any] = {
         "points": points,
@@ -242,11 +289,11 @@ def table(summary: dict[str, Any]) -> str:
              "filter | p50 ms | p95 ms | p99 ms |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for p in summary["points"]:
         d = p["disk"]
-        for mode in ("embedded", "server"):
+        for mode in ("embedded", "server", "team"):
             if mode not in p:
                 continue
             rss = f"{p[mode]['rss_open_mb']}" + (
-                f" (+ server {p[mode]['server_rss_mb']})" if mode == "server" else ""
+                f" (+ server {p[mode]['server_rss_mb']})" if mode != "embedded" else ""
             )
             for name, r in p[mode]["latency"].items():
                 lines.append(f"| {p['chunks']:,} | {d['total_mb']} ({d['chroma_mb']} / {d['bm25_mb']}"
@@ -266,16 +313,21 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path("/tmp/dragoman-bench-scale"))
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--chroma-url", default=None)
+    parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-server", action="store_true")
+    parser.add_argument(
+        "--postgres", action="store_true",
+        help="also measure the team server: `chroma run` and the registry on PostgreSQL",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.mode == "_build":
         print(json.dumps(build(args.home, args.target)))
     elif args.mode == "_measure":
-        print(json.dumps(measure(args.home, args.queries, args.chroma_url)))
+        print(json.dumps(measure(args.home, args.queries, args.chroma_url, args.database_url)))
     else:
         sizes = sorted(int(s) for s in args.sizes.split(","))
-        summary = run(sizes, args.home, args.queries, not args.no_server)
+        summary = run(sizes, args.home, args.queries, not args.no_server, args.postgres)
         print(json.dumps(summary, indent=2) if args.json else table(summary))
 
 

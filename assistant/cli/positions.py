@@ -139,6 +139,13 @@ def _print_positions(report: dict[str, Any]) -> None:
                            for q in p["quotes"])  # fmt: skip
         table.add_row(escape(p["name"]), LABELS[p["stance"]], summary, quotes)
     out.print(table)
+    for disagreement in report.get("disagreements", []):
+        sides = " vs ".join(
+            f"{escape(side['value'])} ({', '.join(side['speakers'])}: "
+            f"“{escape(side['sentence'][:120])}”)"
+            for side in disagreement["sides"]
+        )
+        out.print(f"[yellow]The speakers' sources disagree:[/yellow] {sides}", highlight=False)
 
 
 def _print_shifts(report: dict[str, Any]) -> None:

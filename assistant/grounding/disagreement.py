@@ -69,19 +69,28 @@ class _Statement:
 
 
 _YEAR = re.compile(r"(?:18|19|20)\d\d")
-_FIGURE = re.compile(r"(\d+(?:[.,]\d+)*)\s*(%|‰|℃|[^\W\d_]{1,2})?")
+# a figure: an optional currency sign, the number, the word after it (its unit) and, where
+# that word is only a magnitude, the word after that ("8 million people", "$300 million in")
+_FIGURE = re.compile(r"([$€£¥₹])?\s?(\d+(?:[.,]\d+)*)\s*(%|‰|℃|[^\W\d_]+)?(?:[ \t]+([^\W\d_]+))?")
+_MAGNITUDES = frozenset({"thousand", "thousands", "million", "millions", "billion",
+                         "billions", "trillion", "trillions", "mn", "bn"})  # fmt: skip
+UNIT_CHARS = 2  # a unit compared by its first characters ("seats", "seat"; "万人", "万")
 
 
 def _figures(text: str) -> tuple[frozenset[str], frozenset[str]]:
-    """(figures as ``value unit``, years) in ``text``; leading zeros dropped (04 = 4)."""
+    """(figures as ``value unit``, years) in ``text``; leading zeros dropped (04 = 4); the
+    unit carries the currency sign and, after a magnitude, what is counted, so "$300
+    million in funding" and "193 million people" are not counted in the same unit."""
     figures, years = set(), set()
-    for value, unit in _FIGURE.findall(unicodedata.normalize("NFKC", text)):
+    for currency, value, unit, following in _FIGURE.findall(unicodedata.normalize("NFKC", text)):
         value = value.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", value) else value
         value = value.lstrip("0") or "0"
-        if _YEAR.fullmatch(value):
+        if _YEAR.fullmatch(value) and not currency:
             years.add(value)
         elif unit:
-            figures.add(f"{value} {unit.casefold()}")
+            counted = following if unit.casefold() in _MAGNITUDES else ""
+            label = f"{currency}{unit[:UNIT_CHARS]} {counted[:UNIT_CHARS]}".strip().casefold()
+            figures.add(f"{value} {label}")
     return frozenset(figures), frozenset(years)
 
 
@@ -147,9 +156,11 @@ def _same_statement(a: _Statement, b: _Statement) -> bool:
     return shared >= MIN_SHARED_TERMS and shared / smaller >= MIN_OVERLAP
 
 
-def find_disagreements(passages: list[Passage]) -> list[Disagreement]:
+def find_disagreements(
+    passages: list[Passage], limit: int = MAX_DISAGREEMENTS
+) -> list[Disagreement]:
     """Statements that passages of different documents make with different numbers (at
-    most three, the first found first); each side lists every passage stating it."""
+    most ``limit``, the first found first); each side lists every passage stating it."""
     disagreements: list[Disagreement] = []
     for a, b in itertools.combinations(_statements(passages), 2):
         if a.doc_id == b.doc_id or not _same_statement(a, b):
@@ -164,7 +175,7 @@ def find_disagreements(passages: list[Passage]) -> list[Disagreement]:
                 continue
             only_a, only_b = frozenset({swapped[0]}), frozenset({swapped[1]})
         disagreements.append(Disagreement([_side(a, only_a), _side(b, only_b)]))
-    return _merged(disagreements)[:MAX_DISAGREEMENTS]
+    return _merged(disagreements)[:limit]
 
 
 def disagreements_in(shown: list[Passage], found: Sequence[SearchResult]) -> list[Disagreement]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from assistant.core.contracts import Contract
-from assistant.grounding.contracts import CitationOut
+from assistant.grounding.contracts import CitationOut, SideOut
 
 Stance = Literal["supports", "opposes", "mixed", "neutral", "undetermined", "no_statement"]
 
@@ -37,8 +39,22 @@ class PositionOut(Contract):
     documents: int
 
 
+class SpeakersSideOut(SideOut):
+    """One version of a disputed fact with the speakers whose documents state it
+    (``citations`` is empty: the sentences are the speakers' own, not numbered quotes)."""
+
+    speakers: list[str]
+
+
+class PositionsDisagreementOut(Contract):
+    """A checkable fact the speakers' sentences on the topic state differently."""
+
+    sides: list[SpeakersSideOut]
+
+
 class PositionsOut(Contract):
-    """Every speaker's position on a topic in a period."""
+    """Every speaker's position on a topic in a period, and where their own sentences on
+    it disagree on a checkable fact."""
 
     run_id: str
     topic: str
@@ -47,6 +63,7 @@ class PositionsOut(Contract):
     until: str | None
     kind: str | None
     positions: list[PositionOut]
+    disagreements: list[PositionsDisagreementOut] = Field(default_factory=list)
     backend: str
     model: str
     timings: dict[str, float]

@@ -128,6 +128,13 @@ def best_quotes(embedder: Embeddings, topic: str, found: Candidates, limit: int)
     return [_passage(n, found.results[c.result], c) for n, c in enumerate(chosen, start=1)]
 
 
+def topical_statements(found: Candidates, limit: int) -> list[Passage]:
+    """The speaker's ``limit`` sentences on the topic closest to it (as ``best_quotes``
+    scored them), unnumbered: what is compared across speakers for disagreements."""
+    ranked = sorted(found.sentences, key=lambda s: -s.score)[:limit]
+    return [_passage(0, found.results[s.result], s) for s in ranked]
+
+
 def _passage(n: int, result: SearchResult, candidate: SentenceUnit) -> Passage:
     return Passage(
         n=n, doc_id=result.doc_id, chunk_id=result.chunk_id, title=result.title,

@@ -44,7 +44,21 @@ def to_markdown(report: dict[str, Any]) -> str:
                 + ("" if q["verified"] else " *(not found again in the document)*")
             )
             lines.append("")
+    lines += _disagreements_markdown(report.get("disagreements", []))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _disagreements_markdown(disagreements: list[dict[str, Any]]) -> list[str]:
+    """Each fact the speakers' sentences state differently, every side with who says it."""
+    if not disagreements:
+        return []
+    lines = ["", "## Where the sources disagree", ""]
+    for d in disagreements:
+        for side in d["sides"]:
+            lines.append(f"- **{_cell(side['value'])}** ({_cell(', '.join(side['speakers']))}):"
+                         f" “{_cell(side['sentence'])}”")  # fmt: skip
+        lines.append("")
+    return lines
 
 
 def to_csv(report: dict[str, Any]) -> str:

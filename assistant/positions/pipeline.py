@@ -5,7 +5,8 @@ reader may see) → per speaker, its sentences that mention the topic (``evidenc
 best 1–3 as verbatim quotes → the stance and a summary from the model, the summary
 verified against the quotes (``stance``) → the quotes translated and re-read word for word
 in their documents. A speaker without a sentence on the topic gets ``no_statement``, with
-no model call.
+no model call. Last, the speakers' sentences on the topic are compared for a checkable
+fact stated differently (``disagreements``).
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Passage
 from assistant.grounding.turns import run_now
 from assistant.positions.contracts import PositionOut, PositionsOut, ShiftOut, ShiftsOut
+from assistant.positions.disagreements import (
+    STATEMENTS_PER_SPEAKER,
+    between_speakers,
+    readable_only,
+)
 from assistant.positions.evidence import (
     best_quotes,
     candidates,
     speakers_in,
     topic_matcher,
+    topical_statements,
     verbatim,
 )
 from assistant.positions.stance import STANCES, Reading, read_stance, translate_quotes
@@ -82,6 +89,7 @@ class Position:
     translations: dict[int, str]
     verified: dict[int, bool]
     documents: int
+    statements: list[Passage] = field(default_factory=list)  # compared for disagreements
 
     def to_dict(self) -> dict[str, Any]:
         reading = self.reading
@@ -158,6 +166,7 @@ class PositionsEngine:
         quotes = best_quotes(engine.retrieval.embedder, request.topic, found, request.quotes)
         if not quotes:
             return Position(speaker, "no_statement", None, [], {}, {}, documents)
+        statements = topical_statements(found, STATEMENTS_PER_SPEAKER)
         reading = read_stance(
             engine.llm, self.turn, topic=request.topic, speaker_name=speaker_label(speaker),
             quotes=quotes, language=request.language, judge=engine.judge,
@@ -171,7 +180,8 @@ class PositionsEngine:
                 "read the quotes; its reading is in model_stance"
             )
             stance = "undetermined"
-        return Position(speaker, stance, reading, quotes, translations, verified, documents)
+        return Position(speaker, stance, reading, quotes, translations, verified, documents,
+                        statements)  # fmt: skip
 
     def _report(
         self, request: PositionsRequest, positions: list[Position], seconds: float,
@@ -181,7 +191,9 @@ class PositionsEngine:
         report = PositionsOut.shape({
             "run_id": new_run_id(), "topic": request.topic, "language": request.language,
             "since": _day(filters.since), "until": _day(filters.until), "kind": filters.kind,
-            "positions": [p.to_dict() for p in positions], "backend": self.engine.llm.backend,
+            "positions": [p.to_dict() for p in positions],
+            "disagreements": between_speakers([(p.speaker, p.statements) for p in positions]),
+            "backend": self.engine.llm.backend,
             "model": self.engine.llm.model, "timings": {"total_s": seconds},
         })  # fmt: skip
         self.runs.save(report["run_id"], {"requested_by": requested_by,
@@ -203,14 +215,18 @@ class PositionsEngine:
         if saved.get("requested_by") != requested_by:
             raise NotFoundError(f"no positions run {run_id!r}")
         report: dict[str, Any] = saved["report"]
-        quoted = [q["doc_id"] for p in report["positions"] for q in p["quotes"]]
-        readable = self.engine.registry.readable(quoted, readable_levels(clearance))
+        disagreements = report.get("disagreements", [])  # runs saved before they were kept
+        cited = [q["doc_id"] for p in report["positions"] for q in p["quotes"]] + [
+            doc_id for d in disagreements for side in d["sides"] for doc_id in side["doc_ids"]
+        ]
+        readable = self.engine.registry.readable(cited, readable_levels(clearance))
         for position in report["positions"]:
             kept = [q for q in position["quotes"] if q["doc_id"] in readable]
             if len(kept) < len(position["quotes"]):  # what was read from them goes with them
                 position.update(quotes=kept, stance="undetermined", model_stance=None,
                                 summary=None, summary_supported=False, summary_score=None,
                                 reasons=["some quotes are no longer yours to read"])  # fmt: skip
+        report["disagreements"] = readable_only(disagreements, readable)
         return report
 
     def compare(

@@ -32,6 +32,13 @@ UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
 BACKEND = "stance-echo"
 UKRAINE = re.compile(r"ukrain|乌克兰", re.IGNORECASE)
 
+SUDAN = {  # two speakers' statements that differ in one figure (written for this test)
+    "FRA": "In Sudan, the war has driven 11 million people from their homes since April "
+    "2023, and famine has been declared in North Darfur.",
+    "DEU": "In Sudan, the war has driven 8 million people from their homes since April "
+    "2023, and famine has been declared in North Darfur.",
+}
+
 
 def _ingest(env: dict[str, str], *args: str) -> None:
     result = run_cli("ingest", *args, "--json", env=env)
@@ -48,6 +55,13 @@ def un_home(web_home: Path, tmp_path_factory: pytest.TempPathFactory, models_dir
     _ingest(cli_env(home), str(DEMO / "un"), "--kind", "policy", "--source", "UN General Debate",
             "--filename-pattern", UN_PATTERN, "--set", "published_at={year}-09-20",
             "--set", "title={country_name} — UN General Debate, session {session} ({year})")  # fmt: skip
+    statements = home.parent / "statements"  # two that disagree (written for these tests)
+    statements.mkdir()
+    for speaker, text in SUDAN.items():
+        (statements / f"{speaker}_99_2024.txt").write_text(text, encoding="utf-8")
+    _ingest(cli_env(home), str(statements), "--kind", "policy", "--source", "Statements",
+            "--filename-pattern", UN_PATTERN, "--set", "published_at={year}-10-01",
+            "--set", "title={country_name} statement on Sudan")  # fmt: skip
     return home
 
 
@@ -197,3 +211,29 @@ def test_a_shift_is_flagged_only_between_two_stated_stances(
     usa = {s["speaker"]: s for s in report["shifts"]}["USA"]
     assert (usa["before"]["stance"], usa["after"]["stance"]) == ("supports", "opposes")
     assert usa["changed"] and any("intensive work" in q["quote"] for q in usa["after"]["quotes"])
+
+
+def test_positions_show_where_the_speakers_sources_disagree(
+    client: TestClient, un_home: Path
+) -> None:
+    client.cookies.clear()
+    csrf = sign_in(client, "ana")
+    response = _positions(client, csrf, topic="Sudan", speakers=["FRA", "DEU"],
+                          since="2024-10-01", until="2024-10-01")  # fmt: skip
+    assert response.status_code == 200, response.text
+    report = response.json()
+    sides = {s["value"]: s for d in report["disagreements"] for s in d["sides"]}
+    assert sides["11"]["speakers"] == ["FRA"] and sides["8"]["speakers"] == ["DEU"], sides
+    assert "11 million" in sides["11"]["sentence"]
+    markdown = client.get(f"/api/positions/{report['run_id']}/export?format=md").text
+    assert "## Where the sources disagree" in markdown and "(DEU)" in markdown
+    german = sides["8"]["doc_ids"][0]  # reclassified above the reader since the run
+    env = cli_env(un_home)
+    assert run_cli("docs", "reclassify", german, "--clearance", "restricted",
+                   env=env).returncode == 0  # fmt: skip
+    try:
+        later = client.get(f"/api/positions/{report['run_id']}/export?format=md").text
+    finally:
+        assert run_cli("docs", "reclassify", german, "--clearance", "public",
+                       env=env).returncode == 0  # fmt: skip
+    assert "Where the sources disagree" not in later and "8 million" not in later

@@ -103,3 +103,34 @@ def test_a_report_left_out_of_the_context_still_counts() -> None:
         ("70", [1], ["doc_1"]),
         ("170", [], ["doc_9"]),
     ]
+
+
+def test_positions_name_the_speakers_on_each_side_and_drop_unreadable_sides() -> None:
+    from assistant.positions.disagreements import between_speakers, readable_only
+
+    paris, berlin, again = _passages(
+        "In Sudan, the war has driven 11 million people from their homes since April 2023.",
+        "In Sudan, the war has driven 8 million people from their homes since April 2023.",
+        "In Sudan, the war has driven 8 million people from their homes since April 2023.",
+    )
+    found = between_speakers([("FRA", [paris]), ("DEU", [berlin]), ("AUT", [again])])
+    assert [(s["value"], s["speakers"]) for d in found for s in d["sides"]] == [
+        ("11", ["FRA"]), ("8", ["AUT", "DEU"])
+    ]  # fmt: skip
+    assert readable_only(found, {"doc_1", "doc_2", "doc_3"}) == found
+    assert readable_only(found, {"doc_1", "doc_2"}) == []  # AUT's document above the reader
+    assert between_speakers([("FRA", [paris])]) == []
+
+
+def test_money_and_what_a_magnitude_counts_are_units() -> None:
+    # a false flag on the UN's 2022 speeches ("food security"): funding against people
+    assert not _values(
+        "This year we are allocating more than $300 million in funding to food security "
+        "initiatives and food assistance alone.",
+        "With 193 million people experiencing acute food insecurity this year, we are "
+        "allocating another $2.9 billion in funding to food security and food assistance.",
+    )
+    assert _values(
+        "The war has driven 11 million people from their homes in Sudan since April 2023.",
+        "The war has driven 8 million people from their homes in Sudan since April 2023.",
+    ) == [["11", "8"]]

@@ -33,12 +33,22 @@ function positionRow(p) {
     summary, node("td", {}, node("ol", { class: "quotes" }, ...p.quotes.map(quoteItem))));
 }
 
+function disagreementItem(d) {
+  // one fact stated differently: every side with the speakers whose documents state it
+  const sides = d.sides.map((side) => node("li", {},
+    node("strong", {}, side.value), ` (${side.speakers.join(", ")}): `, node("q", {}, side.sentence)));
+  return node("li", { class: "disagreement" }, node("ul", {}, ...sides));
+}
+
 function render(report) {
   lastReport = report;
   const body = document.querySelector("#positions tbody");
   body.replaceChildren(...report.positions.map(positionRow));
   $("positions").hidden = false;
   $("export").hidden = !report.positions.length;
+  const disputes = report.disagreements || [];
+  $("position-disagreements").replaceChildren(...disputes.map(disagreementItem));
+  $("position-disputes").hidden = !disputes.length;
   const stated = report.positions.filter((p) => p.stance !== "no_statement").length;
   setStatus(`${report.positions.length} speakers, ${stated} with a statement on the topic (${report.timings.total_s}s).`, "ok");
 }
