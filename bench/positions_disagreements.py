@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -34,12 +33,12 @@ from assistant.positions.evidence import (  # noqa: E402
     topic_matcher,
     topical_statements,
 )
+from bench.support.corpora import un_year  # noqa: E402
 from bench.support.processes import cli_env, run_cli  # noqa: E402
 from corpus.registry import DocFilters, Registry  # noqa: E402
 from retrieval.indexer import Retrieval  # noqa: E402
 from retrieval.search import HybridSearch  # noqa: E402
 
-ARCHIVE = ROOT.parent / "shared" / "corpora" / "ungdc-2015-2024.tar.gz"
 UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
 TOPICS = "Ukraine,Syria,Afghanistan,Yemen,Ethiopia,Haiti"
 
@@ -49,9 +48,8 @@ def build(home: Path, year: int) -> None:
     if (home / "dragoman.db").exists():
         return
     folder = home.parent / f"un-{year}"
-    with tarfile.open(ARCHIVE) as tar:
-        members = [m for m in tar if m.isfile() and m.name.endswith(f"_{year}.txt")]
-        tar.extractall(folder, members=members, filter="data")
+    folder.mkdir(parents=True, exist_ok=True)
+    un_year(folder, year)
     done = run_cli(
         "ingest", str(folder), "--kind", "policy", "--source", "UN General Debate",
         "--filename-pattern", UN_PATTERN, "--set", f"published_at={year}-09-20",

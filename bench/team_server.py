@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
-from bench.support.corpora import member_names, un_speeches  # noqa: E402
+from bench.support.corpora import un_year  # noqa: E402
 from bench.support.load_driver import run_load  # noqa: E402
 from bench.support.postgres import postgres_server  # noqa: E402
 from bench.support.processes import (  # noqa: E402
@@ -156,16 +156,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    session = args.year - 1945
-    countries = tuple(Path(name).name.split("_")[0] for name in
-                      member_names("ungdc-2015-2024.tar.gz", f"Session {session} - {args.year}/"))  # fmt: skip
     rows = []
     with ExitStack() as stack:
         embedded_home = stack.enter_context(scratch_home())
         team_home = stack.enter_context(scratch_home())
         folder = embedded_home.parent / "speeches"
         folder.mkdir()
-        files = un_speeches(folder, countries, args.year)
+        files = un_year(folder, args.year)
         model = assemble(MODEL_SPECS["local"], embedded_home / "models")
         limits = {"DRAGOMAN_RATE_ASKS_PER_MINUTE": "100000",
                   "DRAGOMAN_RATE_REQUESTS_PER_MINUTE": "100000",

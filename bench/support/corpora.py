@@ -69,6 +69,12 @@ def un_speeches(target: Path, countries: tuple[str, ...], year: int = 2015) -> l
     return extract_members("ungdc-2015-2024.tar.gz", names, target)
 
 
+def un_year(target: Path, year: int) -> list[Path]:
+    """Every UN General Debate speech of ``year``, as files in ``target``."""
+    names = member_names("ungdc-2015-2024.tar.gz", f"Session {year - 1945} - {year}/")
+    return extract_members("ungdc-2015-2024.tar.gz", names, target)
+
+
 def xlmt_texts(language_dir: str, n: int) -> list[str]:
     with tarfile.open(shared("sentiment/xlmt-train-val.tar.gz")) as tar:
         handle = tar.extractfile(f"./{language_dir}/val_text.txt")
