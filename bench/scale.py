@@ -42,25 +42,32 @@ CRUD_PATTERN = r"^(?:\[\s*)?(?P<published_at>[^，\]]*?)\s*\]?\s*，正文：(?P
 BATCH = 100
 
 
-def units(src: Path) -> list[tuple[str, list[str], dict[str, Any]]]:
-    """The pool in ingest order: (name, paths, Options fields)."""
-    out: list[tuple[str, list[str], dict[str, Any]]] = []
-    for archive, kind in (
-        ("whitehouse-2024-2026.tar.gz", "news"),
-        ("ungdc-2015-2024.tar.gz", "policy"),
-    ):
+Unit = tuple[str, list[str], dict[str, Any], dict[str, str]]  # name, paths, Options, --set
+UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
+ARCHIVES: tuple[tuple[str, dict[str, Any], dict[str, str]], ...] = (
+    ("whitehouse-2024-2026.tar.gz", {"kind": "news"}, {}),
+    # the speeches are dated and attributed by their file names, as the README ingests them
+    ("ungdc-2015-2024.tar.gz", {"kind": "policy", "filename_pattern": UN_PATTERN},
+     {"published_at": "{year}-09-20"}),
+)  # fmt: skip
+
+
+def units(src: Path) -> list[Unit]:
+    """The pool in ingest order: (name, paths, Options fields, --set templates)."""
+    out: list[Unit] = []
+    for archive, fields, templates in ARCHIVES:
         target = src / archive.split("-")[0]
         if not target.exists():
             with tarfile.open(SHARED / archive) as tar:
                 tar.extractall(target, filter="data")
         files = sorted(str(p) for p in target.rglob("*") if p.is_file())
         for start in range(0, len(files), BATCH):
-            out.append((f"{target.name}:{start}", files[start : start + BATCH], {"kind": kind}))
+            out.append((f"{target.name}:{start}", files[start : start + BATCH], fields, templates))
     with tarfile.open(SHARED / "crud-rag-news-zh-2023.tar.gz") as tar:
         members = sorted(m.name for m in tar if m.isfile() and "documents_dup" in m.name)
     crud = {"kind": "news", "language": "zh", "line_pattern": CRUD_PATTERN,
             "date_default": "2023-01-01", "timezone": "Asia/Shanghai"}  # fmt: skip
-    out += [(f"crud:{name}", [str(src / "crud" / name)], crud) for name in members]
+    out += [(f"crud:{name}", [str(src / "crud" / name)], crud, {}) for name in members]
     return out
 
 
@@ -77,7 +84,7 @@ def build(home: Path, target: int) -> dict[str, Any]:
     state_path = home / "scale-state.json"
     done: list[str] = json.loads(state_path.read_text()) if state_path.exists() else []
     started = time.perf_counter()
-    for name, paths, fields in units(home / "src"):
+    for name, paths, fields, templates in units(home / "src"):
         if retrieval.index.count() >= target:
             break
         if name in done:
@@ -85,7 +92,7 @@ def build(home: Path, target: int) -> dict[str, Any]:
         if name.startswith("crud:"):
             with tarfile.open(SHARED / "crud-rag-news-zh-2023.tar.gz") as tar:
                 tar.extract(name.removeprefix("crud:"), home / "src" / "crud", filter="data")
-        ingest(registry, paths, Options(**fields))
+        ingest(registry, paths, Options(**fields), templates)
         index_pending(retrieval, registry)
         done.append(name)
         state_path.write_text(json.dumps(done))
