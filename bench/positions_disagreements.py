@@ -27,12 +27,11 @@ from assistant.core.clearance import readable_levels  # noqa: E402
 from assistant.core.settings import load_settings  # noqa: E402
 from assistant.positions.disagreements import STATEMENTS_PER_SPEAKER, between_speakers  # noqa: E402
 from assistant.positions.evidence import (  # noqa: E402
-    best_quotes,
-    candidates,
+    speaker_evidence,
     speakers_in,
     topic_matcher,
-    topical_statements,
 )
+from assistant.positions.pipeline import SEARCH_K  # noqa: E402
 from bench.support.corpora import un_year  # noqa: E402
 from bench.support.processes import cli_env, run_cli  # noqa: E402
 from corpus.registry import DocFilters, Registry  # noqa: E402
@@ -71,10 +70,13 @@ def measure(home: Path, year: int, topics: list[str]) -> list[dict[str, Any]]:
         started = time.perf_counter()
         mentions, statements = topic_matcher(topic, []), []
         for speaker in speakers:
-            found = candidates(search, topic, speaker, filters=filters, clearance="public",
-                               mentions=mentions, k=8)  # fmt: skip
-            if best_quotes(retrieval.embedder, topic, found, 3):  # scores every sentence
-                statements.append((speaker, topical_statements(found, STATEMENTS_PER_SPEAKER)))
+            _, found = speaker_evidence(
+                search, retrieval.embedder, topic, speaker, filters=filters,
+                clearance="public", mentions=mentions, k=SEARCH_K, quotes=3,
+                statements=STATEMENTS_PER_SPEAKER,
+            )  # fmt: skip
+            if found:
+                statements.append((speaker, found))
         flags = between_speakers(statements, limit=50)
         rows.append({"topic": topic, "speakers": len(speakers),
                      "speakers_with_statements": len(statements),

@@ -135,6 +135,19 @@ def topical_statements(found: Candidates, limit: int) -> list[Passage]:
     return [_passage(0, found.results[s.result], s) for s in ranked]
 
 
+def speaker_evidence(
+    search: HybridSearch, embedder: Embeddings, topic: str, speaker: str, *,
+    filters: DocFilters, clearance: str, mentions: Callable[[str], bool], k: int,
+    quotes: int, statements: int,
+) -> tuple[list[Passage], list[Passage]]:  # fmt: skip
+    """A speaker's best ``quotes`` on the topic and its ``statements`` closest sentences
+    to compare across speakers (both empty: no sentence of its mentions the topic)."""
+    found = candidates(search, topic, speaker, filters=filters, clearance=clearance,
+                       mentions=mentions, k=k)  # fmt: skip
+    chosen = best_quotes(embedder, topic, found, quotes)  # scores every sentence first
+    return chosen, topical_statements(found, statements) if chosen else []
+
+
 def _passage(n: int, result: SearchResult, candidate: SentenceUnit) -> Passage:
     return Passage(
         n=n, doc_id=result.doc_id, chunk_id=result.chunk_id, title=result.title,

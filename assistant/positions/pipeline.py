@@ -30,11 +30,9 @@ from assistant.positions.disagreements import (
     readable_only,
 )
 from assistant.positions.evidence import (
-    best_quotes,
-    candidates,
+    speaker_evidence,
     speakers_in,
     topic_matcher,
-    topical_statements,
     verbatim,
 )
 from assistant.positions.stance import STANCES, Reading, read_stance, translate_quotes
@@ -161,12 +159,13 @@ class PositionsEngine:
         mentions: Callable[[str], bool], levels: list[str],
     ) -> Position:  # fmt: skip
         engine = self.engine
-        found = candidates(engine.search, request.topic, speaker, filters=request.filters,
-                           clearance=request.clearance, mentions=mentions, k=SEARCH_K)  # fmt: skip
-        quotes = best_quotes(engine.retrieval.embedder, request.topic, found, request.quotes)
+        quotes, statements = speaker_evidence(
+            engine.search, engine.retrieval.embedder, request.topic, speaker,
+            filters=request.filters, clearance=request.clearance, mentions=mentions,
+            k=SEARCH_K, quotes=request.quotes, statements=STATEMENTS_PER_SPEAKER,
+        )  # fmt: skip
         if not quotes:
             return Position(speaker, "no_statement", None, [], {}, {}, documents)
-        statements = topical_statements(found, STATEMENTS_PER_SPEAKER)
         reading = read_stance(
             engine.llm, self.turn, topic=request.topic, speaker_name=speaker_label(speaker),
             quotes=quotes, language=request.language, judge=engine.judge,
