@@ -19,15 +19,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from assistant.components import Components  # noqa: E402
-from assistant.core.settings import load_settings  # noqa: E402
-from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
-from bench.support.report import print_table  # noqa: E402
+from assistant.components import Components
+from assistant.core.settings import load_settings
+from assistant.llm.weights import MODEL_SPECS, assemble
+from bench.support.processes import DEMO
+from bench.support.report import print_table
 
-DEMO = ROOT / "corpus" / "demo"
 QUESTIONS = [
     "Which city will the presidential delegation visit for the World Expo?",
     "What did the United States and China agree in Geneva?",

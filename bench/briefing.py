@@ -15,15 +15,12 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _repo import ROOT as REPO
 
-from bench.support.processes import SHARED, cli_env, run_cli, scratch_home  # noqa: E402
-from evals.calibrate_stories import CRUD_LINE  # noqa: E402
+from bench.support.processes import SHARED, cli_env, run_cli, scratch_home
+from evals.calibrate_stories import CRUD_LINE
 
 ECHO = "langchain:bench.support.scripted:SourceEchoChatModel"
 CRUD_PATTERN = r"^(?:\[\s*)?(?P<published_at>[^，\]]*?)\s*\]?\s*，正文：(?P<text>.+)$"

@@ -11,14 +11,13 @@ store); indexing is `bench/ingest_throughput.py`'s. Usage: python bench/collecti
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import _repo  # noqa: F401  (the repository on sys.path)
 
 from assistant.collection import NewSource, add_source
 from assistant.collection.schedule import collect_due

@@ -14,17 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from bench.support.sites import Site, posts_from, serving_site, whitehouse_articles  # noqa: E402
+from bench.support.processes import DEMO
+from bench.support.sites import Site, posts_from, serving_site, whitehouse_articles
 
-DEMO = REPO / "corpus" / "demo"
 SENTENCE = re.compile(r"[^.!?。！？]{60,260}[.!?。！？]")
 
 

@@ -16,23 +16,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from math import sqrt
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from assistant.components import Components  # noqa: E402
-from assistant.core.settings import load_settings  # noqa: E402
-from assistant.grounding.context import select_context  # noqa: E402
-from assistant.grounding.disagreement import disagreements_in, find_disagreements  # noqa: E402
-from bench.support.report import print_table  # noqa: E402
-from evals.datasets import corpora_dir, load_rgb  # noqa: E402
-from evals.suites.common import given_passages  # noqa: E402
-from evals.suites.contradictions import CONDITIONS, passages_for, sides_hold  # noqa: E402
+from assistant.components import Components
+from assistant.core.settings import load_settings
+from assistant.grounding.context import select_context
+from assistant.grounding.disagreement import disagreements_in, find_disagreements
+from bench.support.report import print_table
+from evals.datasets import corpora_dir, load_rgb
+from evals.suites.common import given_passages
+from evals.suites.contradictions import CONDITIONS, passages_for, sides_hold
 
 
 def wilson(k: int, n: int) -> str:

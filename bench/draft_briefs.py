@@ -34,12 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from bench.support.processes import SHARED, cli_env, run_cli  # noqa: E402
+from bench.support.processes import DEMO, SHARED, cli_env, run_cli
 
-DEMO = REPO / "corpus" / "demo"
 ARCHIVE = SHARED / "whitehouse-2024-2026.tar.gz"
 OPEN_DAY = "Announce that the embassy will host an open day on cultural exchange next Saturday"
 BRIEF_WORDS = 70  # a press officer's brief is a paragraph, not a release

@@ -19,14 +19,11 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from bench.support.processes import cli_env, run_cli, scratch_home  # noqa: E402
+from bench.support.processes import DEMO, cli_env, run_cli, scratch_home
 
-DEMO = REPO / "corpus" / "demo"
 INSTRUCTIONS = [
     "Welcome the outcome of the economic and trade talks in Stockholm",
     "Highlight the economic growth target in China's 2025 government work report",

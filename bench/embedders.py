@@ -24,17 +24,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _repo import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.procinfo import tree_rss_mb  # noqa: E402
-from bench.support.report import print_table  # noqa: E402
-from evals.datasets import load_xquad  # noqa: E402
+from bench.procinfo import tree_rss_mb
+from bench.support.report import print_table
+from evals.datasets import load_xquad
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 LANGUAGES = ("en", "zh", "es")

@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _repo import ROOT
 
-from assistant.core.settings import load_settings  # noqa: E402
-from corpus.connectors import Options  # noqa: E402
-from corpus.ingest import ingest  # noqa: E402
-from corpus.registry import Registry  # noqa: E402
-from retrieval.embedders import USEm3Embeddings  # noqa: E402
-from retrieval.indexer import Retrieval, index_pending  # noqa: E402
+from assistant.core.settings import load_settings
+from corpus.connectors import Options
+from corpus.ingest import ingest
+from corpus.registry import Registry
+from retrieval.embedders import USEm3Embeddings
+from retrieval.indexer import Retrieval, index_pending
 
 UN = ROOT.parent / "shared" / "corpora" / "ungdc-2015-2024.tar.gz"
 

@@ -11,20 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _repo import ROOT
 
-from bench.support.report import print_table  # noqa: E402
-from corpus.connectors import Options, extract  # noqa: E402
-from corpus.ingest import Ingestor, filename_groups, ingest  # noqa: E402
-from corpus.registry import Registry  # noqa: E402
-from corpus.sources import SourceFile, walk  # noqa: E402
+from bench.support.report import print_table
+from corpus.connectors import Options, extract
+from corpus.ingest import Ingestor, filename_groups, ingest
+from corpus.registry import Registry
+from corpus.sources import SourceFile, walk
 
 SHARED = ROOT.parent / "shared" / "corpora"
 UN = dict(

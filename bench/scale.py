@@ -31,11 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _repo import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.procinfo import dir_size_mb, self_peak_rss_mb, self_rss_mb, tree_rss_mb  # noqa: E402
+from bench.procinfo import dir_size_mb, self_peak_rss_mb, self_rss_mb, tree_rss_mb
 
 SHARED = ROOT.parent / "shared" / "corpora"
 CRUD_PATTERN = r"^(?:\[\s*)?(?P<published_at>[^，\]]*?)\s*\]?\s*，正文：(?P<text>.+)$"

@@ -12,21 +12,18 @@ import argparse
 import json
 import os
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _repo import ROOT as REPO
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from assistant.core.settings import load_settings  # noqa: E402
-from assistant.llm.client import get_llm  # noqa: E402
-from assistant.monitoring.sentiment import LABELS, SentimentClassifier  # noqa: E402
-from evals.metrics import macro_f1  # noqa: E402
-from evals.train_sentiment import load_weibo, load_xlmt  # noqa: E402
-from retrieval.embedders import get_embedder  # noqa: E402
+from assistant.core.settings import load_settings
+from assistant.llm.client import get_llm
+from assistant.monitoring.sentiment import LABELS, SentimentClassifier
+from evals.metrics import macro_f1
+from evals.train_sentiment import load_weibo, load_xlmt
+from retrieval.embedders import get_embedder
 
 SCHEMA = {"type": "object", "properties": {"label": {"enum": list(LABELS)}},
           "required": ["label"], "additionalProperties": False}  # fmt: skip

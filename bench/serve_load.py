@@ -15,17 +15,14 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _repo  # noqa: F401  (the repository on sys.path)
 
-from bench.procinfo import RssSampler, tree_rss_mb  # noqa: E402
-from bench.support.load_driver import run_load  # noqa: E402
-from bench.support.processes import cli_env, run_cli, scratch_home  # noqa: E402
-from bench.support.web import build_home, serving_process  # noqa: E402
+from bench.procinfo import RssSampler, tree_rss_mb
+from bench.support.load_driver import run_load
+from bench.support.processes import cli_env, run_cli, scratch_home
+from bench.support.web import build_home, serving_process
 
 
 def main() -> None:

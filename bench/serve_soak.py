@@ -16,17 +16,14 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _repo import ROOT as REPO
 
-from bench.procinfo import tree_rss_mb  # noqa: E402
-from bench.support.processes import cli_env, run_cli, scratch_home  # noqa: E402
-from bench.support.soak_driver import soak  # noqa: E402
-from bench.support.web import build_home, serving_process  # noqa: E402
+from bench.procinfo import tree_rss_mb
+from bench.support.processes import cli_env, run_cli, scratch_home
+from bench.support.soak_driver import soak
+from bench.support.web import build_home, serving_process
 
 REPLY = "The presidential delegation will attend the World Expo in Osaka, Japan [1]."
 

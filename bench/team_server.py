@@ -29,16 +29,14 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+import _repo  # noqa: F401  (the repository on sys.path)
 import httpx
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from assistant.llm.weights import MODEL_SPECS, assemble  # noqa: E402
-from bench.support.corpora import un_year  # noqa: E402
-from bench.support.load_driver import run_load  # noqa: E402
-from bench.support.postgres import postgres_server  # noqa: E402
-from bench.support.processes import (  # noqa: E402
+from assistant.llm.weights import MODEL_SPECS, assemble
+from bench.support.corpora import un_year
+from bench.support.load_driver import run_load
+from bench.support.postgres import postgres_server
+from bench.support.processes import (
     chroma_server,
     cli_env,
     free_port,
@@ -47,7 +45,7 @@ from bench.support.processes import (  # noqa: E402
     scratch_home,
     wait_until_serving,
 )
-from bench.support.web import add_users  # noqa: E402
+from bench.support.web import add_users
 
 QUERIES = [
     "climate change and small island states", "nuclear disarmament", "refugees and migration",

@@ -18,15 +18,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _repo import ROOT
+
 sys.path.insert(0, str(ROOT / "bench"))
 
-from xquad_retrieval import LANGUAGES, build, load  # noqa: E402
+from xquad_retrieval import LANGUAGES, build, load
 
-from bench.support.report import print_table  # noqa: E402
-from retrieval.index import Filters  # noqa: E402
-from retrieval.search import LEXICAL_WEIGHT, RRF_K, HybridSearch, fuse  # noqa: E402
+from bench.support.report import print_table
+from retrieval.index import Filters
+from retrieval.search import LEXICAL_WEIGHT, RRF_K, HybridSearch, fuse
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 RRF_CONSTANTS = (5, 10, 20, 40, 60, 100)

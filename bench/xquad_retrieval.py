@@ -22,18 +22,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _repo import ROOT
 
-from assistant.core.settings import load_settings  # noqa: E402
-from bench.support.report import print_table  # noqa: E402
-from corpus.connectors import Options  # noqa: E402
-from corpus.ingest import ingest  # noqa: E402
-from corpus.registry import DocFilters, Registry  # noqa: E402
-from evals.datasets import load_xquad  # noqa: E402
-from retrieval.index import Filters  # noqa: E402
-from retrieval.indexer import Retrieval, index_pending  # noqa: E402
-from retrieval.search import HybridSearch  # noqa: E402
+from assistant.core.settings import load_settings
+from bench.support.report import print_table
+from corpus.connectors import Options
+from corpus.ingest import ingest
+from corpus.registry import DocFilters, Registry
+from evals.datasets import load_xquad
+from retrieval.index import Filters
+from retrieval.indexer import Retrieval, index_pending
+from retrieval.search import HybridSearch
 
 XQUAD = ROOT.parent / "shared" / "corpora" / "xquad"
 LANGUAGES = ("en", "zh", "es")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
@@ -38,7 +38,8 @@ from corpus.speakers import speakers_of
 
 
 class Base(DeclarativeBase):
-    pass
+    # a column declared by its Python type alone: strings as TEXT, times as aware timestamps
+    type_annotation_map: ClassVar[dict[Any, Any]] = {str: Text(), datetime: DateTime(timezone=True)}
 
 
 class DocumentRow(Base):
@@ -46,21 +47,21 @@ class DocumentRow(Base):
 
     doc_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
-    title: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str]
+    text: Mapped[str]
+    url: Mapped[str | None]
     source: Mapped[str | None] = mapped_column(String(300), index=True)
     author: Mapped[str | None] = mapped_column(String(300))
     platform: Mapped[str | None] = mapped_column(String(40))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None]
     published_date: Mapped[int | None] = mapped_column(Integer, index=True)
     published_ts: Mapped[int | None] = mapped_column(BigInteger)
     language: Mapped[str] = mapped_column(String(8), index=True)
-    countries: Mapped[str] = mapped_column(Text, default="")  # "|CHN|USA|" for LIKE filters
+    countries: Mapped[str] = mapped_column(default="")  # "|CHN|USA|" for LIKE filters
     clearance: Mapped[str] = mapped_column(String(16), index=True)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
-    origin: Mapped[str] = mapped_column(Text)
-    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    origin: Mapped[str]
+    metadata_json: Mapped[str] = mapped_column(default="{}")
     duplicate_of: Mapped[str | None] = mapped_column(String(40), index=True)
     duplicate_kind: Mapped[str | None] = mapped_column(String(8))
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -70,7 +71,7 @@ class DocumentRow(Base):
     # (its old chunks must go) and any other document "pending"
     index_state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     updated_by: Mapped[str | None] = mapped_column(String(200))
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None]
 
 
 class VersionRow(Base):
@@ -81,17 +82,17 @@ class VersionRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     doc_id: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str]
+    text: Mapped[str]
+    url: Mapped[str | None]
     source: Mapped[str | None] = mapped_column(String(300))
     clearance: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
-    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    metadata_json: Mapped[str] = mapped_column(default="{}")
     written_by: Mapped[str | None] = mapped_column(String(200))
-    written_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    written_at: Mapped[datetime | None]
     run_id: Mapped[str] = mapped_column(String(40))
-    superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    superseded_at: Mapped[datetime]
     superseded_by: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -99,12 +100,12 @@ class RunRow(Base):
     __tablename__ = "ingest_runs"
 
     run_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16))  # running | completed | interrupted
-    inputs_json: Mapped[str] = mapped_column(Text)
-    options_json: Mapped[str] = mapped_column(Text)
-    counts_json: Mapped[str] = mapped_column(Text, default="{}")
+    inputs_json: Mapped[str]
+    options_json: Mapped[str]
+    counts_json: Mapped[str] = mapped_column(default="{}")
     seconds: Mapped[float | None] = mapped_column(Float)
 
 
@@ -113,8 +114,8 @@ class FailureRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(String(40), index=True)
-    path: Mapped[str] = mapped_column(Text)
-    error: Mapped[str] = mapped_column(Text)
+    path: Mapped[str]
+    error: Mapped[str]
 
 
 SPEAKER_SCAN = 100_000  # documents read at most to list one speaker's

@@ -57,6 +57,11 @@ class Metric:
         return sum(values) / len(values) if values else None
 
 
+def timing(name: str, description: str) -> Metric:
+    """A time per item (``name`` is its field): machine-dependent, so reported, never gated."""
+    return Metric(name, description, higher_is_better=False, gate=False)
+
+
 class Suite(Protocol):
     @property
     def name(self) -> str: ...

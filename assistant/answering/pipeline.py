@@ -45,19 +45,23 @@ SOURCES_TTL_S = 60.0
 class AskResult:
     """The verified answer (`dragoman ask --json`)."""
 
+    # the question and how it was searched
     run_id: str
     question: str
-    answer: str
+    retrieval_query: str
+    # the answer, in the question's language, and why it may be a refusal
     language: str
+    answer: str
     refused: bool
     refusal_reason: str | None
+    # each sentence with its verdict, the passages it cites, every passage the model read
     sentences: list[dict[str, Any]]
     citations: list[dict[str, Any]]
     sources: list[dict[str, Any]]
-    timings: dict[str, float]
+    # who wrote it and how long it took
     backend: str
     model: str
-    retrieval_query: str
+    timings: dict[str, float]
     tokens: dict[str, int | None] = field(default_factory=dict)
     # answered | partial | not_found (assistant.answering.checks.answer_status)
     answer_status: str = "not_found"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.briefing.archive import Archive, check_name
-from assistant.briefing.model import Analysis, Rendition, StaleSource
+from assistant.briefing.model import Analysis, Rendition, StaleSource, Story
 from assistant.briefing.render import render_html, render_markdown, render_pdf
 from assistant.briefing.selection import (
     BriefingWindow,
@@ -29,7 +29,12 @@ from assistant.briefing.signals import (
     volume_by_day,
     what_to_watch,
 )
-from assistant.briefing.stories import calibrated_threshold, group_stories, rank_stories
+from assistant.briefing.stories import (
+    Cluster,
+    calibrated_threshold,
+    group_stories,
+    rank_stories,
+)
 from assistant.briefing.summarise import StoryWriter
 from assistant.briefing.translate import LANGUAGES, Translator
 from assistant.briefing.word import render_docx
@@ -141,19 +146,7 @@ class Briefer:
         timings["cluster_s"] = _lap(mark)
         mark = time.perf_counter()
         book = PassageBook()
-        writer = StoryWriter(
-            self.llm,
-            self.judge,
-            self.threshold,
-            request.languages[0],
-            settings.brief.max_sentences,
-            book,
-            self.turn,
-        )
-        stories = []
-        for rank, cluster in enumerate(ranked, start=1):
-            progress(f"summarising story {rank}/{len(ranked)}")
-            stories.append(writer.write(cluster, rank))
+        stories = self._write_stories(ranked, request.languages[0], book, progress)
         timings["summarise_s"] = _lap(mark)
         alerts = country_alerts(selection.documents, baseline, book)
         public = public_alerts(self.registry, window, request.clearance, book)
@@ -179,6 +172,18 @@ class Briefer:
             public_alerts=public,
             stale_sources=self.stale_sources(request.clearance),
         )
+
+    def _write_stories(
+        self, ranked: list[Cluster], language: str, book: PassageBook, progress: Progress
+    ) -> list[Story]:
+        """Each story summarised in ``language``, its passages numbered in ``book``."""
+        writer = StoryWriter(self.llm, self.judge, self.threshold, language,
+                             self.settings.brief.max_sentences, book, self.turn)  # fmt: skip
+        stories = []
+        for rank, cluster in enumerate(ranked, start=1):
+            progress(f"summarising story {rank}/{len(ranked)}")
+            stories.append(writer.write(cluster, rank))
+        return stories
 
     def _fingerprint(self, request: BriefRequest, documents: list[Any]) -> str:
         """What the analysis depends on: the same fingerprint means the same inputs."""

@@ -19,7 +19,7 @@ from assistant.briefing.stories import Cluster
 from assistant.briefing.stories import authority as _authority
 from assistant.core.errors import LLMOutputError
 from assistant.grounding.disagreement import find_disagreements
-from assistant.grounding.generation import answer_schema, language_name, repeats
+from assistant.grounding.generation import answer_schema, language_name, repeats, structured
 from assistant.grounding.injection import prompt_sources
 from assistant.grounding.passages import PassageBook, clean, language_of, lead_spans, quotations
 from assistant.grounding.stages import DraftSentence
@@ -81,14 +81,8 @@ class StoryWriter:
         )
         schema = story_schema(len(numbers), self.max_sentences)
         try:
-            generation = self.turn(
-                lambda: self.llm.generate(
-                    user,
-                    system=render("brief_story_system.j2"),
-                    schema=schema,
-                    max_tokens=400,
-                )
-            )
+            generation = structured(self.llm, self.turn, user, schema=schema, max_tokens=400,
+                                    system_template="brief_story_system.j2")  # fmt: skip
         except LLMOutputError as exc:
             return None, [], [{"text": None, "reasons": [f"unusable model output: {exc}"]}]
         data = generation.data

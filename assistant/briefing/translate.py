@@ -25,7 +25,7 @@ from assistant.briefing.model import (
     WatchItem,
 )
 from assistant.core.errors import LLMOutputError
-from assistant.grounding.generation import language_name, looping, translation_schema
+from assistant.grounding.generation import language_name, looping, structured, translation_schema
 from assistant.grounding.passages import in_language
 from assistant.grounding.support import hard_check_failures
 from assistant.grounding.turns import run_now
@@ -94,16 +94,10 @@ class Translator:
             return []
         schema = translation_schema(items)
         user = render("brief_translate_user.j2", items=items, language_name=language_name(language))
-        system = render("brief_translate_system.j2")
+        budget = sum(len(i) for i in items) * 2 + 60
         try:
-            generation = self.turn(
-                lambda: self.llm.generate(
-                    user,
-                    system=system,
-                    schema=schema,
-                    max_tokens=sum(len(i) for i in items) * 2 + 60,
-                )
-            )
+            generation = structured(self.llm, self.turn, user, schema=schema, max_tokens=budget,
+                                    system_template="brief_translate_system.j2")  # fmt: skip
         except LLMOutputError:
             return [None for _ in items]
         texts = [str(generation.data[str(i)]).strip() for i in range(1, len(items) + 1)]

@@ -32,23 +32,31 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("ingest")(ingest_command)
-app.add_typer(sources_app, name="sources")
-app.command("collect")(collect_command)
-app.add_typer(docs_app, name="docs")
-app.command("search")(search_command)
-app.command("reindex")(reindex_command)
-app.command("ask")(ask_command)
-app.command("chat")(chat_command)
-app.command("brief")(brief_command)
-app.command("draft")(draft_command)
-app.add_typer(drafts_app, name="drafts")
-app.command("monitor")(monitor_command)
-app.command("positions")(positions_command)
-app.command("alerts")(alerts_command)
-app.command("serve")(serve_command)
-app.add_typer(users_app, name="users")
-app.command("audit")(audit_command)
+# In the order `dragoman --help` lists them: a function is a command, a Typer app a group.
+COMMANDS: dict[str, Any] = {
+    "ingest": ingest_command,
+    "sources": sources_app,
+    "collect": collect_command,
+    "docs": docs_app,
+    "search": search_command,
+    "reindex": reindex_command,
+    "ask": ask_command,
+    "chat": chat_command,
+    "brief": brief_command,
+    "draft": draft_command,
+    "drafts": drafts_app,
+    "monitor": monitor_command,
+    "positions": positions_command,
+    "alerts": alerts_command,
+    "serve": serve_command,
+    "users": users_app,
+    "audit": audit_command,
+}
+for _name, _target in COMMANDS.items():
+    if isinstance(_target, typer.Typer):
+        app.add_typer(_target, name=_name)
+    else:
+        app.command(_name)(_target)
 
 
 def add_plugin_commands(target: typer.Typer) -> None:

@@ -15,12 +15,15 @@ from rich.table import Table
 from assistant.accounts.contracts import AuditOut, UsersOut
 from assistant.cli.common import BackendOpt, JsonFlag, LevelOpt, components, emit_json, err, out
 from assistant.core.errors import ConfigError, InputError
-from assistant.core.settings import load_settings
+from assistant.core.settings import Settings, load_settings
 
 WORKER_PING_TIMEOUT_S = 60  # the supervisor restarts a worker silent for this long
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
+PasswordStdinOpt = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input")
+]
 
 
 def cli_actor() -> str:
@@ -55,32 +58,13 @@ def serve_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Serve the analysts' web app and the JSON API (OpenAPI at /docs)."""
-    import uvicorn
-
     from assistant.cli.common import prepare_local_model
     from assistant.core.memory import limit_arenas
-    from assistant.web.app import create_app
 
     limit_arenas()  # before any worker thread: a few malloc arenas, not 8 per core
-
     settings = load_settings()
-    if settings.weak_secret and not _loopback(host):
-        raise ConfigError(
-            f"refusing to serve on {host} with the placeholder DRAGOMAN_SECRET_KEY "
-            "(or one shorter than 32 random characters)",
-            fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
-        )
     spec = backend or settings.llm.backend
-    if workers > 1:
-        from assistant.llm.weights import MODEL_SPECS  # here: the CLI starts without the LLM stack
-        from assistant.web.shared_guards import check_shareable
-
-        check_shareable(settings)
-        if spec in MODEL_SPECS:  # the embedded profiles
-            err.print(
-                f"[yellow]each of the {workers} workers loads the embedded model (about 2 GB "
-                "each); an inference server is lighter (docs/DEPLOY.md)"
-            )
+    _check_serving(settings, host, workers, spec)
     prepare_local_model(settings, spec)
     url = f"http://{host}:{port}"
     if as_json:
@@ -91,6 +75,34 @@ def serve_command(
                   f"{'s' if workers > 1 else ''}); API reference at {url}/docs")  # fmt: skip
         if settings.weak_secret:
             err.print("[yellow]development secret key: fine on loopback, never in production")
+    _run_server(settings, host, port, spec, workers)
+
+
+def _check_serving(settings: Settings, host: str, workers: int, spec: str) -> None:
+    """Refuse a placeholder secret beyond loopback, and settings several workers cannot share."""
+    if settings.weak_secret and not _loopback(host):
+        raise ConfigError(
+            f"refusing to serve on {host} with the placeholder DRAGOMAN_SECRET_KEY "
+            "(or one shorter than 32 random characters)",
+            fix="set DRAGOMAN_SECRET_KEY to a random value, or serve on 127.0.0.1",
+        )
+    if workers > 1:
+        from assistant.llm.weights import MODEL_SPECS  # here: the CLI starts without the LLM stack
+        from assistant.web.shared_guards import check_shareable
+
+        check_shareable(settings)
+        if spec in MODEL_SPECS:  # the embedded profiles
+            err.print(
+                f"[yellow]each of the {workers} workers loads the embedded model (about 2 GB "
+                "each); an inference server is lighter (docs/DEPLOY.md)"
+            )
+
+
+def _run_server(settings: Settings, host: str, port: int, spec: str, workers: int) -> None:
+    import uvicorn
+
+    from assistant.web.app import create_app
+
     # several workers: the supervisor's lines (a worker died, restarted) are worth reading
     level = "info" if workers > 1 else "warning"
     options: dict[str, Any] = {"log_level": level, "access_log": False}
@@ -125,9 +137,7 @@ def users_add(
         "analyst"
     ),
     clearance: LevelOpt = "public",
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     exist_ok: Annotated[
         bool, typer.Option("--exist-ok", help="Succeed without change if the user exists")
     ] = False,
@@ -152,9 +162,7 @@ def users_add(
 @users_app.command("passwd")
 def users_passwd(
     username: Annotated[str, typer.Argument()],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the new password from standard input")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Set an account's password (every session of the account ends); audited."""

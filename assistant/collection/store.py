@@ -69,13 +69,15 @@ class Source:
 
     id: int
     name: str
-    url: str
+    # where and how it is fetched
     type: str
-    kind: str | None
+    url: str
+    every_s: int
+    # what its documents are labelled with
     clearance: str
+    kind: str | None
     language: str | None
     label: str | None
-    every_s: int
     status: str
     created_at: datetime
     next_due_at: datetime

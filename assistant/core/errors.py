@@ -32,6 +32,7 @@ code never prints or exits.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 
 class DragomanError(Exception):
@@ -39,6 +40,14 @@ class DragomanError(Exception):
 
     exit_code = 1
     http_status = 500
+
+    def __init_subclass__(
+        cls, *, exit_code: int | None = None, http_status: int | None = None, **kwargs: Any
+    ) -> None:
+        """``class NotFoundError(InputError, http_status=404)``: what the edges answer."""
+        super().__init_subclass__(**kwargs)
+        cls.exit_code = cls.exit_code if exit_code is None else exit_code
+        cls.http_status = cls.http_status if http_status is None else http_status
 
     def __init__(self, message: str, *, fix: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
@@ -63,10 +72,8 @@ class DragomanError(Exception):
         )
 
 
-class ConfigError(DragomanError):
+class ConfigError(DragomanError, exit_code=2):
     """Settings are invalid, incomplete or unsafe for the environment."""
-
-    exit_code = 2
 
 
 class ModelError(DragomanError):
@@ -81,16 +88,12 @@ class ModelIntegrityError(ModelError):
     """Assembled weights do not match the expected sha256."""
 
 
-class BackendError(DragomanError):
+class BackendError(DragomanError, http_status=502):
     """An LLM backend failed."""
 
-    http_status = 502
 
-
-class BackendUnavailableError(BackendError):
+class BackendUnavailableError(BackendError, http_status=503):
     """The backend cannot be reached or loaded."""
-
-    http_status = 503
 
 
 class BackendAuthError(BackendError):
@@ -109,74 +112,50 @@ class EmbedderError(DragomanError):
     """An embedder cannot be loaded or fails to embed."""
 
 
-class StoreError(DragomanError):
+class StoreError(DragomanError, http_status=503):
     """A storage component (vector store, registry) failed."""
 
-    http_status = 503
 
-
-class InputError(DragomanError):
+class InputError(DragomanError, exit_code=2, http_status=400):
     """Bad input from the user: a file, a flag, a request."""
 
-    exit_code = 2
-    http_status = 400
 
-
-class NotFoundError(InputError):
+class NotFoundError(InputError, http_status=404):
     """No such item — or one above the caller's clearance (never told apart)."""
 
-    http_status = 404
 
-
-class RequestTooLargeError(InputError):
+class RequestTooLargeError(InputError, http_status=413):
     """A request body is over the configured limit."""
 
-    http_status = 413
 
-
-class RangeError(InputError):
+class RangeError(InputError, http_status=422):
     """A requested range (a period, a count) is beyond its documented cap."""
 
-    http_status = 422
 
-
-class ConflictError(InputError):
+class ConflictError(InputError, http_status=409):
     """The request does not fit the item's current state (a draft already approved, or
     changed since the caller read it)."""
 
-    http_status = 409
 
-
-class AuthError(DragomanError):
+class AuthError(DragomanError, exit_code=2, http_status=401):
     """Not authenticated: no session, a bad password, token or CSRF token."""
 
-    exit_code = 2
-    http_status = 401
 
-
-class PermissionDeniedError(AuthError):
+class PermissionDeniedError(AuthError, http_status=403):
     """Authenticated, but the user's role does not grant the action."""
 
-    http_status = 403
 
-
-class BusyError(DragomanError):
+class BusyError(DragomanError, http_status=503):
     """The request was refused for load; ``retry_after_s`` says when to try again."""
-
-    http_status = 503
 
     def __init__(self, message: str, *, retry_after_s: int, fix: str | None = None) -> None:
         super().__init__(message, fix=fix)
         self.retry_after_s = max(1, retry_after_s)
 
 
-class RateLimitedError(BusyError):
+class RateLimitedError(BusyError, http_status=429):
     """This user's request rate is over the limit."""
 
-    http_status = 429
 
-
-class ServerBusyError(BusyError):
+class ServerBusyError(BusyError, http_status=503):
     """The embedded model's bounded queue is full (or the wait in it ran out)."""
-
-    http_status = 503

@@ -31,6 +31,7 @@ from assistant.grounding.generation import (
     language_name,
     looping,
     repeats,
+    structured,
     translation_schema,
 )
 from assistant.grounding.injection import prompt_sources
@@ -168,11 +169,8 @@ class Composer:
         )
         schema = message_schema(len(passages), self.profile.max_hashtags)
         try:
-            generation = self.turn(
-                lambda: self.llm.generate(
-                    user, system=render("draft_system.j2"), schema=schema, max_tokens=600
-                )
-            )
+            generation = structured(self.llm, self.turn, user, schema=schema, max_tokens=600,
+                                    system_template="draft_system.j2")  # fmt: skip
         except LLMOutputError as exc:
             raise LLMOutputError(
                 f"the model's draft was unusable: {exc}", fix="try again, or another --backend"
@@ -214,14 +212,9 @@ class Composer:
         user = render("draft_translate_user.j2", items=items, language_name=language_name(language))
         schema = translation_schema([i["text"] for i in items])
         try:
-            generation = self.turn(
-                lambda: self.llm.generate(
-                    user,
-                    system=render("draft_translate_system.j2"),
-                    schema=schema,
-                    max_tokens=sum(len(i["text"]) for i in items) * 2 + 80,
-                )
-            )
+            budget = sum(len(i["text"]) for i in items) * 2 + 80
+            generation = structured(self.llm, self.turn, user, schema=schema, max_tokens=budget,
+                                    system_template="draft_translate_system.j2")  # fmt: skip
         except LLMOutputError as exc:
             stages["generations"].append({"language": language, "error": str(exc)})
             return [None for _ in items]

@@ -8,6 +8,8 @@ facts an edit adds must be in them, or the sentence is flagged.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistant.core.errors import InputError
 from assistant.drafting.checks import Verifier, assess, sentences_in
 from assistant.drafting.model import THREAD_BREAK, DraftContent, PostSentence, Variant
@@ -53,18 +55,9 @@ def edited_content(
         changed.append(code)
     if not changed:
         raise InputError("nothing changed", fix="edit the text of at least one language")
-    content = DraftContent(
-        platform=previous.platform,
-        languages=previous.languages,
-        tone=previous.tone,
-        instruction=previous.instruction,
-        thread=previous.thread,
-        variants=variants,
-        passages=previous.passages,
-        flags=[],
-        origin="edited",
-        stages={"edited": changed},
-    )
+    # a person wrote this version: no backend or model, and only the edit in its stages
+    content = replace(previous, variants=variants, flags=[], origin="edited", backend=None,
+                      model=None, stages={"edited": changed})  # fmt: skip
     content.flags = assess(content, profile, terms)
     return content
 

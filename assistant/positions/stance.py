@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.core.errors import DragomanError
-from assistant.grounding.generation import LLMTurn, language_name, looping, translation_schema
+from assistant.grounding.generation import (
+    LLMTurn,
+    language_name,
+    looping,
+    structured,
+    translation_schema,
+)
 from assistant.grounding.stages import DraftSentence, Passage
 from assistant.grounding.verify import SupportJudge, judge_threshold, verify_sentence
 from assistant.llm.client import LLM
@@ -53,11 +59,8 @@ def read_stance(
     user = render("positions_user.j2", topic=topic, speaker=speaker_name, quotes=quotes,
                   language_name=language_name(language))  # fmt: skip
     try:
-        generation = turn(
-            lambda: llm.generate(
-                user, system=render("positions_system.j2"), schema=STANCE_SCHEMA, max_tokens=160
-            )
-        )
+        generation = structured(llm, turn, user, schema=STANCE_SCHEMA, max_tokens=160,
+                                system_template="positions_system.j2")  # fmt: skip
     except DragomanError as exc:  # no label is better than a guessed one
         return Reading("undetermined", None, reasons=[f"the model failed: {exc}"])
     stance = SIDES[str(generation.data["side"])]
@@ -82,9 +85,8 @@ def translate_quotes(
     prompt = render("positions_translate.j2", quotes=texts, language_name=language_name(language))
     budget = sum(len(t) for t in texts) * 2 + 80
     try:
-        generation = turn(
-            lambda: llm.generate(prompt, schema=translation_schema(texts), max_tokens=budget)
-        )
+        generation = structured(llm, turn, prompt, schema=translation_schema(texts),
+                                max_tokens=budget)  # fmt: skip
     except DragomanError:
         return {}
     translated: dict[int, str] = {}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,34 +85,12 @@ def create_app(
     settings = settings or load_settings()
     install_log_scrubber(settings.secrets())  # no secret in any log line the server writes
     services = Services(settings, backend)
-    scheduler = collection = None
     if schedule:
         from assistant.briefing.schedule import parse_schedules
 
         parse_schedules(settings)  # refuse a bad schedule before serving
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        nonlocal scheduler, collection
-        if warm_up:
-            threading.Thread(target=services.warm_up, name="dragoman-warm-up", daemon=True).start()
-        if schedule:
-            from assistant.briefing.schedule import start_scheduler
-            from assistant.collection.schedule import start_collection
-
-            scheduler = start_scheduler(
-                settings, services.briefer, services.record_system, services.claim_run
-            )
-            collection = start_collection(
-                services.collector(record=services.record_system),
-                settings.collect.tick_s,
-                services.leads_collection,
-            )
-        yield
-        for running in (scheduler, collection):
-            if running is not None:
-                running.shutdown(wait=False)
-
+    lifespan = _lifespan(settings, services, warm_up=warm_up, schedule=schedule)
     app = FastAPI(
         lifespan=lifespan,
         title="Dragoman", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
@@ -132,6 +110,39 @@ def create_app(
         limit_for=lambda path: upload_limit if path == "/api/ingest" else request_limit,
     )
     return app
+
+
+def _lifespan(
+    settings: Settings, services: Services, *, warm_up: bool, schedule: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shutdown: warm the components up; run the briefings' and the
+    collection's schedules while serving."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running: list[Any] = []
+        if warm_up:
+            threading.Thread(target=services.warm_up, name="dragoman-warm-up", daemon=True).start()
+        if schedule:
+            from assistant.briefing.schedule import start_scheduler
+            from assistant.collection.schedule import start_collection
+
+            running.append(
+                start_scheduler(
+                    settings, services.briefer, services.record_system, services.claim_run
+                )
+            )
+            running.append(start_collection(
+                services.collector(record=services.record_system),
+                settings.collect.tick_s,
+                services.leads_collection,
+            ))  # fmt: skip
+        yield
+        for scheduler in running:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+
+    return lifespan
 
 
 def app_from_environment() -> FastAPI:

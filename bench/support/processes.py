@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent.parent
+DEMO = REPO / "corpus" / "demo"  # the demo corpus `make demo` ingests
 SHARED = Path(os.environ.get("DRAGOMAN_SHARED", REPO.parent / "shared")) / "corpora"
 
 

@@ -17,9 +17,8 @@ from typing import Any
 
 import httpx
 
-from bench.support.processes import REPO, cli_env, free_port, run_cli, wait_until_serving
+from bench.support.processes import DEMO, REPO, cli_env, free_port, run_cli, wait_until_serving
 
-DEMO = REPO / "corpus" / "demo"
 CABLE = "Restricted cable: the envoy will meet the Grand Vizier in Samarkand on 9 October."
 INTERNAL = "Internal note: the embassy in Lima expects the trade talks to resume in spring."
 PASSWORD = "correct horse battery staple"

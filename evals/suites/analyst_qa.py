@@ -24,7 +24,7 @@ from assistant.grounding.stages import Turn
 from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import DocFilters
-from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import all_elements_found
 from evals.suites.common import answer_record, answer_text
 from retrieval.indexer import index_pending
@@ -97,7 +97,7 @@ class AnalystQA:
             "unanswerable: not labelled verified",
             field="correct_refusal",
         ),
-        Metric("seconds", "time per question", higher_is_better=False, field="seconds", gate=False),
+        timing("seconds", "time per question"),
     )
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from evals.datasets import RGBItem, load_rgb, sample
-from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import all_elements_found
 from evals.suites.common import answer_record, answer_text, given_passages
 
@@ -45,7 +45,7 @@ class Contradictions:
                higher_is_better=False, field="fake"),
         Metric("altered_repeated_unflagged", "conflict: the altered fact stated with no flag",
                higher_is_better=False, field="fake_unflagged"),
-        Metric("seconds", "time per question", higher_is_better=False, field="seconds", gate=False),
+        timing("seconds", "time per question"),
     )  # fmt: skip
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

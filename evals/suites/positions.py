@@ -20,7 +20,7 @@ from corpus.connectors import Options
 from corpus.ingest import ingest
 from corpus.registry import DocFilters
 from evals.datasets import sample
-from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import macro_f1
 from evals.stance_data import UN_FILE, VOTE_STANCE, extract_speeches, load_vote
 from retrieval.indexer import index_pending
@@ -71,7 +71,7 @@ class Positions:
                fn=lambda items: _share(items, "predicted", "no_statement", "silent")),
         Metric("statement_recall", "of speakers who named Ukraine, the share given quotes",
                fn=lambda items: _share(items, "mentions", "yes", "stated")),
-        Metric("seconds", "time per speaker", higher_is_better=False, field="seconds", gate=False),
+        timing("seconds", "time per speaker"),
     )  # fmt: skip
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from evals.datasets import RGBItem, load_rgb, rgb_passages, sample
-from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import all_elements_found
 from evals.suites.common import answer_record, answer_text, given_passages
 
@@ -56,7 +56,7 @@ class QARGB:
             higher_is_better=False,
             field="cf_refused",
         ),
-        Metric("seconds", "time per question", higher_is_better=False, field="seconds", gate=False),
+        timing("seconds", "time per question"),
     )
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from evals.datasets import XQUAD_LANGUAGES, sample
-from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import contains_answer, exact_match, token_f1
 from evals.suites.common import answer_record, answer_text
 from evals.xquad_index import xquad_filters
@@ -43,7 +43,7 @@ class QAXQuAD:
             higher_is_better=False,
             field="refused",
         ),
-        Metric("seconds", "time per question", higher_is_better=False, field="seconds", gate=False),
+        timing("seconds", "time per question"),
     )
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

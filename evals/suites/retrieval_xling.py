@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 
 from evals.datasets import XQUAD_LANGUAGES, sample
-from evals.harness import EvalContext, Item, Metric, register_suite
+from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import ndcg_at, recall_at, reciprocal_rank
 from evals.xquad_index import xquad_filters
 
@@ -21,20 +21,12 @@ class RetrievalXling:
     )
     group_by = "pair"
     metrics = (
-        Metric("recall@1", "gold context ranked first", field="recall@1"),
-        Metric("recall@5", "gold context in the top 5", field="recall@5"),
-        Metric("recall@10", "gold context in the top 10", field="recall@10"),
-        Metric("mrr@10", "mean reciprocal rank of the gold context (0 beyond 10)", field="mrr@10"),
-        Metric(
-            "ndcg@10", "nDCG@10 with the gold context as the one relevant item", field="ndcg@10"
-        ),
-        Metric(
-            "latency_ms",
-            "search latency per query",
-            higher_is_better=False,
-            field="latency_ms",
-            gate=False,
-        ),
+        Metric("recall@1", "gold context ranked first"),
+        Metric("recall@5", "gold context in the top 5"),
+        Metric("recall@10", "gold context in the top 10"),
+        Metric("mrr@10", "mean reciprocal rank of the gold context (0 beyond 10)"),
+        Metric("ndcg@10", "nDCG@10 with the gold context as the one relevant item"),
+        timing("latency_ms", "search latency per query"),
     )
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:

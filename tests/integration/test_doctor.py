@@ -6,6 +6,7 @@ import json
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,13 @@ from tests.conftest import cli_env, free_port, run_cli
 
 COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry", "sentiment",
               "sources"}  # fmt: skip
+
+
+def _doctor(home: Path, **env: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    """`dragoman doctor --json` with these settings: its exit code and components by name."""
+    result = run_cli("doctor", "--json", env=cli_env(home, **env))
+    components = json.loads(result.stdout)["components"]
+    return result.returncode, {c["name"]: c for c in components}
 
 
 @pytest.mark.model
@@ -32,30 +40,20 @@ def test_doctor_json_all_ok(home: Path, small_model: Path) -> None:
 
 
 def test_doctor_reports_a_bad_registry_url(home: Path) -> None:
-    env = cli_env(
-        home,
-        DRAGOMAN_LLM_BACKEND="openai",
-        DRAGOMAN_OPENAI_BASE_URL="http://127.0.0.1:9/v1",
-        DRAGOMAN_DATABASE_URL="nosuchdialect://x/y",
-        DRAGOMAN_CONNECT_TIMEOUT_S="1",
-    )
-    result = run_cli("doctor", "--json", env=env)
-    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
-    assert result.returncode == 1 and by_name["registry"]["ok"] is False
+    code, by_name = _doctor(home, DRAGOMAN_LLM_BACKEND="openai",
+                            DRAGOMAN_OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+                            DRAGOMAN_DATABASE_URL="nosuchdialect://x/y",
+                            DRAGOMAN_CONNECT_TIMEOUT_S="1")  # fmt: skip
+    assert code == 1 and by_name["registry"]["ok"] is False
     assert "DRAGOMAN_DATABASE_URL" in by_name["registry"]["fix"]
 
 
 @pytest.mark.model
 def test_doctor_reports_closed_openai_port_within_timeout(home: Path, small_model: Path) -> None:
-    env = cli_env(
-        home,
-        DRAGOMAN_LLM_BACKEND="local-small",
-        DRAGOMAN_OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
-        DRAGOMAN_CONNECT_TIMEOUT_S="2",
-    )
-    result = run_cli("doctor", "--json", env=env)
-    assert result.returncode == 1
-    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    code, by_name = _doctor(home, DRAGOMAN_LLM_BACKEND="local-small",
+                            DRAGOMAN_OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+                            DRAGOMAN_CONNECT_TIMEOUT_S="2")  # fmt: skip
+    assert code == 1
     assert by_name["openai"]["ok"] is False
     assert "unreachable within 2s" in by_name["openai"]["detail"]
     assert by_name["openai"]["seconds"] <= 2.5
@@ -68,16 +66,12 @@ def test_doctor_reports_silent_openai_backend_within_timeout(home: Path) -> None
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # connections queue in the backlog; nothing ever replies
-        env = cli_env(
-            home,
-            DRAGOMAN_LLM_BACKEND="openai",
-            DRAGOMAN_OPENAI_BASE_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/v1",
-            DRAGOMAN_CONNECT_TIMEOUT_S="1.5",
-        )
         started = time.monotonic()
-        result = run_cli("doctor", "--json", env=env)
-    assert result.returncode == 1
-    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+        code, by_name = _doctor(
+            home, DRAGOMAN_LLM_BACKEND="openai", DRAGOMAN_CONNECT_TIMEOUT_S="1.5",
+            DRAGOMAN_OPENAI_BASE_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/v1",
+        )  # fmt: skip
+    assert code == 1
     assert by_name["backend"]["ok"] is False
     assert "unreachable within 1.5s" in by_name["backend"]["detail"]
     assert 1.4 <= by_name["backend"]["seconds"] < 3
@@ -88,9 +82,7 @@ def test_doctor_reports_silent_openai_backend_within_timeout(home: Path) -> None
 def test_doctor_reports_corrupt_custom_model(home: Path, tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.gguf"
     bogus.write_bytes(b"not a gguf file at all")
-    env = cli_env(home, DRAGOMAN_LLM_BACKEND="local", DRAGOMAN_LLM_MODEL_PATH=str(bogus))
-    result = run_cli("doctor", "--json", env=env)
-    assert result.returncode == 1
-    by_name = {c["name"]: c for c in json.loads(result.stdout)["components"]}
+    code, by_name = _doctor(home, DRAGOMAN_LLM_BACKEND="local", DRAGOMAN_LLM_MODEL_PATH=str(bogus))
+    assert code == 1
     assert by_name["backend"]["ok"] is False
     assert "cannot load" in by_name["backend"]["detail"]

@@ -272,8 +272,8 @@ def test_only_passages_on_the_instruction_s_subject_are_sources() -> None:
     from assistant.grounding.stages import Passage
 
     def passage(n: int, title: str, quote: str) -> Passage:
-        return Passage(n, f"d{n}", f"c{n}", title, None, None, "en", "WH", "news", 1.0, quote,
-                       [(0, len(quote))], quote)  # fmt: skip
+        return Passage(n, f"d{n}", f"c{n}", quote, [(0, len(quote))], quote, 1.0, title, None,
+                       None, "en", "WH", "news")  # fmt: skip
 
     trade = passage(1, "Joint Statement on U.S.-China Economic and Trade Meeting in Geneva",
                     "The Parties commit to take the following actions by May 14, 2025.")  # fmt: skip

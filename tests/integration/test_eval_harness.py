@@ -31,7 +31,7 @@ class WordJudge:
 
 
 def _passage(n: int, text: str) -> Passage:
-    return Passage(n, f"d{n}", f"c{n}", "t", None, None, "en", None, None, 1.0, text, [], text)
+    return Passage(n, f"d{n}", f"c{n}", text, [], text, 1.0, "t", None, None, "en", None, None)
 
 
 def test_alce_citation_recall_and_precision_by_hand() -> None:

@@ -133,15 +133,19 @@ def _positions(client: TestClient, csrf: str, **body: Any) -> Any:
     return client.post("/api/positions", json=body, headers={"X-CSRF-Token": csrf})
 
 
+def _report_for_ana(client: TestClient, **body: Any) -> dict[str, Any]:
+    """Ana signs in afresh and runs positions: the report (the call must succeed)."""
+    client.cookies.clear()
+    response = _positions(client, sign_in(client, "ana"), **body)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
 def test_the_positions_api_cites_verified_quotes_and_exports_them(
     client: TestClient, un_home: Path
 ) -> None:
-    client.cookies.clear()
-    csrf = sign_in(client, "ana")
-    response = _positions(client, csrf, topic="Ukraine", speakers=["usa", "EGY"],
-                          since="2024-01-01", until="2024-12-31", kind="policy")  # fmt: skip
-    assert response.status_code == 200, response.text
-    report = response.json()
+    report = _report_for_ana(client, topic="Ukraine", speakers=["usa", "EGY"],
+                             since="2024-01-01", until="2024-12-31", kind="policy")  # fmt: skip
     usa, egypt = report["positions"]
     first = " ".join(usa["quotes"][0]["quote"].split())
     assert usa["stance"] == "supports" and usa["summary"] == first
@@ -216,12 +220,8 @@ def test_a_shift_is_flagged_only_between_two_stated_stances(
 def test_positions_show_where_the_speakers_sources_disagree(
     client: TestClient, un_home: Path
 ) -> None:
-    client.cookies.clear()
-    csrf = sign_in(client, "ana")
-    response = _positions(client, csrf, topic="Sudan", speakers=["FRA", "DEU"],
-                          since="2024-10-01", until="2024-10-01")  # fmt: skip
-    assert response.status_code == 200, response.text
-    report = response.json()
+    report = _report_for_ana(client, topic="Sudan", speakers=["FRA", "DEU"],
+                             since="2024-10-01", until="2024-10-01")  # fmt: skip
     sides = {s["value"]: s for d in report["disagreements"] for s in d["sides"]}
     assert sides["11"]["speakers"] == ["FRA"] and sides["8"]["speakers"] == ["DEU"], sides
     assert "11 million" in sides["11"]["sentence"]

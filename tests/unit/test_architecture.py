@@ -66,3 +66,24 @@ def test_the_cli_starts_without_the_model_stack() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "[]"
+
+
+MAX_FUNCTION_LINES = 60
+# functions that are data tables (one entry per line), not logic
+DATA_TABLES = {("assistant/drafting/platforms.py", "_profiles")}
+
+
+def test_no_function_is_longer_than_sixty_lines_outside_data_tables() -> None:
+    long = []
+    for package in (*PACKAGES, "bench"):
+        for path in (REPO / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue  # Alembic's generated revisions
+            name = path.relative_to(REPO).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES and (name, node.name) not in DATA_TABLES:
+                    long.append(f"{name}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, long
