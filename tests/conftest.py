@@ -80,3 +80,31 @@ def llama_server(small_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with running_llama_server(small_model, "qwen-small", log) as base_url:
         yield base_url
+
+
+# Fixtures that load the embedded model (in the test process or in a server beside it).
+MODEL_FIXTURES = frozenset({"small_model", "default_model", "llama_server"})
+
+
+def _runs_model(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("model") is not None or bool(MODEL_FIXTURES & set(names))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How `make test` spreads the files over two workers (pytest-xdist, ``--dist
+    loadgroup``): every file that runs the embedded model goes to one worker, one after the
+    other (two llama.cpp models on two cores at once each run about three times slower);
+    every other file is a group of its own.  The longest work goes first: the model's files,
+    then the reliability suite (soak, kills), then the rest; the unit tests fill the end."""
+    model_files = {item.path for item in items if _runs_model(item)}
+    for item in items:
+        group = "embedded-model" if item.path in model_files else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+    def rank(item: pytest.Item) -> int:
+        if item.path in model_files:
+            return 0
+        return {"reliability": 1, "integration": 2}.get(item.path.parent.name, 3)
+
+    items.sort(key=rank)  # stable: each file's tests stay in their order
