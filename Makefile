@@ -79,11 +79,11 @@ typecheck: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
-# Two workers (pytest-xdist): the files that run the embedded model share one, the other
-# files the other (tests/conftest.py); the slowest tests are listed at the end.
+# Two workers (pytest-xdist), each taking whole files, the longest first (tests/conftest.py);
+# the slowest tests are listed at the end.
 TEST_WORKERS ?= 2
 pytest: install base-venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=25; rc=$$?; \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=25; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The fast tier alone (tests/unit: no model, no corpora, no servers; seconds).

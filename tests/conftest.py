@@ -92,15 +92,11 @@ def _runs_model(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """How `make test` spreads the files over two workers (pytest-xdist, ``--dist
-    loadgroup``): every file that runs the embedded model goes to one worker, one after the
-    other (two llama.cpp models on two cores at once each run about three times slower);
-    every other file is a group of its own.  The longest work goes first: the model's files,
-    then the reliability suite (soak, kills), then the rest; the unit tests fill the end."""
+    """The longest work first, so that `make test`'s two workers (pytest-xdist, ``--dist
+    loadfile``: a file's tests stay on one worker) finish together: the files that run the
+    embedded model, then the reliability suite (soak, kills), then the other integration
+    files; the unit tests fill the end."""
     model_files = {item.path for item in items if _runs_model(item)}
-    for item in items:
-        group = "embedded-model" if item.path in model_files else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
 
     def rank(item: pytest.Item) -> int:
         if item.path in model_files:
