@@ -79,8 +79,8 @@ typecheck: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
-# Two workers (pytest-xdist), each taking whole files, the longest first (tests/conftest.py);
-# the slowest tests are listed at the end.
+# Two workers (pytest-xdist), each taking whole files (pytest-xdist hands out the files with
+# the most tests first); the slowest tests are listed at the end.
 TEST_WORKERS ?= 2
 pytest: install base-venv
 	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=25; rc=$$?; \

@@ -80,27 +80,3 @@ def llama_server(small_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with running_llama_server(small_model, "qwen-small", log) as base_url:
         yield base_url
-
-
-# Fixtures that load the embedded model (in the test process or in a server beside it).
-MODEL_FIXTURES = frozenset({"small_model", "default_model", "llama_server"})
-
-
-def _runs_model(item: pytest.Item) -> bool:
-    names = getattr(item, "fixturenames", ())
-    return item.get_closest_marker("model") is not None or bool(MODEL_FIXTURES & set(names))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The longest work first, so that `make test`'s two workers (pytest-xdist, ``--dist
-    loadfile``: a file's tests stay on one worker) finish together: the files that run the
-    embedded model, then the reliability suite (soak, kills), then the other integration
-    files; the unit tests fill the end."""
-    model_files = {item.path for item in items if _runs_model(item)}
-
-    def rank(item: pytest.Item) -> int:
-        if item.path in model_files:
-            return 0
-        return {"reliability": 1, "integration": 2}.get(item.path.parent.name, 3)
-
-    items.sort(key=rank)  # stable: each file's tests stay in their order
