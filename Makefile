@@ -79,12 +79,13 @@ typecheck: install
 	$(BIN)/mypy
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
-# One process by default (TEST_WORKERS=0). TEST_WORKERS=2 runs whole files on two workers
-# (pytest-xdist): 42.7 min against 48.6, but the killed-worker load test failed once under
-# it (bench/RESULTS.md). The slowest tests are listed at the end.
-TEST_WORKERS ?= 0
+# Two workers (pytest-xdist) by default: whole files, longest first in the order
+# tests/conftest.py gives them (--no-loadscope-reorder), the embedded model at one thread per
+# worker. TEST_WORKERS=0 runs in one process. The slowest tests are listed at the end.
+TEST_WORKERS ?= 2
 pytest: install base-venv
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=25; rc=$$?; \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder --durations=25; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # The fast tier alone (tests/unit: no model, no corpora, no servers; seconds).

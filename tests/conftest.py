@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import zip_longest
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,14 @@ from bench.support.processes import llama_server as running_llama_server
 
 __all__ = ["REPO", "SHARED", "cli_env", "free_port", "run_cli", "wait_until_serving"]
 
+# Under `make test`'s two workers (pytest-xdist) each worker's embedded model gets one thread:
+# two models at two threads each on two cores spin against each other (three times slower).
+# `cli_env` passes DRAGOMAN_LLM_THREADS on to the subprocesses a test starts.
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+LLM_THREADS = "1" if WORKERS > 1 else None
+if LLM_THREADS:
+    os.environ["DRAGOMAN_LLM_THREADS"] = LLM_THREADS
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -29,6 +38,8 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(("DRAGOMAN_", "OPENAI_", "TIKTOKEN_")):
             monkeypatch.delenv(name)
+    if LLM_THREADS:
+        monkeypatch.setenv("DRAGOMAN_LLM_THREADS", LLM_THREADS)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)
 
@@ -80,3 +91,33 @@ def llama_server(small_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with running_llama_server(small_model, "qwen-small", log) as base_url:
         yield base_url
+
+
+# Fixtures that load the embedded model (in the test process or in a server beside it).
+MODEL_FIXTURES = frozenset({"small_model", "default_model", "llama_server"})
+# The longest files, first in their kind (3-5 min each on 2 cores; `make test`'s durations).
+LONGEST = ("test_ask.py", "test_serve_soak.py", "test_briefing_model.py",
+           "test_kill_ingest.py", "test_drafting_model.py", "test_team_server.py")  # fmt: skip
+
+
+def _runs_model(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("model") is not None or bool(MODEL_FIXTURES & set(names))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first, so that `make test`'s two workers (pytest-xdist, whole files,
+    in this order: ``--no-loadscope-reorder``) finish together: the files that run the
+    embedded model alternate with the reliability suite's (soak, kills, load), then the other
+    integration files; the unit tests fill the end."""
+    files = sorted(
+        dict.fromkeys(item.path for item in items),
+        key=lambda path: LONGEST.index(path.name) if path.name in LONGEST else 99,
+    )
+    with_model = {item.path for item in items if _runs_model(item)}
+    model = [path for path in files if path in with_model]
+    reliability = [p for p in files if p not in with_model and p.parent.name == "reliability"]
+    first = [path for pair in zip_longest(model, reliability) for path in pair if path]
+    rest = sorted(set(files) - set(first), key=lambda path: path.parent.name == "unit")
+    rank = {path: index for index, path in enumerate(first + rest)}
+    items.sort(key=lambda item: rank[item.path])  # stable: each file's tests stay in order

@@ -18,6 +18,10 @@ from assistant.core.errors import ConfigError, InputError
 from assistant.core.settings import Settings, load_settings
 
 WORKER_PING_TIMEOUT_S = 60  # the supervisor restarts a worker silent for this long
+# An idle keep-alive connection is closed after this long.  uvicorn's 5 s raced clients that
+# reused a connection just as it closed (a reset, seen under load on 2 cores); longer than
+# the 60 s idle timeout of common reverse proxies, so the proxy always closes first.
+KEEP_ALIVE_S = 75
 
 users_app = typer.Typer(help="Accounts of the web app: add, list, disable, tokens.",
                         no_args_is_help=True)  # fmt: skip
@@ -105,7 +109,9 @@ def _run_server(settings: Settings, host: str, port: int, spec: str, workers: in
 
     # several workers: the supervisor's lines (a worker died, restarted) are worth reading
     level = "info" if workers > 1 else "warning"
-    options: dict[str, Any] = {"log_level": level, "access_log": False}
+    options: dict[str, Any] = {
+        "log_level": level, "access_log": False, "timeout_keep_alive": KEEP_ALIVE_S
+    }  # fmt: skip
     if workers == 1:
         app = create_app(settings, spec, warm_up=True, schedule=True)
         uvicorn.run(app, host=host, port=port, **options)

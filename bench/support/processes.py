@@ -41,6 +41,8 @@ def free_port() -> int:
 
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAGOMAN_", "OPENAI_"))}
+    if threads := os.environ.get("DRAGOMAN_LLM_THREADS"):  # the caller's CPU budget for a model
+        env["DRAGOMAN_LLM_THREADS"] = threads
     env.update({"DRAGOMAN_HOME": str(home), "HF_HUB_OFFLINE": "1"}, **extra)
     return env
 
@@ -96,11 +98,12 @@ def chroma_server(data: Path) -> Iterator[str]:
 @contextmanager
 def llama_server(model: Path, alias: str, log: Path | None = None) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server for ``model`` (as ``alias``) on a free
-    loopback port, 4,096 tokens of context, 2 threads; yields its /v1 URL."""
+    loopback port, 4,096 tokens of context, 2 threads (or DRAGOMAN_LLM_THREADS); yields its
+    /v1 URL."""
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
                "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
-               "--n_ctx", "4096", "--n_threads", "2"]  # fmt: skip
+               "--n_ctx", "4096", "--n_threads", os.environ.get("DRAGOMAN_LLM_THREADS", "2")]  # fmt: skip
     with open(log or os.devnull, "wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/v1"
