@@ -118,6 +118,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     model = [path for path in files if path in with_model]
     reliability = [p for p in files if p not in with_model and p.parent.name == "reliability"]
     first = [path for pair in zip_longest(model, reliability) for path in pair if path]
-    rest = sorted(set(files) - set(first), key=lambda path: path.parent.name == "unit")
+    # in collection order (never a set's: every worker must collect the same order)
+    rest = sorted((p for p in files if p not in first), key=lambda p: p.parent.name == "unit")
     rank = {path: index for index, path in enumerate(first + rest)}
     items.sort(key=lambda item: rank[item.path])  # stable: each file's tests stay in order
