@@ -27,6 +27,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from assistant.core.errors import BackendUnavailableError, InputError
+from assistant.llm.sampling import GreedyGrammarSampler, fast_grammar_applies
 
 _INSTANCES: dict[tuple[str, int, int, int], Any] = {}
 _INSTANCES_LOCK = threading.Lock()
@@ -39,13 +40,13 @@ def _load_llama(path: Path, n_ctx: int, threads: int, cache_mb: int, seed: int) 
         if key in _INSTANCES:
             return _INSTANCES[key]
         try:
-            from llama_cpp import Llama
+            llama_class = _fast_grammar_llama()
         except ImportError as exc:
             raise BackendUnavailableError(
                 "llama-cpp-python is not installed", fix="pip install llama-cpp-python==0.3.36"
             ) from exc
         try:
-            llama = Llama(
+            llama = llama_class(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=threads,
@@ -62,6 +63,26 @@ def _load_llama(path: Path, n_ctx: int, threads: int, cache_mb: int, seed: int) 
         _INSTANCES[key] = llama
         _GENERATION_LOCKS[id(llama)] = threading.Lock()
         return llama
+
+
+def _fast_grammar_llama() -> type[Any]:
+    """llama-cpp-python's ``Llama`` whose greedy grammar-constrained decoding checks the
+    best token first (:mod:`assistant.llm.sampling`): the same tokens, faster."""
+    from llama_cpp import Llama
+
+    class FastGrammarLlama(Llama):
+        def _init_sampler(self, **options: Any) -> Any:  # type: ignore[override]
+            penalties = (options.get("repeat_penalty", 1.0),
+                         options.get("frequency_penalty", 0.0),
+                         options.get("presence_penalty", 0.0))  # fmt: skip
+            grammar = options.get("grammar")
+            if fast_grammar_applies(temp=options.get("temp", 0.8), grammar=grammar,
+                                    logits_processor=options.get("logits_processor"),
+                                    penalties=penalties):  # fmt: skip
+                return GreedyGrammarSampler(self._model, grammar, self._n_vocab)
+            return super()._init_sampler(**options)
+
+    return FastGrammarLlama
 
 
 def prompt_cache(capacity_bytes: int) -> Any:

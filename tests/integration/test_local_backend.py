@@ -123,3 +123,42 @@ def test_the_prompt_cache_is_bounded_by_what_it_holds(settings: Settings) -> Non
         s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in states
     )
     assert cache.cache_size <= cache.capacity_bytes
+
+
+SOURCES = (
+    "[1] The Presidential Delegation will attend the World Expo in Osaka, Japan, on 19 July "
+    "2025; Secretary Scott Bessent leads it.\n[2] Brazil will host COP-30 in Belém in 2025.\n"
+    "[3] 2024年政府工作报告提出城镇新增就业1200万人以上。"
+)
+QUESTIONS = ("Which city will the delegation visit?", "Where is COP-30?", "就业目标是多少？")
+
+
+def test_the_fast_grammar_sampler_writes_what_the_library_writes(small_model: Path) -> None:
+    """Greedy decoding under a grammar checks the best token first (assistant.llm.sampling):
+    the library's sampler chain, on the same model and prompts, writes the same tokens."""
+    from llama_cpp import Llama
+
+    from assistant.grounding.generation import answer_schema
+    from assistant.llm.local import _fast_grammar_llama, grammar_response_format
+    from assistant.llm.sampling import GreedyGrammarSampler
+
+    formats = [grammar_response_format({"type": "json_schema", "json_schema": {"schema": s}})
+               for s in (answer_schema(3, 4), CAPITAL_SCHEMA)]  # fmt: skip
+    written: dict[str, list[str]] = {}
+    for name, cls in (("library", Llama), ("fast", _fast_grammar_llama())):
+        model = cls(model_path=str(small_model), n_ctx=2048, n_threads=2, verbose=False)
+        written[name] = []
+        for question in QUESTIONS:
+            for response_format in formats:
+                messages = [{"role": "system", "content": "Reply with JSON."},
+                            {"role": "user", "content": f"{SOURCES}\nQuestion: {question}"}]  # fmt: skip
+                reply = model.create_chat_completion(
+                    messages=messages, max_tokens=64, temperature=0.0,
+                    response_format=response_format,
+                )  # fmt: skip
+                written[name].append(reply["choices"][0]["message"]["content"])
+        if name == "fast":
+            assert isinstance(model._sampler, GreedyGrammarSampler)  # the fast path was taken
+        del model
+    assert written["fast"] == written["library"]
+    assert all(json.loads(text) for text in written["fast"])
