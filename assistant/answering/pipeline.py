@@ -117,11 +117,17 @@ class AskEngine:
     def _translates(self, plan: QueryPlan) -> bool:
         return self.settings.ask.translate_query and not plan.filters.language
 
+    def _translation_targets(self) -> list[str]:
+        """The corpus's lexical languages the question may be translated into."""
+        wanted = self.settings.ask.translate_into
+        languages = self.retrieval.lexical_languages()
+        return languages if "all" in wanted else [lang for lang in languages if lang in wanted]
+
     def _translation_pending(self, plan: QueryPlan) -> bool:
         """Whether translating the question will call the model (nothing cached for it)."""
         return self._translates(plan) and translation_pending(
             plan.retrieval_query, plan.question_language,
-            self.retrieval.lexical_languages(), self._translation_cache,
+            self._translation_targets(), self._translation_cache,
         )  # fmt: skip
 
     def _translations(self, plan: QueryPlan) -> dict[str, str]:
@@ -132,7 +138,7 @@ class AskEngine:
             self._translation_cache.clear()
         return translate_query(
             plan.retrieval_query, plan.question_language,
-            self.retrieval.lexical_languages(), self.llm, self._translation_cache,
+            self._translation_targets(), self.llm, self._translation_cache,
         )  # fmt: skip
 
     def count(self, text: str) -> int:

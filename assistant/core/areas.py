@@ -63,6 +63,7 @@ class AskSettings(Area):
     max_sentences: int
     output: Literal["auto", "json", "text"]
     translate_query: bool
+    translate_into: list[str]
     save_runs: bool
 
 

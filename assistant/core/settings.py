@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,6 +112,12 @@ class Settings(BaseSettings):
         default=True,
         description="Translate the question (one short cached model call per language) so "
         "BM25 also searches the corpus's other languages",
+    )
+    ask_translate_into: list[str] = Field(
+        default=["en"],
+        description="The corpus languages the question is translated into for BM25 (ISO "
+        "639-1 codes, or ['all']): the embedded 1.5B's translations into English help search "
+        "(XQuAD, zh/es questions), its Chinese and Spanish ones hurt it (bench/RESULTS.md)",
     )
     ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
     positions_stances: str = Field(
@@ -276,6 +283,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("ask_translate_into")
+    @classmethod
+    def _language_codes(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().lower() for code in value if code.strip()]
+        if any(not re.fullmatch(r"[a-z]{2}|all", code) for code in codes):
+            raise ValueError(f"expected ISO 639-1 codes or 'all', not {value}")
+        return codes
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

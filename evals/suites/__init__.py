@@ -11,6 +11,7 @@ from evals.suites import (
     qa_rgb,
     qa_xquad,
     retrieval_xling,
+    retrieval_xling_expanded,
     substituted_facts,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "qa_rgb",
     "qa_xquad",
     "retrieval_xling",
+    "retrieval_xling_expanded",
     "substituted_facts",
 ]

@@ -34,3 +34,16 @@ def test_a_slice_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert updated.ask.k == 4  # a slice follows the object it is cut from
     with pytest.raises(Exception, match="frozen"):
         settings.ask.k = 1  # type: ignore[misc]
+
+
+def test_the_translation_languages_are_iso_codes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from assistant.core.errors import ConfigError
+
+    assert load_settings(home=tmp_path).ask.translate_into == ["en"]
+    monkeypatch.setenv("DRAGOMAN_ASK_TRANSLATE_INTO", '["EN", " zh "]')
+    assert load_settings(home=tmp_path).ask.translate_into == ["en", "zh"]
+    monkeypatch.setenv("DRAGOMAN_ASK_TRANSLATE_INTO", '["english"]')
+    with pytest.raises(ConfigError, match="ISO 639-1"):
+        load_settings(home=tmp_path)
