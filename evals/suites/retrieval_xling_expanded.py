@@ -16,6 +16,7 @@ from assistant.answering.query import translate_query
 from evals.datasets import XQUAD_LANGUAGES, sample
 from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import recall_at, reciprocal_rank
+from evals.suites.retrieval_xling import RetrievalXling
 from evals.xquad_index import xquad_filters
 
 K = 10
@@ -42,10 +43,7 @@ class RetrievalXlingExpanded:
     )
     group_by = "pair"
     metrics = (
-        Metric("recall@1", "gold context ranked first, with the translation"),
-        Metric("recall@5", "gold context in the top 5, with the translation"),
-        Metric("recall@10", "gold context in the top 10, with the translation"),
-        Metric("mrr@10", "mean reciprocal rank of the gold context, with the translation"),
+        *RetrievalXling.metrics[:4],  # recall@1/5/10 and MRR@10, here with the translation
         Metric("recall@5_plain", "gold context in the top 5, the question's own words only"),
         Metric("mrr@10_plain", "mean reciprocal rank, the question's own words only"),
         Metric("top5_changed", "top 5 changed by the translation", fn=_changed, gate=False),
