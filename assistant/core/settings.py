@@ -114,10 +114,10 @@ class Settings(BaseSettings):
         "BM25 also searches the corpus's other languages",
     )
     ask_translate_into: list[str] = Field(
-        default=["en"],
+        default=["all"],
         description="The corpus languages the question is translated into for BM25 (ISO "
-        "639-1 codes, or ['all']): the embedded 1.5B's translations into English help search "
-        "(XQuAD, zh/es questions), its Chinese and Spanish ones hurt it (bench/RESULTS.md)",
+        "639-1 codes, or ['all']); ['en'] measured better on XQuAD with the embedded 1.5B but "
+        "lost a Chinese report's answer to an English question (bench/RESULTS.md)",
     )
     ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
     positions_stances: str = Field(

@@ -106,13 +106,14 @@ def test_cited_answer_from_white_house(engine: AskEngine, ask_home: Path) -> Non
     assert any("Osaka" in c["title"] for c in result.citations)
     _check_citations(result, ask_home)
     assert result.timings["first_token_s"] < result.timings["total_s"]
-    # Evidence first: the passages are shown before the model writes a token; what was
-    # shown last is what the model was given. (An English question is not translated: the
-    # default translates only into English, DRAGOMAN_ASK_TRANSLATE_INTO.)
+    # Evidence first: the passages are shown before the model writes a token. The corpus
+    # holds Chinese too, so the first evidence comes from the question's own words, before
+    # the model translates it; what was shown last is what the model was given.
     assert events[0][0] == "evidence"
     assert any("Osaka" in s["quote"] for s in events[0][1])
     shown = [data for name, data in events if name == "evidence"]
     assert shown[-1] == result.sources
+    assert result.timings["evidence_s"] < result.timings["translate_s"] + 1
     assert result.timings["evidence_s"] < result.timings["first_token_s"]
 
 
@@ -128,7 +129,6 @@ def test_a_chinese_question_is_searched_in_english_too(engine: AskEngine) -> Non
     )
     assert result.timings["translate_s"] > 0.1, result.timings  # a model call, not the cache
     assert key in engine._translation_cache
-    assert not any(k.startswith("zh\x00") for k in engine._translation_cache)
     assert translated_when_shown[0] is False  # the first passages came before the translation
     assert not result.refused, result.to_dict()
     assert any("Osaka" in c["title"] for c in result.citations)

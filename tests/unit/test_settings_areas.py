@@ -41,7 +41,7 @@ def test_the_translation_languages_are_iso_codes(
 ) -> None:
     from assistant.core.errors import ConfigError
 
-    assert load_settings(home=tmp_path).ask.translate_into == ["en"]
+    assert load_settings(home=tmp_path).ask.translate_into == ["all"]
     monkeypatch.setenv("DRAGOMAN_ASK_TRANSLATE_INTO", '["EN", " zh "]')
     assert load_settings(home=tmp_path).ask.translate_into == ["en", "zh"]
     monkeypatch.setenv("DRAGOMAN_ASK_TRANSLATE_INTO", '["english"]')
