@@ -19,6 +19,7 @@ from retrieval.chunking import Chunker
 from retrieval.embedders import get_embedder
 from retrieval.index import ChunkIndex, chunk_metadata
 from retrieval.lexical import LexicalIndex
+from retrieval.rerank import RerankVectors
 
 DOCS_PER_BATCH = 32
 IndexProgress = Callable[[int, int], None]  # (documents done, chunks done)
@@ -47,6 +48,8 @@ class Retrieval:
         name = getattr(self.embedder, "name", settings.embedder)
         dimension = getattr(self.embedder, "dimension", None) or len(self.embedder.embed_query("x"))
         self.index = ChunkIndex(settings, name, dimension)
+        spec = settings.rerank_embedder
+        self.rerank = RerankVectors(settings, spec, self.index.client) if spec else None
         self.chunker = Chunker(settings.home / "tiktoken", max_tokens=settings.chunk_tokens)
         self.lexical_root = settings.home / "bm25"
         self._lexical: dict[str, LexicalIndex] = {}
@@ -76,7 +79,10 @@ def index_pending(
         # Chunks of a changed document go first. A crash after the upsert but before the
         # mark leaves it "pending" with chunks in place: the same deterministic ids are
         # upserted again, so nothing is duplicated.
-        retrieval.index.delete_documents(doc.doc_id for doc, stale in pending if stale)
+        stale_ids = [doc.doc_id for doc, stale in pending if stale]
+        retrieval.index.delete_documents(stale_ids)
+        if retrieval.rerank:
+            retrieval.rerank.delete_documents(stale_ids)
         originals = [d for d in batch if d.duplicate_of is None]
         items = [
             (chunk, chunk_metadata(doc, chunk))

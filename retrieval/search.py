@@ -123,6 +123,8 @@ class HybridSearch:
         if mode in ("hybrid", "dense"):
             vector = self.retrieval.embedder.embed_query(query)
             dense = self.retrieval.index.query(vector, pool, clearance, filters)
+            if self.retrieval.rerank:  # the better embedder re-orders the first candidates
+                dense = self.retrieval.rerank.reorder(query, dense, clearance)
             hits.update((h.chunk_id, h) for h in dense)
             rankings.append(([h.chunk_id for h in dense], DENSE_WEIGHT))
         settings = self.retrieval.settings

@@ -124,7 +124,12 @@ def check_embedder(settings: Settings) -> str:
     from retrieval.embedders import get_embedder
 
     vector = get_embedder(settings.embedder, settings.llm.threads, settings).embed_query("Bonjour")
-    return f"{settings.embedder} loaded; dimension {len(vector)}"
+    shown = f"{settings.embedder} loaded; dimension {len(vector)}"
+    if settings.rerank_embedder:
+        spec = settings.rerank_embedder
+        second = get_embedder(spec, settings.llm.threads, settings).embed_query("Bonjour")
+        shown += f"; re-ranking with {spec} (dimension {len(second)})"
+    return shown
 
 
 def check_sentiment(settings: Settings) -> str:

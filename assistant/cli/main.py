@@ -19,7 +19,7 @@ from assistant.cli.corpus import docs_app, ingest_command
 from assistant.cli.draft import draft_command, drafts_app
 from assistant.cli.monitor import alerts_command, monitor_command
 from assistant.cli.positions import positions_command
-from assistant.cli.search import reindex_command, search_command
+from assistant.cli.search import reindex_command, rerank_vectors_command, search_command
 from assistant.cli.web import audit_command, serve_command, users_app
 from assistant.core.errors import DragomanError, InputError
 from assistant.core.redact import install_log_scrubber, scrub
@@ -40,6 +40,7 @@ COMMANDS: dict[str, Any] = {
     "docs": docs_app,
     "search": search_command,
     "reindex": reindex_command,
+    "rerank-vectors": rerank_vectors_command,
     "ask": ask_command,
     "chat": chat_command,
     "brief": brief_command,

@@ -1,4 +1,4 @@
-"""`dragoman search` and `dragoman reindex`."""
+"""`dragoman search`, `dragoman reindex` and `dragoman rerank-vectors`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from assistant.cli.common import (
     date_flag,
     emit_json,
     out,
+    progress_line,
     speaker_flag,
 )
 from assistant.cli.corpus import run_indexing
@@ -98,3 +99,40 @@ def reindex_command(as_json: JsonFlag = False) -> None:
         emit_json({"documents": documents, "index": report})
     else:
         out.print(f"reindexed {report['documents_indexed']} documents as {report['chunks']} chunks")
+
+
+def rerank_vectors_command(
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="At most this many chunks this run")
+    ] = None,
+    status: Annotated[
+        bool, typer.Option("--status", help="Only count the chunks that lack one")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Encode the chunks that lack a re-ranking vector (DRAGOMAN_RERANK_EMBEDDER).
+
+    `serve` does this in the background; run it by hand after a large ingest (with the
+    embedded Chroma, while `serve` is stopped). Interrupted, it resumes where it stopped."""
+    from assistant.core.errors import ConfigError
+
+    parts = components()
+    rerank = parts.retrieval().rerank
+    if rerank is None:
+        raise ConfigError(
+            "no re-ranking embedder is configured",
+            fix="set DRAGOMAN_RERANK_EMBEDDER (default e5-small)",
+        )
+    with progress_line("re-ranking vectors", as_json) as show:
+        report = rerank.fill(
+            parts.retrieval().index, limit,
+            lambda done, missing: show(f"re-ranking vectors: {done}/{missing} chunks"),
+            dry_run=status,
+        ).to_dict()  # fmt: skip
+    if as_json:
+        emit_json(report)
+    else:
+        out.print(
+            f"{report['embedder']}: {report['written']} vectors written, {report['left']} left, "
+            f"{report['removed']} removed"
+        )

@@ -1,6 +1,8 @@
 """Collection inside `dragoman serve`: every ``DRAGOMAN_COLLECT_TICK_S`` the sources whose
 time has come are collected (each on its own ``--every``), one pass at a time, each
-source's run audited; a pass already running (here or from `dragoman collect`) is skipped."""
+source's run audited; a pass already running (here or from `dragoman collect`) is skipped.
+On the same tick, up to :data:`RERANK_PER_TICK` chunks get their re-ranking vectors
+(``retrieval.rerank``): the slower embedder follows what was collected, in the background."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from assistant.collection.collector import Collector
 from assistant.core.errors import BusyError, DragomanError
 
 logger = logging.getLogger("dragoman.collection")
+RERANK_PER_TICK = 64  # about 10 s of e5-small on 2 cores: a day's chunks within hours
 
 
 def collect_due(
@@ -34,10 +37,30 @@ def collect_due(
     return report.to_dict()
 
 
+def fill_rerank_due(
+    fill: Callable[[int], dict[str, Any]], leads: Callable[[], bool] | None = None
+) -> dict[str, Any] | None:
+    """One scheduled batch of re-ranking vectors, by the worker that leads collection."""
+    if leads is not None and not leads():
+        return None
+    try:
+        report = fill(RERANK_PER_TICK)
+    except DragomanError as exc:  # logged; the next tick retries
+        logger.error("re-ranking vectors failed: %s", exc)
+        return None
+    if report.get("written"):
+        logger.info("re-ranking vectors: %d written, %d left", report["written"], report["left"])
+    return report
+
+
 def start_collection(
-    collector: Collector, tick_s: int, leads: Callable[[], bool] | None = None
+    collector: Collector,
+    tick_s: int,
+    leads: Callable[[], bool] | None = None,
+    fill_rerank: Callable[[int], dict[str, Any]] | None = None,
 ) -> Any:
-    """A started BackgroundScheduler running :func:`collect_due` every ``tick_s`` seconds."""
+    """A started BackgroundScheduler running :func:`collect_due` every ``tick_s`` seconds,
+    and :func:`fill_rerank_due` when a re-ranking embedder is configured."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -47,5 +70,11 @@ def start_collection(
         id="collect", max_instances=1, coalesce=True,
         next_run_time=datetime.now(UTC) + timedelta(seconds=5),
     )  # fmt: skip
+    if fill_rerank is not None:
+        scheduler.add_job(
+            fill_rerank_due, IntervalTrigger(seconds=tick_s, timezone=UTC),
+            args=[fill_rerank, leads], id="rerank-vectors", max_instances=1, coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=15),
+        )  # fmt: skip
     scheduler.start()
     return scheduler

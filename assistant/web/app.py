@@ -136,6 +136,7 @@ def _lifespan(
                 services.collector(record=services.record_system),
                 settings.collect.tick_s,
                 services.leads_collection,
+                services.fill_rerank if settings.rerank_embedder else None,
             ))  # fmt: skip
         yield
         for scheduler in running:

@@ -163,5 +163,9 @@ class Services(Components):
         return self._search_limiter
 
     def warm_up(self) -> None:
-        """Open the embedder, indexes and model before the first request needs them."""
+        """Open the embedders, indexes and model before the first request needs them (the
+        re-ranking embedder first: the background fill would load it within a tick)."""
+        rerank = self.retrieval().rerank
+        if rerank is not None:
+            rerank.embedder.embed_query("warm-up")
         self.engine()

@@ -303,7 +303,23 @@ def test_serve_collects_on_schedule_and_shows_the_sources(site: Site, home: Path
             page = analyst.get("/sources")
             assert page.status_code == 200 and "Loopback" not in page.text  # names, not feeds
             assert "127.0.0.1/feed.xml" in page.text and "Collect now" not in page.text
+        _wait_for_rerank_vectors(env)
     assert len(_docs(parts)) == 10
+
+
+def _wait_for_rerank_vectors(env: dict[str, str]) -> None:
+    """`serve` fills the re-ranking vectors of what it collected, in the background."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while True:
+        status = run_cli("rerank-vectors", "--status", "--json", env=env)
+        assert status.returncode == 0, status.stderr
+        report = json.loads(status.stdout)
+        if report["missing"] == 0:
+            break
+        assert time.monotonic() < deadline, f"serve did not fill the vectors: {report}"
+        time.sleep(2)
 
 
 def _wait_for_scheduled_collection(parts: Components) -> None:

