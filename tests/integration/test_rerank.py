@@ -19,7 +19,7 @@ from evals.datasets import load_xquad
 from retrieval.embedders import get_embedder
 from retrieval.index import Filters, Hit
 from retrieval.indexer import Retrieval
-from retrieval.rerank import RERANK_DEPTH, text_hash
+from retrieval.rerank import RERANK_DEPTH, RerankVectors, text_hash
 from retrieval.search import HybridSearch
 from tests.conftest import cli_env, run_cli
 
@@ -52,6 +52,16 @@ def _cli(root: Path, *args: str) -> dict[str, int]:
     result = run_cli("rerank-vectors", *args, "--json", env=cli_env(root / "home"))
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
+
+
+def _opened(settings: Settings, *, fill: bool) -> tuple[Retrieval, RerankVectors]:
+    """This process's retrieval; ``fill`` makes sure the vectors are there (a no-op after
+    the first test, which fills them through the CLI; this test alone needs it)."""
+    retrieval = Retrieval(settings)
+    assert retrieval.rerank is not None
+    if fill:
+        retrieval.rerank.fill(retrieval.index)
+    return retrieval, retrieval.rerank
 
 
 def _mrr(search: HybridSearch, questions: list[tuple[str, str]], texts: dict[str, str]) -> float:
@@ -98,11 +108,7 @@ def test_vectors_fill_after_indexing_and_reorder_across_languages(
 def test_only_current_vectors_at_the_callers_clearance_are_read(
     home: tuple[Settings, Path],
 ) -> None:
-    settings, _ = home
-    retrieval = Retrieval(settings)
-    rerank = retrieval.rerank
-    assert rerank is not None
-    rerank.fill(retrieval.index)  # a no-op after the first test; this test alone needs it
+    retrieval, rerank = _opened(home[0], fill=True)
     cable = next(h for h in retrieval.index.get(retrieval.index.all_ids(), "restricted",
                                                  Filters()).values() if "Reykjavik" in h.text)  # fmt: skip
     assert cable.metadata["clearance_level"] == 2
@@ -123,14 +129,11 @@ def test_only_current_vectors_at_the_callers_clearance_are_read(
 def test_reorder_keeps_the_places_of_candidates_without_a_vector(
     home: tuple[Settings, Path],
 ) -> None:
-    settings, _ = home
-    retrieval = Retrieval(settings)
-    rerank = retrieval.rerank
-    assert rerank is not None
+    retrieval, rerank = _opened(home[0], fill=False)
     unknown = [Hit(f"unknown#{n}", "text", {"clearance_level": 0}) for n in range(3)]
     assert rerank.reorder("anything", unknown, "public") == unknown
     assert rerank._embedder is None, "no vector among the candidates: e5 is not loaded"
-    rerank.fill(retrieval.index)  # a no-op after the first test; this test alone needs it
+    rerank.fill(retrieval.index)  # as _opened(fill=True), after checking e5 was not loaded
     hits = list(retrieval.index.get(retrieval.index.all_ids(), "public",
                                     Filters(source="XQuAD")).values())[: RERANK_DEPTH + 5]  # fmt: skip
     new = Hit("new#0", "A passage indexed a minute ago.", {"clearance_level": 0})
