@@ -73,6 +73,9 @@ class RerankVectors:
             for name, level in CLEARANCE_LEVEL.items()
         }
         self._embedder: Embeddings | None = None
+        # level -> (chunks, vectors) counted after a fill that left nothing missing there:
+        # while both counts stay the same, the next scheduled fill skips the level's scan
+        self._settled: dict[int, tuple[int, int]] = {}
 
     @property
     def embedder(self) -> Embeddings:
@@ -139,10 +142,16 @@ class RerankVectors:
         """Encode up to ``limit`` chunks that lack a current vector; drop vectors of chunks
         that are gone. Idempotent: an interrupted fill resumes where it stopped, and
         ``stop`` (checked before every batch of :data:`BATCH`) ends it early, e.g. when the
-        server shuts down. With ``dry_run``, only count what is missing (nothing written)."""
+        server shuts down. With ``dry_run``, only count what is missing (nothing written).
+
+        A level found complete is not scanned again while its chunk and vector counts stay
+        the same (re-ingesting a document deletes its vectors, so any change moves a count);
+        a new process, e.g. ``dragoman rerank-vectors``, always scans everything."""
         report = FillReport(self.spec)
         for level, chunks in index.collections.items():
             mine = self.collections[level]
+            if not dry_run and self._settled.get(level) == _counts(chunks, mine):
+                continue  # nothing added or removed since a fill found this level complete
             todo, gone = self._missing(mine, chunks)
             report.missing += len(todo)
             if dry_run:
@@ -150,23 +159,39 @@ class RerankVectors:
             if gone:
                 mine.delete(ids=gone)
                 report.removed += len(gone)
+            missing_here = len(todo)
             if limit is not None:
                 todo = todo[: max(limit - report.written, 0)]
-            for start in range(0, len(todo), BATCH):
-                if stop is not None and stop():
-                    break
-                batch = todo[start : start + BATCH]
-                vectors = self.embedder.embed_documents([text for _, text, _ in batch])
-                mine.upsert(
-                    ids=[cid for cid, _, _ in batch],
-                    embeddings=vectors,
-                    metadatas=[{"sha": text_hash(t), "doc_id": d} for _, t, d in batch],
-                )
-                report.written += len(batch)
-                if progress:
-                    progress(report.written, report.missing)
+            if self._write(mine, todo, report, progress, stop) == missing_here:
+                self._settled[level] = _counts(chunks, mine)
         report.left = report.missing - report.written
         return report
+
+    def _write(
+        self,
+        mine: Any,
+        todo: list[tuple[str, str, str]],
+        report: FillReport,
+        progress: FillProgress | None,
+        stop: Callable[[], bool] | None,
+    ) -> int:
+        """Encode and store ``todo`` a batch at a time; how many were written."""
+        written = 0
+        for start in range(0, len(todo), BATCH):
+            if stop is not None and stop():
+                break
+            batch = todo[start : start + BATCH]
+            vectors = self.embedder.embed_documents([text for _, text, _ in batch])
+            mine.upsert(
+                ids=[cid for cid, _, _ in batch],
+                embeddings=vectors,
+                metadatas=[{"sha": text_hash(t), "doc_id": d} for _, t, d in batch],
+            )
+            written += len(batch)
+            report.written += len(batch)
+            if progress:
+                progress(report.written, report.missing)
+        return written
 
     @staticmethod
     def _missing(mine: Any, chunks: Any) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -188,6 +213,10 @@ class RerankVectors:
         if doc_ids:
             for collection in self.collections.values():
                 collection.delete(where={"doc_id": {"$in": doc_ids}})
+
+
+def _counts(chunks: Any, mine: Any) -> tuple[int, int]:
+    return int(chunks.count()), int(mine.count())
 
 
 def _pages(collection: Any) -> Iterator[tuple[list[str], list[str], list[dict[str, Any]]]]:

@@ -126,6 +126,24 @@ def test_only_current_vectors_at_the_callers_clearance_are_read(
     assert orphan.get(ids=["gone#0"])["ids"] == []
 
 
+def test_a_complete_level_is_not_rescanned_until_a_count_moves(
+    home: tuple[Settings, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """serve's tick (60 s) must not re-read every chunk's text while nothing changed."""
+    retrieval, rerank = _opened(home[0], fill=True)
+    scans: list[int] = []
+    scan = RerankVectors._missing
+    monkeypatch.setattr(RerankVectors, "_missing",
+                        staticmethod(lambda mine, chunks: scans.append(1) or scan(mine, chunks)))  # fmt: skip
+    assert rerank.fill(retrieval.index).written == 0 and scans == []
+    public = rerank.collections[0]
+    dropped = public.get(limit=1)["ids"]
+    public.delete(ids=dropped)  # as re-ingesting a changed document does
+    report = rerank.fill(retrieval.index)
+    assert scans and report.written == 1 and public.get(ids=dropped)["ids"] == dropped
+    assert rerank.fill(retrieval.index, dry_run=True).missing == 0  # a dry run always scans
+
+
 def test_reorder_keeps_the_places_of_candidates_without_a_vector(
     home: tuple[Settings, Path],
 ) -> None:
