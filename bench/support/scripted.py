@@ -17,13 +17,30 @@ SEEN_KEPT = 200
 _SOURCE = re.compile(r"^\[(\d+)\][^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
 
 
+_BLOCK = re.compile(r"^Sources:\n<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
+_LINE = re.compile(r"^(?:# (.*)|\[(\d+)\] (.*))$")
+
+
 def numbered_sources(prompt: str) -> list[tuple[str, str, str]]:
-    """(number, header, text) of each numbered source in a prompt: the fence holds the
-    source's title (and outlet) on its first line, then its text."""
+    """(number, header, text) of each numbered source in a prompt. Either each source has
+    its own fence, holding its title (and outlet) on the first line, then its text; or (the
+    answer prompt) one fence holds them all, a ``# date: title`` line over each document's
+    ``[n] text`` lines."""
     found = []
     for number, data in _SOURCE.findall(prompt):
         header, _, text = data.partition("\n")
         found.append((number, header, text))
+    block = _BLOCK.search(prompt)
+    if found or block is None:
+        return found
+    header = ""
+    for line in block.group(1).splitlines():
+        if parsed := _LINE.match(line):
+            heading, number, text = parsed.groups()
+            if heading is not None:
+                header = heading.split(": ", 1)[-1]
+            else:
+                found.append((number, header, text))
     return found
 
 
@@ -120,7 +137,8 @@ class DraftEchoChatModel(ScriptedBase):
     kind: ClassVar[str] = "draft-echo"
     plant: str | None = None
     sources: int = 2
-    whole: bool = False  # the first source's whole passage as one (long) sentence
+    whole: bool = False  # the first document's whole passage (after the brief, [1]) as one
+    # (long) sentence
     hashtags: list[str] = Field(default_factory=lambda: ["diplomacy"])
     translations: dict[str, str] = Field(default_factory=dict)
 
@@ -132,9 +150,9 @@ class DraftEchoChatModel(ScriptedBase):
             translated = {str(i): self.translations.get(t, t) for i, t in enumerate(items, 1)}
             return json.dumps(translated, ensure_ascii=False)
         sentences = []
-        for number, _, text in numbered_sources(prompt)[: self.sources]:
+        for place, (number, _, text) in enumerate(numbered_sources(prompt)[: self.sources]):
             first = first_sentence(text)
-            if self.whole and not sentences:
+            if self.whole and place == 1:
                 first = " ".join(text.split())[:390]
             sentences.append({"text": first, "citations": [int(number)]})
         if self.plant:
