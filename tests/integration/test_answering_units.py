@@ -173,5 +173,5 @@ def test_a_documents_passages_are_numbered_together_and_named_once(tmp_path: Pat
                      filters=DocFilters())  # fmt: skip
     _system, user = build_prompt(plan, context, "json", 3)
     sources = user.split("<<<DATA>>>", 1)[1].split("<<<END DATA>>>", 1)[0]
-    assert sources.count("# 2025-03-01: T0") == 1 and sources.count("# T1") == 1
+    assert sources.count("# T0 (2025-03-01)") == 1 and sources.count("# T1") == 1
     assert f"[1] {earlier}\n[2] {later}\n# T1\n[3]" in sources
