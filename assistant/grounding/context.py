@@ -167,22 +167,6 @@ def _join(result: SearchResult, units: list[SentenceUnit]) -> str:
     return "".join(pieces)
 
 
-def _by_document(
-    results: list[SearchResult], by_result: dict[int, list[SentenceUnit]]
-) -> list[int]:
-    """The results that gave sentences, each document's together (so the prompt names a
-    document once): documents in the order of their best-ranked result, and a document's
-    passages in the order they appear in it."""
-    first_rank: dict[str, int] = {}
-    for i, result in enumerate(results):
-        if by_result.get(i):
-            first_rank.setdefault(result.doc_id, i)
-    return sorted(
-        (i for i in range(len(results)) if by_result.get(i)),
-        key=lambda i: (first_rank[results[i].doc_id], min(u.start for u in by_result[i])),
-    )
-
-
 def _passages(
     results: list[SearchResult], chosen: list[SentenceUnit], dropped: dict[int, list[str]]
 ) -> list[Passage]:
@@ -190,8 +174,10 @@ def _passages(
     for unit in chosen:
         by_result.setdefault(unit.result, []).append(unit)
     passages: list[Passage] = []
-    for i in _by_document(results, by_result):
-        result, units = results[i], sorted(by_result[i], key=lambda u: u.start)
+    for i, result in enumerate(results):
+        units = sorted(by_result.get(i, []), key=lambda u: u.start)
+        if not units:
+            continue
         passages.append(
             Passage(
                 n=len(passages) + 1,

