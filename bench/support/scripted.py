@@ -17,30 +17,13 @@ SEEN_KEPT = 200
 _SOURCE = re.compile(r"^\[(\d+)\][^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
 
 
-_BLOCK = re.compile(r"^Sources:\n<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
-_LINE = re.compile(r"^(?:# (.*)|\[(\d+)\] (.*))$")
-
-
 def numbered_sources(prompt: str) -> list[tuple[str, str, str]]:
-    """(number, header, text) of each numbered source in a prompt. Either each source has
-    its own fence, holding its title (and outlet) on the first line, then its text; or (the
-    answer prompt) one fence holds them all, a ``# date: title`` line over each document's
-    ``[n] text`` lines."""
+    """(number, header, text) of each numbered source in a prompt: the fence holds the
+    source's title (and outlet) on its first line, then its text."""
     found = []
     for number, data in _SOURCE.findall(prompt):
         header, _, text = data.partition("\n")
         found.append((number, header, text))
-    block = _BLOCK.search(prompt)
-    if found or block is None:
-        return found
-    header = ""
-    for line in block.group(1).splitlines():
-        if parsed := _LINE.match(line):
-            heading, number, text = parsed.groups()
-            if heading is not None:
-                header = heading.split(": ", 1)[-1]
-            else:
-                found.append((number, header, text))
     return found
 
 

@@ -310,7 +310,6 @@ def test_serve_collects_on_schedule_and_shows_the_sources(site: Site, home: Path
 
 def _wait_for_rerank_vectors(env: dict[str, str]) -> None:
     """`serve` fills the re-ranking vectors of what it collected, in the background."""
-
     deadline = time.monotonic() + 120
     while True:
         status = run_cli("rerank-vectors", "--status", "--json", env=env)
