@@ -393,7 +393,10 @@ def test_an_analyst_reads_positions_on_a_topic(browser: Any, server: str) -> Non
     page.fill("#p-topic", "Ukraine")
     page.fill("#p-speakers", "USA,FRA")
     page.click("#positions-button")
-    page.wait_for_selector("#positions tbody tr[data-speaker='FRA']", timeout=300_000)
+    # the rows, or the page's error (a refusal is shown at once, not waited out)
+    page.wait_for_selector("#positions tbody tr[data-speaker='FRA'], #status.error",
+                           timeout=300_000)  # fmt: skip
+    assert page.query_selector("#status.error") is None, page.inner_text("#status")
     usa = page.query_selector("#positions tr[data-speaker='USA']")
     quotes = usa.query_selector_all("li.quote")
     assert 1 <= len(quotes) <= 3 and all("Ukrain" in q.inner_text() for q in quotes)
