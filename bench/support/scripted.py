@@ -120,8 +120,8 @@ class DraftEchoChatModel(ScriptedBase):
     kind: ClassVar[str] = "draft-echo"
     plant: str | None = None
     sources: int = 2
-    whole: bool = False  # the first document's whole passage (after the brief, [1]) as one
-    # (long) sentence
+    # the first document's whole passage (source [2], after the brief) as one long sentence
+    whole: bool = False
     hashtags: list[str] = Field(default_factory=lambda: ["diplomacy"])
     translations: dict[str, str] = Field(default_factory=dict)
 
