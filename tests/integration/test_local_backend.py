@@ -43,7 +43,9 @@ def test_streams_tokens_incrementally(settings: Settings) -> None:
     pieces = list(llm.stream("List the numbers from one to ten, in words, separated by commas."))
     assert len(pieces) > 5, "streaming must yield the answer in several pieces"
     text = "".join(pieces).lower()
-    assert "three" in text and "seven" in text
+    # in words or in digits: builds for different instruction sets round differently, and
+    # the 0.5B's greedy choice between the two flips with them
+    assert ("three" in text or "3" in text) and ("seven" in text or "7" in text), text
 
 
 def test_honours_json_schema(settings: Settings) -> None:
@@ -162,3 +164,18 @@ def test_the_fast_grammar_sampler_writes_what_the_library_writes(small_model: Pa
         del model
     assert written["fast"] == written["library"]
     assert all(json.loads(text) for text in written["fast"])
+
+
+def test_the_installed_llama_cpp_is_built_for_this_cpu() -> None:
+    """`make install` compiles llama.cpp for the instruction sets of the CPU it runs on
+    (assistant/llm/cpu_build.py): nothing this CPU lacks (SIGILL), no AMX (the Q4_K crash),
+    and nothing it has left unused (AVX-512: prefill about 1.5x faster than AVX2)."""
+    import llama_cpp
+
+    from assistant.llm import cpu_build
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    flags = cpu_build.cpu_flags()
+    assert cpu_build.build_problem(info, flags) is None, info
+    unused = cpu_build.unused_on_cpu(cpu_build.compiled(info), flags)
+    assert unused == [], f"compiled without {unused} that this CPU has: run `make llama` ({info})"
