@@ -250,7 +250,12 @@ def _model_record(ctx: EvalContext) -> dict[str, str | None]:
 
     llm = ctx.engine.llm
     spec = MODEL_SPECS.get(ctx.backend)
-    return {"backend": llm.backend, "model": llm.model, "sha256": spec.sha256 if spec else None}
+    record = {"backend": llm.backend, "model": llm.model, "sha256": spec.sha256 if spec else None}
+    if llm.embedded:  # greedy outputs differ between builds for different instruction sets
+        import llama_cpp
+
+        record["llama_cpp"] = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+    return record
 
 
 def _git_commit() -> str | None:

@@ -249,6 +249,20 @@ class ChunkIndex:
     def count(self) -> int:
         return sum(int(c.count()) for c in self.collections.values())
 
+    def holds(self, clearance: Clearance | str, filters: Filters, at_least: int = 1) -> bool:
+        """Whether the caller may read at least ``at_least`` chunks that pass the filters."""
+        where = where_clause(filters)
+        found = 0
+        for collection in self.readable(clearance):
+            if where is None:
+                found += int(collection.count())
+            else:
+                limit = at_least - found
+                found += len(collection.get(where=where, limit=limit, include=[])["ids"])
+            if found >= at_least:
+                return True
+        return False
+
 
 def reset_index(settings: Settings) -> None:
     """Drop the collections (``dragoman reindex`` rebuilds them)."""

@@ -66,11 +66,7 @@ class HybridSearch:
         """
         filters = filters or Filters()
         understood = understood or Understood()
-        narrowed = dataclasses.replace(
-            filters,
-            speaker=filters.speaker or understood.speaker,
-            source=filters.source or understood.source,
-        )
+        narrowed = _narrowed(filters, understood)
         lexical = self._lexical_queries(query, understood, translations or {})
         results = self._search(lexical, query, clearance, k, narrowed, mode, understood)
         if narrowed != filters and len(results) < k:
@@ -82,6 +78,30 @@ class HybridSearch:
                 if extra.chunk_id not in seen and (not extra.speakers or wanted in extra.speakers):
                     results.append(extra)
         return results
+
+    def lexical_reach(
+        self,
+        *,
+        clearance: Clearance | str,
+        k: int,
+        filters: Filters | None = None,
+        understood: Understood | None = None,
+    ) -> list[str]:
+        """The corpus's lexical languages in which a query (a translation) can change what
+        :meth:`search` returns: those holding chunks within the search's scope.
+
+        The scope is the understood speaker's or source's chunks when there are at least
+        ``k`` of them (the search then never falls back to the caller's filters), else the
+        caller's filters. A language outside it has no BM25 hit the filters would keep."""
+        filters = filters or Filters()
+        narrowed = _narrowed(filters, understood or Understood())
+        index = self.retrieval.index
+        scope = narrowed if narrowed != filters and index.holds(clearance, narrowed, k) else filters
+        languages = self.retrieval.lexical_languages()
+        if scope.language:
+            return [scope.language] if scope.language in languages else []
+        return [lang for lang in languages
+                if index.holds(clearance, dataclasses.replace(scope, language=lang))]  # fmt: skip
 
     def _lexical_queries(
         self, query: str, understood: Understood, translations: dict[str, str]
@@ -180,6 +200,15 @@ class HybridSearch:
                 )
             )
         return results
+
+
+def _narrowed(filters: Filters, understood: Understood) -> Filters:
+    """The caller's filters narrowed to the understood speaker and source (the caller's win)."""
+    return dataclasses.replace(
+        filters,
+        speaker=filters.speaker or understood.speaker,
+        source=filters.source or understood.source,
+    )
 
 
 def _year_boost(

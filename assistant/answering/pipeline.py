@@ -114,31 +114,27 @@ class AskEngine:
             self._source_names = (now, self.registry.sources())
         return self._source_names[1]
 
-    def _translates(self, plan: QueryPlan) -> bool:
-        return self.settings.ask.translate_query and not plan.filters.language
-
-    def _translation_targets(self) -> list[str]:
-        """The corpus's lexical languages the question may be translated into."""
+    def _translation_targets(self, plan: QueryPlan, clearance: str, k: int) -> list[str]:
+        """The corpus's lexical languages the question is translated into: none when a filter
+        pins one; else those that hold chunks within the search's scope (a translation into
+        a language without any cannot change the results)."""
+        if not self.settings.ask.translate_query or plan.filters.language:
+            return []
         wanted = self.settings.ask.translate_into
-        languages = self.retrieval.lexical_languages()
+        languages = self.search.lexical_reach(
+            clearance=clearance, k=k, filters=plan.filters, understood=plan.understood
+        )
         return languages if "all" in wanted else [lang for lang in languages if lang in wanted]
 
-    def _translation_pending(self, plan: QueryPlan) -> bool:
-        """Whether translating the question will call the model (nothing cached for it)."""
-        return self._translates(plan) and translation_pending(
-            plan.retrieval_query, plan.question_language,
-            self._translation_targets(), self._translation_cache,
-        )  # fmt: skip
-
-    def _translations(self, plan: QueryPlan) -> dict[str, str]:
-        """The question in the corpus's other languages (when a filter does not pin one)."""
-        if not self._translates(plan):
+    def _translations(self, plan: QueryPlan, targets: list[str]) -> dict[str, str]:
+        """The question in ``targets`` (the model's translations, cached per question)."""
+        if not targets:
             return {}
         if len(self._translation_cache) > TRANSLATION_CACHE:
             self._translation_cache.clear()
         return translate_query(
-            plan.retrieval_query, plan.question_language,
-            self._translation_targets(), self.llm, self._translation_cache,
+            plan.retrieval_query, plan.question_language, targets, self.llm,
+            self._translation_cache,
         )  # fmt: skip
 
     def count(self, text: str) -> int:
@@ -170,19 +166,25 @@ class AskEngine:
         timings = {"understand_s": round(time.perf_counter() - started, 3)}
         evidence = _Evidence(on_evidence, started, timings)
 
+        k = k or self.settings.ask.k
+        targets = self._translation_targets(plan, clearance, k)
+
         def search(translations: dict[str, str]) -> list[SearchResult]:
             return self.search.search(
-                plan.retrieval_query, clearance=clearance, k=k or self.settings.ask.k,
-                filters=plan.filters, understood=plan.understood, translations=translations,
+                plan.retrieval_query, clearance=clearance, k=k, filters=plan.filters,
+                understood=plan.understood, translations=translations,
             )  # fmt: skip
 
-        if on_evidence is not None and self._translation_pending(plan):
+        pending = translation_pending(
+            plan.retrieval_query, plan.question_language, targets, self._translation_cache
+        )
+        if on_evidence is not None and pending:
             # The model is about to translate the question: show what the question's own
             # words find first (no model call), so the analyst reads sources within a second.
             first = search({})
             evidence.show(first, self._context(plan, first))
         mark = time.perf_counter()
-        translations = self._translations(plan)
+        translations = self._translations(plan, targets)
         timings["translate_s"] = round(time.perf_counter() - mark, 3)
         mark = time.perf_counter()
         results = search(translations)

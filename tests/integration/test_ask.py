@@ -14,12 +14,14 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from typer.testing import CliRunner
 
 from assistant.answering.pipeline import AskEngine, AskResult
+from assistant.answering.query import translate_query
 from assistant.cli import app
 from assistant.core.settings import Settings, load_settings
 from assistant.grounding.runs import RunStore
 from assistant.llm.registry import register_backend, unregister_backend
 from bench.support.scripted import ScriptedChatModel
 from corpus.registry import DocFilters, Registry
+from retrieval.understanding import understand
 from tests.conftest import REPO, cli_env, run_cli
 
 DEMO = REPO / "corpus" / "demo"
@@ -128,7 +130,8 @@ def test_a_chinese_question_is_searched_in_english_too(engine: AskEngine) -> Non
         on_evidence=lambda _: translated_when_shown.append(key in engine._translation_cache),
     )
     assert result.timings["translate_s"] > 0.1, result.timings  # a model call, not the cache
-    assert key in engine._translation_cache
+    translated = engine._translation_cache[key]
+    assert any(word in translated.lower() for word in ("japan", "expo", "city")), translated
     assert translated_when_shown[0] is False  # the first passages came before the translation
     assert not result.refused, result.to_dict()
     assert any("Osaka" in c["title"] for c in result.citations)
@@ -241,6 +244,31 @@ def test_a_chinese_figure_answers_an_english_question(engine: AskEngine) -> None
     assert not result.refused, result.to_dict()
     assert "5%" in result.answer.replace(" %", "%"), result.answer
     assert any("2025" in c["title"] for c in result.citations)
+
+
+def test_no_translation_into_a_language_the_search_cannot_reach(engine: AskEngine) -> None:
+    """France's words in the demo are one English UN speech: a Chinese translation of the
+    question could only rank Chinese chunks, which the speaker filter then drops, so `ask`
+    does not wait for the model to write one. China's own words are in both languages."""
+    france = understand("How does France view reform of the UN Security Council?", sources=[])
+    china = understand("What GDP growth target did China set for 2025?", sources=[])
+    assert france.speaker == "FRA" and china.speaker == "CHN"
+    reach = engine.search.lexical_reach
+    assert reach(clearance="public", k=6, understood=france) == ["en"]
+    assert sorted(reach(clearance="public", k=6, understood=china)) == ["en", "zh"]
+    # fewer of France's chunks than the search wants: it falls back to every speaker's
+    assert sorted(reach(clearance="public", k=100_000, understood=france)) == ["en", "zh"]
+    assert sorted(reach(clearance="public", k=6)) == ["en", "zh"]
+    question = "How does France view reform of the UN Security Council?"
+    result = engine.ask(question)
+    assert f"zh\x00{question}" not in engine._translation_cache
+    assert result.timings["translate_s"] < 0.05, result.timings
+    # what the translation would have changed: nothing
+    translated = translate_query(question, "en", ["zh"], engine.llm, {})
+    assert translated.get("zh"), translated
+    found = [engine.search.search(question, clearance="public", k=6, understood=france,
+                                  translations=t) for t in ({}, translated)]  # fmt: skip
+    assert [r.chunk_id for r in found[0]] == [r.chunk_id for r in found[1]]
 
 
 def test_the_demo_s_chinese_search_ranks_china_first(ask_home: Path) -> None:
