@@ -60,15 +60,25 @@ def percentile(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))], 2)
 
 
+def ask_each(engine: Any) -> list[tuple[str, Any]]:
+    """One warm-up question (model load, the system prompt's first prefill), then every
+    question once, with the evidence shown first as in the web app: (question, result)."""
+    engine.ask("Warm-up: what is the World Expo?")
+    return [(q, engine.ask(q, on_evidence=lambda sources: None)) for q in QUESTIONS]
+
+
+def first_token_s(timings: dict[str, float]) -> float:
+    """Time to the first answer character (the total when nothing was generated)."""
+    return timings.get("first_token_s", timings["total_s"])
+
+
 def measure(home: Path, backend: str) -> dict[str, Any]:
     assemble(MODEL_SPECS[backend], home / "models")
     engine = Components(load_settings(home=home, llm_backend=backend, ask_save_runs=False)).engine()
-    engine.ask("Warm-up: what is the World Expo?")
     rows = []
-    for question in QUESTIONS:
-        result = engine.ask(question, on_evidence=lambda sources: None)
+    for _, result in ask_each(engine):
         timings = result.timings
-        rows.append({"ttft": timings.get("first_token_s", timings["total_s"]),
+        rows.append({"ttft": first_token_s(timings),
                      "evidence": timings["evidence_s"], "total": timings["total_s"],
                      "stages": {k: v for k, v in timings.items() if k.endswith("_s")},
                      "refused": result.refused, **dict(result.tokens)})  # fmt: skip

@@ -27,7 +27,7 @@ from typing import Any
 
 import _repo  # noqa: F401  (the repository on sys.path)
 
-from bench.ask_latency import QUESTIONS, build, percentile
+from bench.ask_latency import ask_each, build, first_token_s, percentile
 from bench.support.report import print_table
 
 PROMPT = ("The General Assembly reaffirmed its commitment to the sovereignty, political "
@@ -68,14 +68,10 @@ def one_build(home: Path, backend: str) -> dict[str, Any]:
     raw = _raw_speed(model)
     settings = load_settings(home=home, llm_backend=backend, ask_save_runs=False)
     engine = Components(settings).engine()
-    engine.ask("Warm-up: what is the World Expo?")
-    rows = []
-    for question in QUESTIONS:
-        result = engine.ask(question, on_evidence=lambda sources: None)
-        timings = result.timings
-        rows.append({"question": question, "answer": result.answer,
-                     "ttft": timings.get("first_token_s", timings["total_s"]),
-                     "total": timings["total_s"], "refused": result.refused})  # fmt: skip
+    rows = [{"question": question, "answer": result.answer,
+             "ttft": first_token_s(result.timings), "total": result.timings["total_s"],
+             "refused": result.refused}
+            for question, result in ask_each(engine)]  # fmt: skip
     info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
     return {"system_info": info.strip(), **raw, "rows": rows}
 

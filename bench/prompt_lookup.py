@@ -24,7 +24,7 @@ from typing import Any
 
 import _repo  # noqa: F401  (the repository on sys.path)
 
-from bench.ask_latency import QUESTIONS, build, percentile
+from bench.ask_latency import ask_each, build, first_token_s, percentile
 from bench.support.report import print_table
 
 
@@ -62,15 +62,11 @@ def one_mode(home: Path, backend: str, draft: int) -> dict[str, Any]:
     assemble(MODEL_SPECS[backend], home / "models")
     settings = load_settings(home=home, llm_backend=backend, ask_save_runs=False)
     engine = Components(settings).engine()
-    engine.ask("Warm-up: what is the World Expo?")
-    rows = []
-    for question in QUESTIONS:
-        result = engine.ask(question, on_evidence=lambda sources: None)
-        timings = result.timings
-        rows.append({"question": question, "answer": result.answer,
-                     "ttft": timings.get("first_token_s", timings["total_s"]),
-                     "generate": timings.get("generate_s", 0.0),
-                     "total": timings["total_s"]})  # fmt: skip
+    rows = [{"question": question, "answer": result.answer,
+             "ttft": first_token_s(result.timings),
+             "generate": result.timings.get("generate_s", 0.0),
+             "total": result.timings["total_s"]}
+            for question, result in ask_each(engine)]  # fmt: skip
     return {"draft": draft, "rows": rows}
 
 
