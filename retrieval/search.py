@@ -91,7 +91,8 @@ class HybridSearch:
         :meth:`search` returns: those holding chunks within the search's scope.
 
         The scope is the understood speaker's or source's chunks when there are at least
-        ``k`` of them (the search then never falls back to the caller's filters), else the
+        ``k`` of them (the search then falls back to the caller's filters only when the
+        registry no longer lets the caller read some of them: a stale index), else the
         caller's filters. A language outside it has no BM25 hit the filters would keep."""
         filters = filters or Filters()
         narrowed = _narrowed(filters, understood or Understood())
