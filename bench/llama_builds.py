@@ -58,10 +58,9 @@ def _raw_speed(model: Path) -> dict[str, Any]:
 
 def one_build(home: Path, backend: str) -> dict[str, Any]:
     """What the child process measures with the build first on its path."""
-    import llama_cpp
-
     from assistant.components import Components
     from assistant.core.settings import load_settings
+    from assistant.llm.cpu_build import installed_build
     from assistant.llm.weights import MODEL_SPECS, assemble
 
     model = assemble(MODEL_SPECS[backend], home / "models")
@@ -72,8 +71,7 @@ def one_build(home: Path, backend: str) -> dict[str, Any]:
              "ttft": first_token_s(result.timings), "total": result.timings["total_s"],
              "refused": result.refused}
             for question, result in ask_each(engine)]  # fmt: skip
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
-    return {"system_info": info.strip(), **raw, "rows": rows}
+    return {"system_info": installed_build(), **raw, "rows": rows}
 
 
 def _run_child(home: Path, backend: str, build_dir: str) -> dict[str, Any]:

@@ -252,9 +252,9 @@ def _model_record(ctx: EvalContext) -> dict[str, str | None]:
     spec = MODEL_SPECS.get(ctx.backend)
     record = {"backend": llm.backend, "model": llm.model, "sha256": spec.sha256 if spec else None}
     if llm.embedded:  # greedy outputs differ between builds for different instruction sets
-        import llama_cpp
+        from assistant.llm.cpu_build import installed_build
 
-        record["llama_cpp"] = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
+        record["llama_cpp"] = installed_build()
     return record
 
 

@@ -11,12 +11,7 @@ from typing import Any
 import httpx
 
 from assistant.core.endpoints import resolve_credentials
-from assistant.core.errors import (
-    BackendUnavailableError,
-    ConfigError,
-    DragomanError,
-    ModelIntegrityError,
-)
+from assistant.core.errors import ConfigError, DragomanError, ModelIntegrityError
 from assistant.core.redact import mask_url_password, scrub
 from assistant.core.settings import DEFAULT_OPENAI_BASE_URL, Settings
 from assistant.llm import cpu_build
@@ -91,14 +86,11 @@ def check_llama_build(settings: Settings) -> str:
     """What llama.cpp was compiled for, against what this CPU has."""
     if _local_profile(settings) is None and not settings.llm.model_path:
         return f"not used by backend {settings.llm.backend!r}"
-    import llama_cpp
+    from assistant.llm.local import refuse_unrunnable_build
 
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    refuse_unrunnable_build()
     flags = cpu_build.cpu_flags()
-    problem = cpu_build.build_problem(info, flags)
-    if problem:
-        raise BackendUnavailableError(problem, fix="`make llama` rebuilds it for this CPU")
-    features = cpu_build.compiled(info)
+    features = cpu_build.compiled(cpu_build.installed_build())
     built = [s.name for s in cpu_build.INSTRUCTION_SETS if s.name in features]
     detail = f"llama.cpp compiled for {', '.join(built) or 'no x86 extension'}"
     unused = cpu_build.unused_on_cpu(features, flags)

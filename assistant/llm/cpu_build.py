@@ -13,8 +13,8 @@ lacks. AMX is never switched on: with it, llama.cpp 0.3.36's native build crashe
 (segmentation fault) at the first prefill of the Qwen Q4_K_M models on the development VM,
 as in llama.cpp issue #20824 (a segfault in ``ggml_backend_amx_mul_mat`` with a Q4_K_M model).
 
-The Makefile runs this file as a script before anything is installed, so it imports nothing
-but the standard library.
+The Makefile runs this file as a script before anything is installed, so at import time it
+imports nothing but the standard library (``installed_build`` imports llama_cpp when called).
 """
 
 from __future__ import annotations
@@ -110,6 +110,13 @@ def unused_on_cpu(features: frozenset[str], flags: frozenset[str]) -> list[str]:
 def refused(features: frozenset[str]) -> list[str]:
     """Compiled-in features known to crash the shipped models."""
     return [name for name in REFUSED if name in features]
+
+
+def installed_build() -> str:
+    """``llama_print_system_info()`` of the installed llama.cpp (imported only when asked)."""
+    import llama_cpp
+
+    return str(llama_cpp.llama_print_system_info().decode("utf-8", "replace")).strip()
 
 
 def build_problem(system_info: str, flags: frozenset[str]) -> str | None:

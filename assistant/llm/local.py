@@ -27,7 +27,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from assistant.core.errors import BackendUnavailableError, InputError
-from assistant.llm.cpu_build import build_problem, cpu_flags
+from assistant.llm.cpu_build import build_problem, cpu_flags, installed_build
 from assistant.llm.sampling import GreedyGrammarSampler, fast_grammar_applies
 
 _INSTANCES: dict[tuple[str, int, int, int], Any] = {}
@@ -46,7 +46,7 @@ def _load_llama(path: Path, n_ctx: int, threads: int, cache_mb: int, seed: int) 
             raise BackendUnavailableError(
                 "llama-cpp-python is not installed", fix="pip install llama-cpp-python==0.3.36"
             ) from exc
-        _refuse_unrunnable_build()
+        refuse_unrunnable_build()
         try:
             llama = llama_class(
                 model_path=str(path),
@@ -67,12 +67,9 @@ def _load_llama(path: Path, n_ctx: int, threads: int, cache_mb: int, seed: int) 
         return llama
 
 
-def _refuse_unrunnable_build() -> None:
+def refuse_unrunnable_build() -> None:
     """A clear error instead of the SIGILL or segfault that a build for another CPU gives."""
-    import llama_cpp
-
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
-    problem = build_problem(info, cpu_flags())
+    problem = build_problem(installed_build(), cpu_flags())
     if problem:
         raise BackendUnavailableError(
             problem, fix="rebuild it for this CPU: `make llama` (assistant/llm/cpu_build.py)"

@@ -170,11 +170,9 @@ def test_the_installed_llama_cpp_is_built_for_this_cpu() -> None:
     """`make install` compiles llama.cpp for the instruction sets of the CPU it runs on
     (assistant/llm/cpu_build.py): nothing this CPU lacks (SIGILL), no AMX (the Q4_K crash),
     and nothing it has left unused (AVX-512: prefill about 1.5x faster than AVX2)."""
-    import llama_cpp
-
     from assistant.llm import cpu_build
 
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    info = cpu_build.installed_build()
     flags = cpu_build.cpu_flags()
     assert cpu_build.build_problem(info, flags) is None, info
     unused = cpu_build.unused_on_cpu(cpu_build.compiled(info), flags)

@@ -122,5 +122,5 @@ def test_the_embedded_backend_refuses_a_build_this_cpu_cannot_run(
     monkeypatch.setitem(sys.modules, "llama_cpp", fake)
     monkeypatch.setattr(local, "cpu_flags", lambda: _flags(SANDY_BRIDGE))
     with pytest.raises(BackendUnavailableError) as caught:
-        local._refuse_unrunnable_build()
+        local.refuse_unrunnable_build()
     assert "AVX512" in caught.value.message and "make llama" in (caught.value.fix or "")
