@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from math import sqrt
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from assistant.grounding.context import select_context
 from assistant.grounding.disagreement import disagreements_in, find_disagreements
 from bench.support.report import print_table
 from evals.datasets import corpora_dir, load_rgb
+from evals.metrics import wilson_interval
 from evals.suites.common import given_passages
 from evals.suites.contradictions import CONDITIONS, passages_for, sides_hold
 
@@ -36,10 +36,8 @@ from evals.suites.contradictions import CONDITIONS, passages_for, sides_hold
 def wilson(k: int, n: int) -> str:
     if not n:
         return "—"
-    z, p = 1.96, k / n
-    centre, spread = p + z * z / (2 * n), z * sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    low, high = (centre - spread) / (1 + z * z / n), (centre + spread) / (1 + z * z / n)
-    return f"{p:.3f} [{max(low, 0):.3f}, {min(high, 1):.3f}] ({k}/{n})"
+    low, high = wilson_interval(k, n)
+    return f"{k / n:.3f} [{low:.3f}, {high:.3f}] ({k}/{n})"
 
 
 def measure(home: Path) -> list[dict[str, Any]]:

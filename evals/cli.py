@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
@@ -97,13 +98,23 @@ def run_command(
     out.print(f"run [bold]{record['run_id']}[/] → {settings.home / 'evals' / record['run_id']}")
 
 
-def _print_metrics(metrics: dict[str, dict[str, float | None]]) -> None:
+def _print_metrics(
+    metrics: dict[str, dict[str, float | None]],
+    intervals: dict[str, dict[str, list[float]]] | None = None,
+) -> None:
     for suite, values in metrics.items():
+        shown = (intervals or {}).get(suite, {})
         table = Table(title=suite, show_header=True)
         table.add_column("metric")
         table.add_column("value", justify="right")
+        if intervals is not None:
+            table.add_column("95 % interval", justify="right")
         for name, value in values.items():
-            table.add_row(name, "—" if value is None else f"{value:.3f}")
+            row = [escape(name), "—" if value is None else f"{value:.3f}"]
+            if intervals is not None:
+                low_high = shown.get(name)
+                row.append(f"[{low_high[0]:.3f}, {low_high[1]:.3f}]" if low_high else "")
+            table.add_row(*row)
         out.print(table)
 
 
@@ -140,13 +151,14 @@ def report_command(
     from evals.report import render_html, summary
 
     saved = _load(run)
-    data = summary(saved)
+    data = summary(saved, resamples=load_settings().eval_bootstrap)
     if html:
-        data["html"] = str(render_html(saved))
+        data["html"] = str(render_html(saved, data))
     if as_json:
         emit_json(data)
         return
-    _print_metrics({s["name"]: s["metrics"] for s in data["suites"]})
+    _print_metrics({s["name"]: s["metrics"] for s in data["suites"]},
+                   {s["name"]: s["intervals"] for s in data["suites"]})  # fmt: skip
     if html:
         out.print(f"report: {data['html']}")
 

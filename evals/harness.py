@@ -25,7 +25,7 @@ from assistant.core.errors import DragomanError, InputError
 from assistant.core.settings import Settings
 from assistant.grounding.runs import new_run_id
 from evals.datasets import corpora_dir, dataset_hash
-from evals.metrics import Aggregate
+from evals.metrics import Aggregate, bootstrap_interval, mean_interval
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
@@ -55,6 +55,21 @@ class Metric:
         key = self.field or self.name
         values = [float(i[key]) for i in items if i.get(key) is not None]
         return sum(values) / len(values) if values else None
+
+    def interval(self, items: list[Item], *, resamples: int) -> tuple[float | None, float | None]:
+        """95 % percentile bootstrap interval over the items (None where not bootstrapped).
+        A function of the items is resampled at most ``FUNCTION_RESAMPLES`` times: some are
+        quadratic in the items (Kendall's τ)."""
+        if not self.bootstrap or not items:
+            return None, None
+        if self.fn is not None:
+            fn_resamples = min(resamples, FUNCTION_RESAMPLES)
+            return bootstrap_interval(items, self.fn, resamples=fn_resamples)
+        key = self.field or self.name
+        return mean_interval([i.get(key) for i in items], resamples=resamples)
+
+
+FUNCTION_RESAMPLES = 300
 
 
 def timing(name: str, description: str) -> Metric:
@@ -110,6 +125,24 @@ def aggregate(suite: Suite, items: list[Item]) -> dict[str, float | None]:
                 if value is not None:
                     values[f"{m.name}[{group}]"] = _rounded(value)
     return values
+
+
+def intervals(suite: Suite, items: list[Item], *, resamples: int) -> dict[str, list[float]]:
+    """The 95 % interval of every gated metric, overall and per group, keyed like
+    ``aggregate`` (timings are machine-dependent and get none)."""
+    groups: dict[str, list[Item]] = {"": items}
+    if suite.group_by:
+        for group in sorted({str(i[suite.group_by]) for i in items if i.get(suite.group_by)}):
+            groups[f"[{group}]"] = [i for i in items if str(i.get(suite.group_by)) == group]
+    found: dict[str, list[float]] = {}
+    for suffix, members in groups.items():
+        for metric in suite.metrics:
+            if not metric.gate:
+                continue
+            low, high = metric.interval(members, resamples=resamples)
+            if low is not None and high is not None:
+                found[f"{metric.name}{suffix}"] = [round(low, 4), round(high, 4)]
+    return found
 
 
 def _rounded(value: float | None) -> float | None:

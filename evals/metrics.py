@@ -15,6 +15,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 ARTICLES = {
     "en": {"a", "an", "the"},
     "es": {"un", "una", "unos", "unas", "el", "la", "los", "las"},
@@ -185,10 +187,72 @@ def paired_bootstrap(
         ra, rb = metric([before[i] for i in idx]), metric([after[i] for i in idx])
         if ra is not None and rb is not None:
             deltas.append(rb - ra)
-    if not deltas:
-        return b - a, None, None
-    deltas.sort()
-    tail = (1 - level) / 2
-    low = deltas[math.floor(tail * (len(deltas) - 1))]
-    high = deltas[math.ceil((1 - tail) * (len(deltas) - 1))]
+    low, high = _percentile_interval(deltas, level)
     return b - a, low, high
+
+
+def bootstrap_interval(
+    items: Sequence[dict[str, object]],
+    metric: Aggregate,
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float | None, float | None]:
+    """Percentile bootstrap interval of ``metric`` over one run's ``items``: how far the
+    figure could move had other items of the same kind been drawn."""
+    if not items:
+        return None, None
+    rng = random.Random(seed)
+    n = len(items)
+    values = []
+    for _ in range(resamples):
+        value = metric([items[rng.randrange(n)] for _ in range(n)])
+        if value is not None:
+            values.append(value)
+    return _percentile_interval(values, level)
+
+
+def mean_interval(
+    values: Sequence[float | None], *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float | None, float | None]:
+    """Interval of a mean over the values that are set: Wilson's score interval where every
+    value is 0 or 1 (a proportion: an all-zero sample still has room above zero), otherwise
+    ``bootstrap_interval``'s percentile interval, vectorised."""
+    array = np.array([np.nan if v is None else float(v) for v in values])
+    if not len(array) or np.isnan(array).all():
+        return None, None
+    present = array[~np.isnan(array)]
+    if np.isin(present, (0.0, 1.0)).all():
+        return wilson_interval(int(present.sum()), len(present), level=level)
+    draws = np.random.default_rng(seed).integers(0, len(array), size=(resamples, len(array)))
+    sampled = array[draws]
+    counts = (~np.isnan(sampled)).sum(axis=1)
+    means = np.nansum(sampled, axis=1)[counts > 0] / counts[counts > 0]
+    tail = (1 - level) / 2
+    return float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))
+
+
+def wilson_interval(successes: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval of a proportion (``successes`` of ``n``)."""
+    if n <= 0:
+        raise ValueError("a proportion of no items has no interval")
+    z = _Z[level]
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    scale = 1 + z * z / n
+    return max((centre - spread) / scale, 0.0), min((centre + spread) / scale, 1.0)
+
+
+_Z = {0.9: 1.6449, 0.95: 1.96, 0.99: 2.5758}
+
+
+def _percentile_interval(values: list[float], level: float) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    values = sorted(values)
+    tail = (1 - level) / 2
+    low = values[math.floor(tail * (len(values) - 1))]
+    high = values[math.ceil((1 - tail) * (len(values) - 1))]
+    return low, high

@@ -10,13 +10,14 @@ from typing import Any
 
 import jinja2
 
-from evals.harness import SavedRun, Suite, aggregate, get_suite
+from evals.harness import SavedRun, Suite, aggregate, get_suite, intervals
 
 WORST_SHOWN = 5
 
 
-def summary(run: SavedRun) -> dict[str, Any]:
-    """The run's record with metrics recomputed from its items (what a report shows)."""
+def summary(run: SavedRun, *, resamples: int = 1000) -> dict[str, Any]:
+    """The run's record with metrics recomputed from its items (what a report shows), each
+    gated metric with its 95 % bootstrap interval over the items."""
     suites = []
     for name in run.record["suites"]:
         items = run.items.get(name, [])
@@ -27,6 +28,7 @@ def summary(run: SavedRun) -> dict[str, Any]:
             "items": len(items),
             "seconds": run.record.get("timings_s", {}).get(name),
             "metrics": aggregate(suite, items) if items else {},
+            "intervals": intervals(suite, items, resamples=resamples),
             "definitions": {m.name: m.description for m in suite.metrics},
             "worst": _worst(items),
         })  # fmt: skip
@@ -73,8 +75,9 @@ def _chart(suite: Suite, metrics: dict[str, float | None]) -> str | None:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def render_html(run: SavedRun) -> Path:
-    data = summary(run)
+def render_html(run: SavedRun, data: dict[str, Any] | None = None) -> Path:
+    """Write ``report.html`` next to the run (``data``: its ``summary``, when already made)."""
+    data = data if data is not None else summary(run)
     for suite in data["suites"]:
         suite["chart"] = _chart(get_suite(suite["name"]), suite["metrics"])
     environment = jinja2.Environment(

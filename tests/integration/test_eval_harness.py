@@ -120,6 +120,12 @@ def test_compare_cli_gate_exit_codes_and_html_report(tmp_path: Path) -> None:
     assert report.returncode == 0, report.stderr
     page = Path(json.loads(report.stdout)["html"]).read_text()
     assert "data:image/png;base64," in page and "accuracy" in page and "q0" in page
+    base_report = json.loads(run_cli("eval", "report", "base", "--json", env=env).stdout)
+    intervals = base_report["suites"][0]["intervals"]
+    low, high = intervals["accuracy"]  # 30 of 40 right: about ±0.13 around 0.75
+    assert 0.55 < low < 0.75 < high < 0.9 and intervals["accuracy[noise]"] == [low, high]
+    assert "seconds" not in intervals  # timings are machine-dependent: no interval
+    assert "95 % interval" in page
 
 
 @pytest.fixture

@@ -9,16 +9,19 @@ import pytest
 from evals.metrics import (
     all_elements_found,
     balanced_accuracy,
+    bootstrap_interval,
     contains_answer,
     exact_match,
     kendall_tau_b,
     macro_f1,
+    mean_interval,
     ndcg_at,
     paired_bootstrap,
     recall_at,
     reciprocal_rank,
     token_f1,
     tokens,
+    wilson_interval,
 )
 
 
@@ -91,3 +94,31 @@ def test_paired_bootstrap_separates_regressions_from_noise() -> None:
     one_flip[1]["v"] = 0.0
     delta, low, high = paired_bootstrap(same, one_flip, _mean)
     assert delta == pytest.approx(-1 / 40) and low is not None and low < 0 and high == 0.0
+
+
+def test_one_runs_interval_narrows_with_more_items_and_skips_unset_values() -> None:
+    small = [{"v": float(i < 3)} for i in range(4)]  # 3 of 4
+    large = [{"v": float(i % 4 != 0)} for i in range(400)]  # 300 of 400
+    small_low, small_high = bootstrap_interval(small, _mean)
+    large_low, large_high = bootstrap_interval(large, _mean, resamples=300)
+    assert small_low is not None and small_high is not None
+    assert large_low is not None and large_high is not None
+    assert small_low <= 0.5 and small_high == 1.0
+    assert 0.70 < large_low < 0.75 < large_high < 0.80
+    assert bootstrap_interval([{"v": 1.0}] * 10, _mean) == (1.0, 1.0)
+    assert bootstrap_interval([], _mean) == (None, None)
+    # the vectorised mean agrees, and ignores items where the value is not set
+    low, high = mean_interval([i["v"] for i in large] + [None] * 50)  # type: ignore[misc]
+    assert low == pytest.approx(large_low, abs=0.02) and high == pytest.approx(large_high, abs=0.02)
+    assert mean_interval([None, None]) == (None, None)
+
+
+def test_a_proportion_gets_wilsons_interval_even_at_zero() -> None:
+    # 0 of 30: a percentile bootstrap would say [0, 0]; Wilson leaves room above zero
+    low, high = mean_interval([0.0] * 30)
+    assert low == 0.0 and high == pytest.approx(0.1135, abs=1e-4)
+    assert wilson_interval(30, 40) == pytest.approx((0.5981, 0.8581), abs=1e-4)
+    assert wilson_interval(10, 10)[1] == 1.0
+    # values that are not 0/1 (token F1, reciprocal ranks) are bootstrapped
+    low, high = mean_interval([0.2, 0.4, 0.6, 0.8] * 25)
+    assert low is not None and high is not None and 0.45 < low < 0.5 < high < 0.55
