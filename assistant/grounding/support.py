@@ -19,7 +19,8 @@ from retrieval.chunking import sentence_spans
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LATIN_NAME = re.compile(r"(?<=\s)(?<![.!?:]\s)([A-Z][\w'’-]+)")
+# Latin letters only: a Latin name written into Chinese text ("NFL最佳球员") ends at the Han
+_LATIN_NAME = re.compile(r"(?<=\s)(?<![.!?:]\s)([A-Z][A-Za-z0-9\u00c0-\u024f'’-]+)")
 _STOPWORDS_TEXT = """
 the and for that with this from are was were has have had not but its his her their they
 them which who whom what when where why how also been will would could should than then

@@ -93,6 +93,10 @@ def test_hard_checks_numbers_countries_names() -> None:
     assert "country" in hard_check_failures("It goes to Osaka, Brazil.", evidence, True)[0]
     assert "name" in hard_check_failures("It goes with Secretary Rubio.", evidence, True)[0]
     assert numbers_in("1,200 people and 3.5% growth") == {"1200", "3.5"}
+    # a Latin name inside Chinese text ends where the Han characters begin
+    chinese = "卡姆·牛顿 获得了 NFL 年度最佳球员 称号。"
+    assert hard_check_failures("他是 NFL最佳球员。", chinese, True) == []
+    assert "Broncos" in hard_check_failures("他是 Broncos队员。", chinese, True)[0]
     # across languages, countries are compared by ISO code
     assert hard_check_failures("代表团将前往日本大阪。", evidence, False) == []
 
