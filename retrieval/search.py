@@ -107,8 +107,9 @@ class HybridSearch:
     def _lexical_queries(
         self, query: str, understood: Understood, translations: dict[str, str]
     ) -> dict[str, str]:
-        """The query per language for BM25: as asked, as translated, and in the corpus's
-        other languages at least the names of the countries it is about."""
+        """The query per language for BM25, the question's own language first: as asked, as
+        translated, and in the corpus's other languages at least the names of the countries
+        it is about."""
         own = detect_language(query, default="en")
         queries = {own: query}
         if understood.speaker or understood.source:
@@ -152,13 +153,17 @@ class HybridSearch:
         if mode in ("hybrid", "lexical"):
             # a narrowing filter keeps few of BM25's best: look deeper before filtering
             depth = pool if filters.empty else LEXICAL_DEPTH
+            own = next(iter(lexical))  # the question's language comes first
             for language, text in lexical.items():
                 found = self.retrieval.lexical(language).search(text, depth)
                 candidates = [cid for cid, _ in found]
                 allowed = self.retrieval.index.get(candidates, clearance, filters)
                 hits.update(allowed)
                 allowed_ids = [cid for cid in candidates if cid in allowed]
-                rankings.append((allowed_ids, settings.fusion.lexical_weight))
+                weight = settings.fusion.lexical_weight
+                if language != own:  # the question translated, or country names only
+                    weight = settings.fusion.translation_weight
+                rankings.append((allowed_ids, weight))
         fused = fuse(rankings, k=settings.fusion.rrf_k)
         if understood.years:
             fused = _year_boost(fused, hits, understood.years, settings.fusion.rrf_k)

@@ -130,6 +130,7 @@ class FusionSettings(Area):
     prefix = "fusion_"
     lexical_weight: float
     rrf_k: int
+    translation_weight: float
 
 
 class AuditSettings(Area):

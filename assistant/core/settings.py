@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         default=1.0, ge=0.0, description="BM25's weight against dense (1.0) in rank fusion"
     )
     fusion_rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant")
+    fusion_translation_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        description="BM25's weight in the corpus's other languages (the question translated)",
+    )
 
     connect_timeout_s: float = Field(default=5.0, gt=0, description="Reachability checks")
 

@@ -21,7 +21,7 @@ from bench.support import corpora
 from bench.support.processes import chroma_server as running_chroma
 from corpus.connectors import Options
 from corpus.ingest import ingest
-from corpus.registry import Registry
+from corpus.registry import DocFilters, Registry
 from retrieval.chunking import Chunker, sentence_spans
 from retrieval.index import ChunkIndex, Filters
 from retrieval.indexer import Retrieval, index_pending
@@ -309,3 +309,27 @@ def test_search_cli_rejects_bad_flags(tmp_path: Path) -> None:
         result.returncode == 2
         and "--clearance must be one of" in json.loads(result.stdout)["message"]
     )
+
+
+def test_translated_lexical_rankings_take_their_own_weight(
+    world: tuple[Settings, Registry, HybridSearch], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question translated into Chinese ranks the PRC report for BM25 at
+    DRAGOMAN_FUSION_TRANSLATION_WEIGHT; at 0 the translation changes nothing."""
+    settings, _, search = world
+    question = "What target for economic growth did the government set for this year?"
+    translated = {"zh": "政府提出的今年经济增长预期目标是多少？"}
+
+    def found(weight: float, translations: dict[str, str]) -> list[str]:
+        changed = settings.model_copy(update={"fusion_translation_weight": weight})
+        monkeypatch.setattr(search.retrieval, "settings", changed)
+        results = search.search(question, clearance="public", k=8, translations=translations)
+        return [r.chunk_id for r in results]
+
+    plain = found(1.0, {})
+    with_translation = found(1.0, translated)
+    _, registry, _ = world
+    prc = tuple(d.doc_id for d in registry.documents(DocFilters(language="zh"), limit=10))
+    assert prc and with_translation != plain
+    assert sum(c.startswith(prc) for c in with_translation) > sum(c.startswith(prc) for c in plain)
+    assert found(0.0, translated) == plain
