@@ -57,9 +57,9 @@ class Metric:
         return sum(values) / len(values) if values else None
 
     def interval(self, items: list[Item], *, resamples: int) -> tuple[float | None, float | None]:
-        """95 % percentile bootstrap interval over the items (None where not bootstrapped).
-        A function of the items is resampled at most ``FUNCTION_RESAMPLES`` times: some are
-        quadratic in the items (Kendall's τ)."""
+        """95 % interval over the items (None where not bootstrapped): Wilson's for a
+        proportion, else a percentile bootstrap. A function of the items is resampled at
+        most ``FUNCTION_RESAMPLES`` times: some are quadratic in the items (Kendall's τ)."""
         if not self.bootstrap or not items:
             return None, None
         if self.fn is not None:
