@@ -17,7 +17,7 @@ WORST_SHOWN = 5
 
 def summary(run: SavedRun, *, resamples: int = 1000) -> dict[str, Any]:
     """The run's record with metrics recomputed from its items (what a report shows), each
-    gated metric with its 95 % bootstrap interval over the items."""
+    gated metric with its 95 % interval over the items (``harness.intervals``)."""
     suites = []
     for name in run.record["suites"]:
         items = run.items.get(name, [])

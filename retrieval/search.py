@@ -155,14 +155,16 @@ class HybridSearch:
             depth = pool if filters.empty else LEXICAL_DEPTH
             own = next(iter(lexical))  # the question's language comes first
             for language, text in lexical.items():
+                weight = settings.fusion.lexical_weight
+                if language != own:  # the question translated, or country names only
+                    weight = settings.fusion.translation_weight
+                if not weight:  # a ranking weighed 0 is off: it must not add candidates
+                    continue
                 found = self.retrieval.lexical(language).search(text, depth)
                 candidates = [cid for cid, _ in found]
                 allowed = self.retrieval.index.get(candidates, clearance, filters)
                 hits.update(allowed)
                 allowed_ids = [cid for cid in candidates if cid in allowed]
-                weight = settings.fusion.lexical_weight
-                if language != own:  # the question translated, or country names only
-                    weight = settings.fusion.translation_weight
                 rankings.append((allowed_ids, weight))
         fused = fuse(rankings, k=settings.fusion.rrf_k)
         if understood.years:

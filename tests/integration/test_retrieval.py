@@ -333,3 +333,13 @@ def test_translated_lexical_rankings_take_their_own_weight(
     assert prc and with_translation != plain
     assert sum(c.startswith(prc) for c in with_translation) > sum(c.startswith(prc) for c in plain)
     assert found(0.0, translated) == plain
+
+    # a ranking weighed 0 adds no candidates at the bottom either: over the Chinese chunks
+    # BM25 finds nothing for an English question without its translation
+    def chinese_bm25(weight: float) -> list[str]:
+        found(weight, {})  # sets the weight
+        results = search.search(question, clearance="public", k=8, mode="lexical",
+                                filters=Filters(language="zh"), translations=translated)  # fmt: skip
+        return [r.chunk_id for r in results]
+
+    assert chinese_bm25(1.0) and chinese_bm25(0.0) == []
