@@ -170,10 +170,7 @@ class AskEngine:
         targets = self._translation_targets(plan, clearance, k)
 
         def search(translations: dict[str, str]) -> list[SearchResult]:
-            return self.search.search(
-                plan.retrieval_query, clearance=clearance, k=k, filters=plan.filters,
-                understood=plan.understood, translations=translations,
-            )  # fmt: skip
+            return self._search(plan, clearance, k, translations)
 
         pending = translation_pending(
             plan.retrieval_query, plan.question_language, targets, self._translation_cache
@@ -190,6 +187,28 @@ class AskEngine:
         results = search(translations)
         timings["retrieve_s"] = round(time.perf_counter() - mark, 3)
         return self._answer(plan, results, on_token, started, timings, evidence)[0]
+
+    def retrieve(
+        self, question: str, *, history: list[Turn] | None = None, clearance: str = "public"
+    ) -> tuple[QueryPlan, list[SearchResult], Context]:
+        """The stages before the model writes, as :meth:`ask` runs them (the question read,
+        translated, searched; the passages selected), for measuring retrieval alone."""
+        plan = plan_query(
+            question, history=history or [], answer_language=None, clearance=clearance,
+            filters=DocFilters(), llm=self.llm, sources=self._sources(),
+        )  # fmt: skip
+        k = self.settings.ask.k
+        translations = self._translations(plan, self._translation_targets(plan, clearance, k))
+        results = self._search(plan, clearance, k, translations)
+        return plan, results, self._context(plan, results)
+
+    def _search(
+        self, plan: QueryPlan, clearance: str, k: int, translations: dict[str, str]
+    ) -> list[SearchResult]:
+        return self.search.search(
+            plan.retrieval_query, clearance=clearance, k=k, filters=plan.filters,
+            understood=plan.understood, translations=translations,
+        )  # fmt: skip
 
     def answer_from(
         self,

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.grounding.stages import Turn
 from corpus.connectors import Options
@@ -28,6 +28,9 @@ from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import all_elements_found
 from evals.suites.common import answer_record, answer_text
 from retrieval.indexer import index_pending
+
+if TYPE_CHECKING:
+    from assistant.answering.pipeline import AskEngine
 
 REPO = Path(__file__).resolve().parents[2]
 QUESTIONS = REPO / "evals" / "data" / "analyst_qa.jsonl"
@@ -137,7 +140,7 @@ class AnalystQA:
         record |= {
             "correct": float(correct),
             "right": float(correct),
-            "gold_retrieved": float(_gold_reached(question, result.sources, texts)),
+            "gold_retrieved": float(gold_reached(question, result.sources, texts)),
             "score": float(correct),
         }
         if verified and question["speaker"]:
@@ -148,17 +151,22 @@ class AnalystQA:
 
 def build_demo_index(ctx: EvalContext) -> dict[str, str]:
     """The demo corpus ingested as `make demo` does; doc_id → text, for gold checks."""
-    engine = ctx.engine
+    ctx.progress("indexing the demo corpus", 0, 1)
+    texts = index_demo_corpus(ctx.engine)
+    ctx.progress("indexing the demo corpus", 1, 1)
+    return texts
+
+
+def index_demo_corpus(engine: AskEngine) -> dict[str, str]:
+    """Ingest and index the demo corpus into ``engine``'s home; doc_id → text."""
     for source in DEMO_SOURCES:
         ingest(engine.registry, [str(DEMO / source.folder)], source.options, source.templates)
-    ctx.progress("indexing the demo corpus", 0, 1)
     index_pending(engine.retrieval, engine.registry)
-    ctx.progress("indexing the demo corpus", 1, 1)
     documents = engine.registry.documents(DocFilters(include_duplicates=True), limit=10_000)
     return {d.doc_id: d.text for d in documents}
 
 
-def _gold_reached(
+def gold_reached(
     question: dict[str, Any], sources: list[dict[str, Any]], texts: dict[str, str]
 ) -> bool:
     """A passage given to the model overlaps the gold passage in its document."""

@@ -137,6 +137,17 @@ def test_a_chinese_question_is_searched_in_english_too(engine: AskEngine) -> Non
     assert any("Osaka" in c["title"] for c in result.citations)
 
 
+def test_retrieve_is_ask_before_the_model_writes(engine: AskEngine) -> None:
+    """`AskEngine.retrieve` (bench/translation_weight.py measures retrieval with it) selects
+    the passages `ask` gives the model, translation included."""
+    question = "美国总统代表团将去日本哪个城市参加世博会？"
+    result = engine.ask(question)
+    plan, results, context = engine.retrieve(question)
+    assert plan.retrieval_query == result.retrieval_query
+    assert [p.citation() for p in context.passages] == result.sources
+    assert any("Osaka" in r.title for r in results)
+
+
 def test_chinese_question_from_english_sources(engine: AskEngine, ask_home: Path) -> None:
     result = engine.ask(
         "美国总统代表团将去日本哪个城市参加世博会？", filters=DocFilters(language="en")
