@@ -13,13 +13,13 @@ differently worded sentences that differ in a name are not compared: that needs 
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from assistant.grounding.copies import swapped_span
 from assistant.grounding.stages import Passage
 from assistant.grounding.support import content_terms
 from retrieval.chunking import sentence_spans
@@ -29,12 +29,7 @@ MIN_SHARED_TERMS = 4  # content terms two sentences share before they count as o
 MIN_OVERLAP = 0.6  # shared terms over the smaller sentence's terms
 MAX_DISAGREEMENTS = 3
 MAX_VALUES = 2  # numbers one side holds that the other lacks: more is another statement
-SAME_SENTENCE = 0.75  # difflib ratio of two copies of one sentence
-MAX_SWAPPED_CHARS = 24  # the span swapped between the copies, on each side
 _DIGITS = re.compile(r"\d")
-_CONTENT = re.compile(r"[^\W_]")  # a letter or a digit: not a change of punctuation
-MERGE_GAP = 2
-_WORD_CHAR = re.compile(r"[\w'’-]")
 
 
 @dataclass
@@ -105,51 +100,6 @@ def _statements(passages: list[Passage]) -> list[_Statement]:
     return found
 
 
-def _swapped(a: str, b: str) -> tuple[str, str] | None:
-    """The one span two copies of a sentence differ in (whole words), if that is all."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.ratio() < SAME_SENTENCE:
-        return None
-    changes = _changes(matcher.get_opcodes())
-    if len(changes) != 1:
-        return None
-    i1, i2, j1, j2 = changes[0]
-    i1, i2 = _whole_words(a, i1, i2)
-    j1, j2 = _whole_words(b, j1, j2)
-    left, right = a[i1:i2].strip(), b[j1:j2].strip()
-    if not (_CONTENT.search(left) and _CONTENT.search(right)) or left == right:
-        return None
-    if max(len(left), len(right)) > MAX_SWAPPED_CHARS:
-        return None
-    return left, right
-
-
-def _changes(opcodes: Sequence[tuple[str, int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """The spans two sentences differ in, where changes apart by a character or two are
-    one ("布莱恩·辛格" / "史蒂文·斯皮尔伯格" share only the "·")."""
-    spans: list[list[int]] = []
-    gap = None
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "equal":
-            gap = i2 - i1
-            continue
-        if spans and gap is not None and gap <= MERGE_GAP:
-            spans[-1][1], spans[-1][3] = i2, j2
-        else:
-            spans.append([i1, i2, j1, j2])
-        gap = None
-    return [(i1, i2, j1, j2) for i1, i2, j1, j2 in spans]
-
-
-def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span grown to whole words in alphabetic scripts (CJK characters stand alone)."""
-    while start > 0 and _WORD_CHAR.match(text[start - 1]) and text[start - 1].isascii():
-        start -= 1
-    while end < len(text) and _WORD_CHAR.match(text[end]) and text[end].isascii():
-        end += 1
-    return start, end
-
-
 def _same_statement(a: _Statement, b: _Statement) -> bool:
     shared = len(a.terms & b.terms)
     smaller = min(len(a.terms), len(b.terms)) or 1
@@ -170,7 +120,7 @@ def find_disagreements(
             only_a = _differing(a.numbers, b.numbers)  # it is the same sentence (below)
             only_b = _differing(b.numbers, a.numbers)
         if not 0 < len(only_a) <= MAX_VALUES or not 0 < len(only_b) <= MAX_VALUES:
-            swapped = _swapped(a.text, b.text)
+            swapped = swapped_span(a.text, b.text)
             if swapped is None:
                 continue
             only_a, only_b = frozenset({swapped[0]}), frozenset({swapped[1]})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.grounding.copies import swapped_span
 from corpus.countries import countries_in, country_name
 from retrieval.chunking import sentence_spans
 
@@ -103,7 +104,25 @@ def hard_check_failures(claim: str, evidence: str, same_language: bool) -> list[
         missing = [n for n in sorted(names_in(claim)) if _fold(n)[:5] not in folded]
         if missing:
             reasons.append(f"name not in the cited sources: {', '.join(missing)}")
+        changed = changed_copy(claim, evidence)
+        if changed:
+            reasons.append(f"copies a source sentence but for “{changed[0]}” where it says "
+                           f"“{changed[1]}”, which the cited sources do not state")  # fmt: skip
     return reasons
+
+
+def changed_copy(claim: str, evidence: str) -> tuple[str, str] | None:
+    """Where ``claim`` copies one sentence (or clause) of ``evidence`` but for one short span
+    with a word the evidence nowhere holds: (the claim's words, the source's). A sentence
+    that reads as the source's own but swaps a name, a place or a phrase into it."""
+    folded = _fold(evidence)
+    text = claim.strip()
+    lines = [line for line in evidence.splitlines() if line.strip()]  # a title is its own
+    for unit in (unit for line in lines for unit in evidence_units(line)):
+        swapped = swapped_span(text, unit.strip())
+        if swapped and any(term not in folded for term in content_terms(swapped[0])):
+            return swapped
+    return None
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,33 @@ def test_hard_checks_numbers_countries_names() -> None:
     assert hard_check_failures("代表团将前往日本大阪。", evidence, False) == []
 
 
+def test_a_copied_sentence_with_a_fact_swapped_in_fails() -> None:
+    """A sentence that reads as the source's own but for one span the source nowhere holds
+    (XQuAD's Super Bowl 50 paragraph; the 2025 PRC government work report)."""
+    evidence = (
+        "Super Bowl 50\nThe game was played on February 7, 2016, at Levi's Stadium in the San "
+        "Francisco Bay Area at Santa Clara, California. As this was the 50th Super Bowl, the "
+        "league emphasized the golden anniversary."
+    )
+    swapped = (
+        "The game was played on February 7, 2016, at Soldier Field in the San Francisco Bay "
+        "Area at Santa Clara, California."
+    )
+    assert any("Soldier Field" in r and "Levi's Stadium" in r
+               for r in hard_check_failures(swapped, evidence, True))  # fmt: skip
+    for kept in (
+        "The game was played at Levi's Stadium in Santa Clara, California.",  # words dropped
+        "Super Bowl 50 was played on February 7, 2016, at Levi's Stadium.",  # the title's name
+        "As this was the 50th Super Bowl, the league emphasized the golden anniversary.",
+    ):
+        assert hard_check_failures(kept, evidence, True) == [], kept
+    assert hard_check_failures(swapped, evidence, False) == []  # across languages: not read
+    report = "今年发展主要预期目标是:国内生产总值增长5%左右;城镇调查失业率5.5%左右。"
+    changed = "今年发展主要预期目标是:国内生产总值增长5%左右;城镇登记失业率5.5%左右。"
+    assert "登记" in " ".join(hard_check_failures(changed, report, True))
+    assert hard_check_failures("国内生产总值增长5%左右。", report, True) == []
+
+
 def test_shipped_calibration_is_valid() -> None:
     shipped = calibration()
     assert len(shipped.weights) == 5 and 0 < shipped.threshold < 1
