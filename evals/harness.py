@@ -38,8 +38,9 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Metric:
-    """An aggregate over a suite's items: the mean of ``field`` (items where it is set)
-    or any function ``fn`` of the items."""
+    """An aggregate over a suite's items: the mean of ``field`` (items where it is set and,
+    with ``within``, where that field is true: a share of some items) or any function
+    ``fn`` of the items."""
 
     name: str
     description: str
@@ -48,13 +49,24 @@ class Metric:
     fn: Aggregate | None = None
     bootstrap: bool = True
     gate: bool = True  # timings are machine-dependent: reported, never gated
+    within: str | tuple[str, object] | None = None  # a field that is true, or (field, value)
 
     def value(self, items: list[Item]) -> float | None:
         if self.fn is not None:
             return self.fn(items)
-        key = self.field or self.name
-        values = [float(i[key]) for i in items if i.get(key) is not None]
+        values = [float(v) for v in self._values(items) if v is not None]
         return sum(values) / len(values) if values else None
+
+    def _values(self, items: list[Item]) -> list[Any]:
+        key = self.field or self.name
+        return [i.get(key) for i in items if self._chosen(i)]
+
+    def _chosen(self, item: Item) -> bool:
+        if self.within is None:
+            return True
+        if isinstance(self.within, tuple):
+            return bool(item.get(self.within[0]) == self.within[1])
+        return bool(item.get(self.within))
 
     def interval(self, items: list[Item], *, resamples: int) -> tuple[float | None, float | None]:
         """95 % interval over the items (None where not bootstrapped): Wilson's for a
@@ -65,8 +77,7 @@ class Metric:
         if self.fn is not None:
             fn_resamples = min(resamples, FUNCTION_RESAMPLES)
             return bootstrap_interval(items, self.fn, resamples=fn_resamples)
-        key = self.field or self.name
-        return mean_interval([i.get(key) for i in items], resamples=resamples)
+        return mean_interval(self._values(items), resamples=resamples)
 
 
 FUNCTION_RESAMPLES = 300

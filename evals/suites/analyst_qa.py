@@ -68,11 +68,6 @@ def load_questions(path: Path = QUESTIONS) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def _share(items: list[Item], where: str, what: str) -> float | None:
-    chosen = [i for i in items if i.get(where)]
-    return sum(float(i[what]) for i in chosen) / len(chosen) if chosen else None
-
-
 class AnalystQA:
     name = "analyst-qa"
     description = (
@@ -86,13 +81,15 @@ class AnalystQA:
         Metric(
             "verified_precision",
             "of the answers labelled verified, the share that are right",
-            fn=lambda items: _share(items, "verified", "right"),
+            field="right",
+            within="verified",
         ),
         Metric(
             "attribution_error",
             "of verified answers, the share citing another speaker than the one asked about",
             higher_is_better=False,
-            fn=lambda items: _share(items, "verified_with_speaker", "misattributed"),
+            field="misattributed",
+            within="verified_with_speaker",
         ),
         Metric("gold_retrieved", "the gold passage reached the model", field="gold_retrieved"),
         Metric(

@@ -34,11 +34,6 @@ MENTIONS_UKRAINE = re.compile(r"ukrain", re.IGNORECASE)
 STANCES = ("supports", "opposes", "neutral")
 
 
-def _share(items: list[Item], where: str, value: object, what: str) -> float | None:
-    chosen = [i for i in items if i.get(where) == value]
-    return sum(bool(i[what]) for i in chosen) / len(chosen) if chosen else None
-
-
 def _macro_f1(items: list[Item]) -> float | None:
     stated = [i for i in items if i["model"]]
     labels = {s: n for n, s in enumerate((*STANCES, "mixed", "undetermined"))}
@@ -54,7 +49,7 @@ class Positions:
     group_by = "vote"
     metrics = (
         Metric("shown_precision", "of the stance labels shown, the share equal to the vote's",
-               fn=lambda items: _share(items, "shown", True, "correct")),
+               field="correct", within=("shown", True)),
         Metric("undetermined", "of speakers with quotes, the share shown as undetermined",
                field="undetermined"),
         Metric("model_stance_accuracy", "the model's readings equal to the vote's (stated)",
@@ -62,15 +57,15 @@ class Positions:
         Metric("model_macro_f1", "macro-F1 of the model's readings over supports/opposes/neutral",
                fn=_macro_f1),
         Metric("supports_precision", "of the model's 'supports', the share that voted yes",
-               fn=lambda items: _share(items, "model", "supports", "model_correct")),
+               field="model_correct", within=("model", "supports")),
         Metric("opposes_precision", "of the model's 'opposes', the share that voted no",
-               fn=lambda items: _share(items, "model", "opposes", "model_correct")),
+               field="model_correct", within=("model", "opposes")),
         Metric("quote_verified", "quotes found again word for word", field="quotes_verified"),
         Metric("summary_supported", "summaries the verifier accepts", field="summary_ok"),
         Metric("no_statement_precision", "of 'no statement found', speeches never naming Ukraine",
-               fn=lambda items: _share(items, "predicted", "no_statement", "silent")),
+               field="silent", within=("predicted", "no_statement")),
         Metric("statement_recall", "of speakers who named Ukraine, the share given quotes",
-               fn=lambda items: _share(items, "mentions", "yes", "stated")),
+               field="stated", within=("mentions", "yes")),
         timing("seconds", "time per speaker"),
     )  # fmt: skip
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from evals.harness import Metric
 from evals.metrics import (
     all_elements_found,
     balanced_accuracy,
@@ -122,3 +123,16 @@ def test_a_proportion_gets_wilsons_interval_even_at_zero() -> None:
     # values that are not 0/1 (token F1, reciprocal ranks) are bootstrapped
     low, high = mean_interval([0.2, 0.4, 0.6, 0.8] * 25)
     assert low is not None and high is not None and 0.45 < low < 0.5 < high < 0.55
+
+
+def test_a_share_of_some_items_is_a_proportion_of_those() -> None:
+    """`Metric(within=…)`: of the verified answers, the share misattributed; 0 of 20 still
+    has room above zero (a bootstrap of a function of the items said [0, 0])."""
+    items = [{"verified": True, "wrong": 0.0}] * 20 + [{"verified": False, "wrong": 1.0}] * 5
+    share = Metric("wrong_verified", "", field="wrong", within="verified")
+    assert share.value(items) == 0.0
+    low, high = share.interval(items, resamples=100)
+    assert low == 0.0 and high == pytest.approx(0.161, abs=1e-3)  # Wilson, 0 of 20
+    by_value = Metric("wrong_unverified", "", field="wrong", within=("verified", False))
+    assert by_value.value(items) == 1.0
+    assert Metric("all", "", field="wrong").value(items) == pytest.approx(0.2)
