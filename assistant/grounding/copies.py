@@ -16,11 +16,44 @@ MAX_SWAPPED_CHARS = 24  # the span swapped between the copies, on each side
 MERGE_GAP = 2  # changes this few characters apart are one
 _CONTENT = re.compile(r"[^\W_]")  # a letter or a digit: not a change of punctuation
 _WORD_CHAR = re.compile(r"[\w'’-]")
+_ZH_DIGITS = str.maketrans("〇零一二两三四五六七八九", "001223456789")
+_ZH_TENS = re.compile(r"([一二两三四五六七八九])?十([一二三四五六七八九])?")
+_NUMBER_WORDS = {
+    word: str(value)
+    for words in (
+        "zero one two three four five six seven eight nine ten eleven twelve",
+        "cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce",
+    )
+    for value, word in enumerate(words.split())
+} | {"una": "1", "un": "1"}
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
 def swapped_span(a: str, b: str) -> tuple[str, str] | None:
     """The one span two copies of a sentence differ in (whole words), if that is all:
-    ``a``'s words and ``b``'s, each with content, neither longer than a short phrase."""
+    ``a``'s words and ``b``'s, each with content, neither longer than a short phrase. A
+    number written in words in one and in digits in the other ("三米板" / "3米板") is the
+    same fact, not a swap."""
+    found = _swapped(a, b)
+    if found is None or _swapped(numerals_as_digits(a), numerals_as_digits(b)) is None:
+        return None
+    return found
+
+
+def numerals_as_digits(text: str) -> str:
+    """Small numbers written in words (Chinese numerals up to 99, English and Spanish
+    words up to twelve) as digits: the same figure however a report writes it."""
+    text = _ZH_TENS.sub(_zh_tens, text).translate(_ZH_DIGITS)
+    return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(0).casefold()], text)
+
+
+def _zh_tens(match: re.Match[str]) -> str:
+    tens, units = match.group(1), match.group(2)
+    value = 10 * (int(tens.translate(_ZH_DIGITS)) if tens else 1)
+    return str(value + (int(units.translate(_ZH_DIGITS)) if units else 0))
+
+
+def _swapped(a: str, b: str) -> tuple[str, str] | None:
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < SAME_SENTENCE or matcher.ratio() < SAME_SENTENCE:
         return None

@@ -17,7 +17,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.grounding.copies import swapped_span
 from assistant.grounding.stages import Passage
@@ -134,7 +134,20 @@ def disagreements_in(shown: list[Passage], found: Sequence[SearchResult]) -> lis
     must still learn that another source says otherwise)."""
     kept = {p.chunk_id for p in shown}
     others = [_unnumbered(r) for r in found if r.chunk_id not in kept]
-    return find_disagreements([*shown, *others])
+    left_out = [rest for p in shown if (rest := _left_out(p)) is not None]
+    return find_disagreements([*shown, *left_out, *others])
+
+
+def _left_out(passage: Passage) -> Passage | None:
+    """The sentences of a shown passage's chunk that compression did not quote, unnumbered
+    (the quote is what [n] cites): "增长6.1%" quoted and "增长10.1%" left out of the same
+    chunk's neighbour is still a disagreement the reader must see."""
+    text = passage.chunk_text
+    rest = [text[start:end].strip() for start, end in sentence_spans(text)]
+    rest = [sentence for sentence in rest if sentence and sentence not in passage.quote]
+    if not rest:
+        return None
+    return replace(passage, n=0, quote="\n".join(rest), spans=[])
 
 
 def _unnumbered(result: SearchResult) -> Passage:

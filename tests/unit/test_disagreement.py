@@ -105,6 +105,43 @@ def test_a_report_left_out_of_the_context_still_counts() -> None:
     ]
 
 
+def test_what_compression_left_out_of_a_shown_passage_still_counts() -> None:
+    """A shown passage quotes only some sentences of its chunk: the ones left out are still
+    compared (unnumbered, since [n] cites the quote), so a chunk's unquoted "10.1%" against
+    another source's quoted "6.1%" is flagged (RGB zh_fact-8)."""
+    from assistant.grounding.disagreement import disagreements_in
+
+    headline = "2019年国民经济运行总体平稳发展主要预期目标较好实现。"
+    growth = "2019年我国GDP近百万亿元，增长{}，实现预期目标。"
+    shown = _passages(headline + growth.format("6.1%"), headline + growth.format("10.1%"))
+    shown[0].quote, shown[1].quote = growth.format("6.1%"), headline  # as compression quotes
+    [disagreement] = disagreements_in(shown, [])
+    assert [(s.value, s.citations, s.doc_ids) for s in disagreement.sides] == [
+        ("6.1", [1], ["doc_1"]),
+        ("10.1", [], ["doc_2"]),
+    ]
+    shown[1].quote = headline + growth.format("10.1%")  # both quoted whole: cited both sides
+    assert [s.citations for s in disagreements_in(shown, [])[0].sides] == [[1], [2]]
+
+
+def test_a_number_in_words_and_in_digits_is_the_same_fact() -> None:
+    from assistant.grounding.copies import numerals_as_digits, swapped_span
+
+    assert (
+        numerals_as_digits("二十三人，十五，三十，十；three seats, dos")
+        == "23人，15，30，10；3 seats, 2"
+    )
+    diving = (
+        "{}米板这个项目上中国曾诞生过熊倪、彭勃、何冲等奥运冠军，但该项目仍是最担心的隐患之一。"
+    )
+    assert swapped_span("男子" + diving.format("三"), "在男子" + diving.format("3")) is None
+    assert not _values("男子" + diving.format("三"), "在男子" + diving.format("3"))  # zh_fact-54
+    assert not _values("The council has three seats for the region in the chamber.",
+                       "The council has 3 seats for the region in the chamber.")  # fmt: skip
+    assert swapped_span("The council has three seats.", "The council has four seats.") == (
+        "three", "four")  # fmt: skip
+
+
 def test_positions_name_the_speakers_on_each_side_and_drop_unreadable_sides() -> None:
     from assistant.positions.disagreements import between_speakers, readable_only
 
