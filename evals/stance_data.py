@@ -1,9 +1,13 @@
-"""The stance evaluation's data: a recorded UN vote and the General Debate speeches.
+"""The stance evaluation's data: recorded UN votes and the General Debate speeches.
 
-The vote on A/RES/68/262 (27 March 2014, territorial integrity of Ukraine) is a proxy for
-each government's stated position in the following years' speeches: a yes is read as
-"supports", a no as "opposes", an abstention as "neutral". A vote is not a statement: a
-government may vote yes and never speak of Ukraine, or abstain for reasons of its own.
+A vote is a proxy for each government's stated position in the speeches near it: a yes is
+read as "supports", a no as "opposes", an abstention as "neutral". A vote is not a
+statement: a government may vote yes and never speak of Ukraine, or abstain for reasons of
+its own. Two votes:
+- A/RES/68/262 (27 March 2014, territorial integrity of Ukraine), in the shared corpora,
+  paired with the 2015–2016 speeches;
+- A/RES/ES-11/1 (2 March 2022, aggression against Ukraine), shipped in ``evals/data``,
+  paired with the September 2022 speeches.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pathlib import Path
 from corpus.countries import countries_in
 from evals.datasets import dataset_path
 
-VOTES_FILE = "stance/unga-68-262-votes.json"
+VOTES_FILE = "stance/unga-68-262-votes.json"  # under the corpora folder
+ES_11_1_FILE = Path(__file__).resolve().parent / "data" / "unga-es-11-1-votes.json"
 UN_FILE = "ungdc-2015-2024.tar.gz"
 VOTE_STANCE = {"yes": "supports", "no": "opposes", "abstain": "neutral"}
 # Names as the vote list writes them that the country index does not read.
@@ -25,7 +30,7 @@ ALIASES = {
     "Trinidad and Tobago": "TTO", "Antigua and Barbuda": "ATG", "Saint Kitts and Nevis": "KNA",
     "Saint Vincent and the Grenadines": "VCT", "São Tomé and Príncipe": "STP",
     "Swaziland": "SWZ", "Bosnia and Herz.": "BIH", "Dem. Rep. Congo": "COD",
-    "S. Sudan": "SSD", "Eq. Guinea": "GNQ",
+    "S. Sudan": "SSD", "Eq. Guinea": "GNQ", "Saint Vincent and Grenadines": "VCT",
 }  # fmt: skip
 
 
@@ -38,14 +43,20 @@ class Vote:
 
 
 def load_vote(root: Path) -> Vote:
-    path = dataset_path(root, VOTES_FILE)
+    """The vote on A/RES/68/262, from the corpora folder ``root``."""
+    return read_vote(dataset_path(root, VOTES_FILE))
+
+
+def read_vote(path: Path) -> Vote:
+    """A recorded vote: its ``yes``/``no``/``abstain`` lists of member names, each read as
+    one country (``absent`` members are left out)."""
     data = json.loads(path.read_text("utf-8"))
     votes: dict[str, str] = {}
     for vote in VOTE_STANCE:
         for name in data[vote]:
             code = ALIASES.get(name) or next(iter(countries_in(name)), None)
             if code is None or code in votes:
-                raise ValueError(f"{VOTES_FILE}: {name!r} is not one country of its own")
+                raise ValueError(f"{path.name}: {name!r} is not one country of its own")
             votes[code] = vote
     return Vote(path, data["resolution"], data["title"], votes)
 

@@ -1,18 +1,20 @@
-"""`positions`: governments' stances on Ukraine's territorial integrity against a vote.
+"""`positions` and `positions-2022`: governments' stances on Ukraine's territorial
+integrity against a recorded vote.
 
-The 2015–2016 UN General Debate speeches of every member that voted on A/RES/68/262 are
-ingested and indexed through the real pipeline; for each member, `positions` on "the
-territorial integrity of Ukraine" over both years is compared with its vote (yes →
-supports, no → opposes, abstain → neutral: a proxy, see ``evals.stance_data``). Whether
-a speech mentions Ukraine at all is read independently from the raw text, to score
-"no statement found". Grouped by the vote.
+The UN General Debate speeches of every member that voted are ingested and indexed through
+the real pipeline; for each member, `positions` on "the territorial integrity of Ukraine"
+over the speeches' years is compared with its vote (yes → supports, no → opposes,
+abstain → neutral: a proxy, see ``evals.stance_data``). `positions`: A/RES/68/262 (2014)
+against the 2015–2016 speeches; `positions-2022`: A/RES/ES-11/1 (March 2022) against the
+September 2022 speeches. Whether a speech mentions Ukraine at all is read independently
+from the raw text, to score "no statement found". Grouped by the vote.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from assistant.positions import PositionsEngine, PositionsRequest
@@ -22,11 +24,18 @@ from corpus.registry import DocFilters
 from evals.datasets import sample
 from evals.harness import EvalContext, Item, Metric, register_suite, timing
 from evals.metrics import macro_f1
-from evals.stance_data import UN_FILE, VOTE_STANCE, extract_speeches, load_vote
+from evals.stance_data import (
+    ES_11_1_FILE,
+    UN_FILE,
+    VOTE_STANCE,
+    Vote,
+    extract_speeches,
+    load_vote,
+    read_vote,
+)
 from retrieval.indexer import index_pending
 
 TOPIC = "the territorial integrity of Ukraine"
-YEARS = [2015, 2016]
 UN_PATTERN = r"(?P<country>[A-Z]{2,3})_(?P<session>\d+)_(?P<year>\d{4})\.txt$"
 UN_TEMPLATES = {"title": "{country_name} — UN General Debate, session {session} ({year})",
                 "published_at": "{year}-09-20"}  # fmt: skip
@@ -41,11 +50,13 @@ def _macro_f1(items: list[Item]) -> float | None:
 
 
 class Positions:
-    name = "positions"
-    description = (
-        "UN General Debate speeches 2015–2016: each member's stance on the territorial "
-        "integrity of Ukraine from `positions`, against its vote on A/RES/68/262 (a proxy)."
-    )
+    """One vote against the speeches of ``years``; ``vote`` reads it from the corpora."""
+
+    def __init__(
+        self, name: str, description: str, vote: Callable[[Path], Vote], years: list[int]
+    ) -> None:
+        self.name, self.description, self.vote, self.years = name, description, vote, years
+
     group_by = "vote"
     metrics = (
         Metric("shown_precision", "of the stance labels shown, the share equal to the vote's",
@@ -70,14 +81,16 @@ class Positions:
     )  # fmt: skip
 
     def items(self, ctx: EvalContext, limit: int | None) -> Iterator[Item]:
-        vote = load_vote(ctx.corpora)
-        ctx.use_dataset("unga-68-262", vote.path)
+        vote = self.vote(ctx.corpora)
+        ctx.use_dataset(
+            "unga-" + vote.resolution.removeprefix("A/RES/").replace("/", "-").lower(), vote.path
+        )
         ctx.use_dataset("ungdc", ctx.corpora / UN_FILE)
         members = sample(sorted(vote.votes), limit, seed="positions")
         speeches = self._index(ctx, set(members))
         engine = PositionsEngine(ctx.engine)
-        filters = DocFilters(kind="policy", since=YEARS[0] * 10000 + 101,
-                             until=YEARS[-1] * 10000 + 1231)  # fmt: skip
+        filters = DocFilters(kind="policy", since=self.years[0] * 10000 + 101,
+                             until=self.years[-1] * 10000 + 1231)  # fmt: skip
         for n, member in enumerate(members):
             started = time.perf_counter()
             report = engine.run(PositionsRequest(TOPIC, [member], filters))
@@ -88,8 +101,8 @@ class Positions:
 
     def _index(self, ctx: EvalContext, members: set[str]) -> dict[str, str]:
         """Ingest and index the members' speeches; their raw text by member."""
-        folder = ctx.settings.home / "ungdc-positions"
-        extract_speeches(ctx.corpora, YEARS, members, folder)
+        folder = ctx.settings.home / f"ungdc-{self.name}"
+        extract_speeches(ctx.corpora, self.years, members, folder)
         registry = ctx.engine.registry
         options = Options(kind="policy", filename_pattern=UN_PATTERN, source="UN General Debate")
         ingest(registry, [str(folder)], options, UN_TEMPLATES)
@@ -131,4 +144,22 @@ def _record(
     return record
 
 
-register_suite(Positions())
+register_suite(
+    Positions(
+        "positions",
+        "UN General Debate speeches 2015–2016: each member's stance on the territorial "
+        "integrity of Ukraine from `positions`, against its vote on A/RES/68/262 (a proxy).",
+        load_vote,
+        [2015, 2016],
+    )
+)
+register_suite(
+    Positions(
+        "positions-2022",
+        "UN General Debate speeches of September 2022: each member's stance on the territorial "
+        "integrity of Ukraine from `positions`, against its vote on A/RES/ES-11/1 (aggression "
+        "against Ukraine, March 2022; a proxy).",
+        lambda _corpora: read_vote(ES_11_1_FILE),
+        [2022],
+    )
+)
