@@ -21,34 +21,16 @@ from prompts import render
 
 # The model is asked which side the speaker is on (the summary first, then the side: a
 # small model labels better after stating what was said), and the side read as a stance.
-# Each side is offered as a whole statement about this speaker and this topic, not as a
-# bare "for"/"against": asked for a polarity, the 1.5B read a government condemning an
-# attack on Ukraine as "against" the territorial integrity of Ukraine (bench/RESULTS.md).
 SIDES = {"for": "supports", "against": "opposes", "both": "mixed", "neither": "neutral"}
 STANCES = tuple(SIDES.values())
-
-
-def side_statements(speaker: str, topic: str) -> dict[str, str]:
-    """The statement the model picks for each side (``SIDES``'s keys)."""
-    topic = " ".join(topic.split())
-    return {
-        "for": f"{speaker} defends {topic}.",
-        "against": f"{speaker} opposes {topic}.",
-        "both": f"{speaker} defends {topic} in one quote and opposes it in another.",
-        "neither": f"{speaker} takes no side on {topic}.",
-    }
-
-
-def stance_schema(statements: dict[str, str]) -> dict[str, Any]:
-    """A summary, then one of the side statements, verbatim."""
-    return {
-        "type": "object",
-        "properties": {
-            "summary": {"type": "string", "minLength": 8, "maxLength": 300},
-            "side": {"type": "string", "enum": list(statements.values())},
-        },
-        "required": ["summary", "side"],
-    }
+STANCE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string", "minLength": 8, "maxLength": 300},
+        "side": {"type": "string", "enum": list(SIDES)},
+    },
+    "required": ["summary", "side"],
+}
 
 
 @dataclass
@@ -74,16 +56,14 @@ def read_stance(
 ) -> Reading:
     """The stance label and a one-sentence summary in ``language``; a failed model call
     or an unverifiable summary is said so in ``reasons``, never hidden."""
-    statements = side_statements(speaker_name, topic)
     user = render("positions_user.j2", topic=topic, speaker=speaker_name, quotes=quotes,
                   language_name=language_name(language))  # fmt: skip
     try:
-        generation = structured(llm, turn, user, schema=stance_schema(statements),
-                                max_tokens=200, system_template="positions_system.j2")  # fmt: skip
+        generation = structured(llm, turn, user, schema=STANCE_SCHEMA, max_tokens=160,
+                                system_template="positions_system.j2")  # fmt: skip
     except DragomanError as exc:  # no label is better than a guessed one
         return Reading("undetermined", None, reasons=[f"the model failed: {exc}"])
-    side = next(k for k, v in statements.items() if v == generation.data["side"])
-    stance = SIDES[side]
+    stance = SIDES[str(generation.data["side"])]
     summary = " ".join(str(generation.data["summary"]).split())
     sentence = DraftSentence(summary, [q.n for q in quotes])
     verdict = verify_sentence(

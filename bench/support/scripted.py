@@ -177,11 +177,5 @@ class StanceEchoChatModel(ScriptedBase):
         self.record(messages)
         found = re.search(r"^\[1\] <<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt, re.M | re.S)
         summary = found.group(1) if found else "No quote."
-        from assistant.positions.stance import side_statements  # the reader's own statements
-
         side = "against" if self.against_if and self.against_if in prompt else self.side
-        topic = re.search(r"^Topic: (.*)$", prompt, re.M)
-        speaker = re.search(r"^Speaker: (.*)$", prompt, re.M)
-        statements = side_statements(speaker.group(1) if speaker else "",
-                                     topic.group(1) if topic else "")  # fmt: skip
-        return json.dumps({"summary": summary, "side": statements[side]}, ensure_ascii=False)
+        return json.dumps({"summary": summary, "side": side}, ensure_ascii=False)
