@@ -128,6 +128,36 @@ def test_a_copied_sentence_with_a_fact_swapped_in_fails() -> None:
     assert hard_check_failures("国内生产总值增长5%左右。", report, True) == []
 
 
+def test_a_fact_moved_from_elsewhere_in_the_sources_fails() -> None:
+    """A copied sentence whose fact is swapped for another span the sources state elsewhere
+    (XQuAD's Super Bowl 50 paragraph: the Panthers, named in the next sentence, put in the
+    Broncos' place), unless the claim only names what the source refers to, is a copy cut
+    short, or puts one figure for another (the number checks' business)."""
+    evidence = (
+        "The American Football Conference (AFC) champion Denver Broncos defeated the National "
+        "Football Conference (NFC) champion Carolina Panthers 24–10 to earn their third Super "
+        "Bowl title. The Panthers finished the regular season with a 15–1 record. The company "
+        "that broadcast the game, CBS, charged $5 million for a 30-second commercial."
+    )
+    moved = (
+        "The American Football Conference (AFC) champion Carolina Panthers defeated the "
+        "National Football Conference (NFC) champion Carolina Panthers 24–10 to earn their "
+        "third Super Bowl title."
+    )
+    assert any("Carolina Panthers" in r and "Denver Broncos" in r
+               for r in hard_check_failures(moved, evidence, True))  # fmt: skip
+    for kept in (
+        "CBS that broadcast the game, CBS, charged $5 million for a 30-second commercial.",
+        "The Panthers finished the regular season with a 15–1",  # cut short
+        "The Panthers finished the regular season with a 24–10 record.",  # a figure: numbers'
+    ):
+        assert not any("copies a source sentence" in r
+                       for r in hard_check_failures(kept, evidence, True)), kept  # fmt: skip
+    report = "劳荣枝一审判决认定劳荣枝犯故意杀人罪、抢劫罪、绑架罪。劳荣枝二审维持原判。"
+    assert any("二" in r for r in hard_check_failures(
+        "劳荣枝二审判决认定劳荣枝犯故意杀人罪、抢劫罪、绑架罪。", report, True))  # fmt: skip
+
+
 def test_shipped_calibration_is_valid() -> None:
     shipped = calibration()
     assert len(shipped.weights) == 5 and 0 < shipped.threshold < 1
