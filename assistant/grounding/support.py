@@ -116,16 +116,15 @@ def changed_copy(claim: str, evidence: str) -> tuple[str, str] | None:
     (the claim's words, the source's). A sentence that reads as the source's own but swaps
     a name, a place or a phrase into it: words the evidence nowhere holds, or words it
     states elsewhere put in place of the fact the copied sentence states (``_moved``)."""
-    folded = _fold(evidence)
-    text = claim.strip()
+    folded, text = _fold(evidence), claim.strip()
+    folded_claim = _fold(text)
     lines = [line for line in evidence.splitlines() if line.strip()]  # a title is its own
     for unit in (unit for line in lines for unit in evidence_units(line)):
         swapped = swapped_span(text, unit.strip())
         if swapped is None:
             continue
-        if any(term not in folded for term in content_terms(swapped[0])) or _moved(
-            swapped, _fold(text)
-        ):
+        unheld = any(term not in folded for term in content_terms(swapped[0]))
+        if unheld or _moved(swapped, folded_claim):
             return swapped
     return None
 
