@@ -1,9 +1,10 @@
-"""A speaker's stance from its quotes: one model call for the label and the summary, the
-summary checked against the quotes like an answer's sentence, and the quotes translated."""
+"""A speaker's stance from its quotes: one model call for the summary, checked against the
+quotes like an answer's sentence, one for the side, and the quotes translated."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from assistant.core.errors import DragomanError
@@ -19,17 +20,22 @@ from assistant.grounding.verify import SupportJudge, judge_threshold, verify_sen
 from assistant.llm.client import LLM
 from prompts import render
 
-# The model is asked which side the speaker is on (the summary first, then the side: a
-# small model labels better after stating what was said), and the side read as a stance.
+# Two calls on one prompt prefix (the quotes are read once: the second reuses the cache).
+# The summary is asked for alone: with the side's rubric in view, a small model wrote the
+# rubric into it ("is for the topic", "criticises the territorial integrity of Ukraine").
+# The side is asked after the summary (a small model labels better after stating what was
+# said) and read as a stance.
 SIDES = {"for": "supports", "against": "opposes", "both": "mixed", "neither": "neutral"}
 STANCES = tuple(SIDES.values())
-STANCE_SCHEMA: dict[str, Any] = {
+SUMMARY_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {
-        "summary": {"type": "string", "minLength": 8, "maxLength": 300},
-        "side": {"type": "string", "enum": list(SIDES)},
-    },
-    "required": ["summary", "side"],
+    "properties": {"summary": {"type": "string", "minLength": 8, "maxLength": 300}},
+    "required": ["summary"],
+}
+SIDE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"side": {"type": "string", "enum": list(SIDES)}},
+    "required": ["side"],
 }
 
 
@@ -54,23 +60,31 @@ def read_stance(
     language: str,
     judge: SupportJudge,
 ) -> Reading:
-    """The stance label and a one-sentence summary in ``language``; a failed model call
-    or an unverifiable summary is said so in ``reasons``, never hidden."""
-    user = render("positions_user.j2", topic=topic, speaker=speaker_name, quotes=quotes,
-                  language_name=language_name(language))  # fmt: skip
+    """A one-sentence summary in ``language``, verified, and the stance label; a failed
+    model call or an unverifiable summary is said so in ``reasons``, never hidden."""
+    prompt = partial(render, "positions_user.j2", topic=topic, speaker=speaker_name,
+                     quotes=quotes, language_name=language_name(language))  # fmt: skip
     try:
-        generation = structured(llm, turn, user, schema=STANCE_SCHEMA, max_tokens=160,
-                                system_template="positions_system.j2")  # fmt: skip
-    except DragomanError as exc:  # no label is better than a guessed one
+        generation = structured(llm, turn, prompt(summary=None), schema=SUMMARY_SCHEMA,
+                                max_tokens=120, system_template="positions_system.j2")  # fmt: skip
+    except DragomanError as exc:  # no summary is better than a guessed one
         return Reading("undetermined", None, reasons=[f"the model failed: {exc}"])
-    stance = SIDES[str(generation.data["side"])]
     summary = " ".join(str(generation.data["summary"]).split())
     sentence = DraftSentence(summary, [q.n for q in quotes])
     verdict = verify_sentence(
         sentence, {q.n: q for q in quotes}, language=language, judge=judge,
         threshold=judge_threshold(judge),
     )  # fmt: skip
-    return Reading(stance, summary, verdict.supported, verdict.support_score, verdict.reasons)
+    reading = Reading("undetermined", summary, verdict.supported, verdict.support_score,
+                      verdict.reasons)  # fmt: skip
+    try:
+        generation = structured(llm, turn, prompt(summary=summary), schema=SIDE_SCHEMA,
+                                max_tokens=16, system_template="positions_system.j2")  # fmt: skip
+    except DragomanError as exc:  # no label is better than a guessed one
+        reading.reasons.append(f"the model failed to give a side: {exc}")
+        return reading
+    reading.stance = SIDES[str(generation.data["side"])]
+    return reading
 
 
 def translate_quotes(
