@@ -50,7 +50,8 @@ RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
 # A/RES/68/262 their "opposes" was wrong 10 times of 10 (criticism of Russia read as
 # criticism of Ukraine); against A/RES/ES-11/1 on the 2022 speeches, 49 of 51 (eval suite
 # positions-2022), and "supports" went to Russia, Syria and abstainers calling for peace
-# (bench/RESULTS.md). Their reading stays in model_stance.
+# (bench/RESULTS.md). So with them no side is asked for (model_stance: undetermined) unless
+# a measurement asks (the eval suites: PositionsEngine(read_sides=True)).
 EMBEDDED_STANCES: frozenset[str] = frozenset()
 MAX_SPEAKERS = 250  # speakers in one run (the UN has 193 members)
 MAX_TOPIC_CHARS = 200
@@ -112,11 +113,15 @@ class PositionsEngine:
     """Runs on the answering engine's model, embedder, indexes and judge; ``turn`` is how
     a model call waits its turn (the web app's generation queue)."""
 
-    def __init__(self, engine: AskEngine, turn: Any = run_now) -> None:
+    def __init__(
+        self, engine: AskEngine, turn: Any = run_now, read_sides: bool | None = None
+    ) -> None:
         self.engine = engine
         self.turn = turn
         self.runs = RunStore(engine.settings.home / "runs" / "positions")
         self.shown = shown_stances(engine.settings.positions_stances, engine.llm.embedded)
+        # the model is asked for a side only where a label may be shown (or to measure it)
+        self.read_sides = bool(self.shown) if read_sides is None else read_sides
         self._translations: dict[str, str] = {}
 
     def run(
@@ -170,6 +175,7 @@ class PositionsEngine:
         reading = read_stance(
             engine.llm, self.turn, topic=request.topic, speaker_name=speaker_label(speaker),
             quotes=quotes, language=request.language, judge=engine.judge,
+            read_side=self.read_sides,
         )  # fmt: skip
         translations = translate_quotes(engine.llm, self.turn, quotes, request.language)
         verified = {q.n: verbatim(engine.registry, q, levels) for q in quotes}
@@ -180,6 +186,11 @@ class PositionsEngine:
                 "read the quotes; its reading is in model_stance"
             )
             stance = "undetermined"
+        elif not self.read_sides and reading.summary is not None:
+            reading.reasons.append(
+                "this model's stance labels are not trusted (DRAGOMAN_POSITIONS_STANCES): "
+                "read the quotes and the summary"
+            )
         return Position(speaker, stance, reading, quotes, translations, verified, documents,
                         statements)  # fmt: skip
 

@@ -59,9 +59,10 @@ def read_stance(
     quotes: list[Passage],
     language: str,
     judge: SupportJudge,
+    read_side: bool = True,
 ) -> Reading:
-    """A one-sentence summary in ``language``, verified, and the stance label; a failed
-    model call or an unverifiable summary is said so in ``reasons``, never hidden."""
+    """A one-sentence summary in ``language``, verified, and (``read_side``) the stance
+    label; a failed model call or an unverifiable summary is said so in ``reasons``."""
     prompt = partial(render, "positions_user.j2", topic=topic, speaker=speaker_name,
                      quotes=quotes, language_name=language_name(language))  # fmt: skip
     try:
@@ -77,6 +78,8 @@ def read_stance(
     )  # fmt: skip
     reading = Reading("undetermined", summary, verdict.supported, verdict.support_score,
                       verdict.reasons)  # fmt: skip
+    if not read_side:
+        return reading
     try:
         generation = structured(llm, turn, prompt(summary=summary), schema=SIDE_SCHEMA,
                                 max_tokens=16, system_template="positions_system.j2")  # fmt: skip

@@ -88,7 +88,7 @@ class Positions:
         ctx.use_dataset("ungdc", ctx.corpora / UN_FILE)
         members = sample(sorted(vote.votes), limit, seed="positions")
         speeches = self._index(ctx, set(members))
-        engine = PositionsEngine(ctx.engine)
+        engine = PositionsEngine(ctx.engine, read_sides=True)  # measured even where hidden
         filters = DocFilters(kind="policy", since=self.years[0] * 10000 + 101,
                              until=self.years[-1] * 10000 + 1231)  # fmt: skip
         for n, member in enumerate(members):

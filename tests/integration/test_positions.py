@@ -83,10 +83,11 @@ def test_positions_on_the_real_model(un_home: Path, default_model: Path, tmp_pat
         assert all(q["verified"] and UKRAINE.search(q["quote"]) for q in quotes), quotes
         assert all(q["speaker"] == speaker for q in quotes)  # its own words, not a mention
         assert by_speaker[speaker]["summary"]
-    # the embedded model's reading is kept but not shown as a label (DRAGOMAN_POSITIONS_STANCES)
-    assert by_speaker["USA"]["model_stance"] == "supports", by_speaker["USA"]
-    assert by_speaker["RUS"]["model_stance"] != "supports", by_speaker["RUS"]
+        assert "topic" not in by_speaker[speaker]["summary"]  # what was said, not the rubric
+    # the embedded models' labels are not shown (DRAGOMAN_POSITIONS_STANCES), so no side is
+    # asked for: the summary and the quotes are what the analyst reads
     assert {by_speaker[s]["stance"] for s in ("USA", "RUS")} == {"undetermined"}
+    assert {by_speaker[s]["model_stance"] for s in ("USA", "RUS")} == {"undetermined"}
     assert all("not trusted" in r for s in ("USA", "RUS") for r in by_speaker[s]["reasons"][-1:])
     egypt = by_speaker["EGY"]  # its 2024 speech never names Ukraine: no statement, no guess
     assert egypt["stance"] == "no_statement" and not egypt["quotes"] and egypt["summary"] is None
