@@ -23,6 +23,8 @@ from assistant.collection import Ingestion
 from assistant.collection.collector import Collector, Record
 from assistant.collection.store import SourceStore
 from assistant.core.clearance import readable_levels
+from assistant.core.fetch import fetch_policy
+from assistant.core.home import private_files
 from assistant.core.settings import Settings
 from assistant.drafting.workflow import DraftDesk
 from assistant.grounding.turns import run_now
@@ -46,6 +48,7 @@ class Components:
     def __init__(self, settings: Settings, backend: str | None = None) -> None:
         self.settings = settings
         self.backend = backend or settings.llm.backend
+        private_files(settings.home)  # whatever the umask: the home is the owner's alone
         self._open_lock = threading.RLock()
         self._retrieval: Retrieval | None = None
         self._engine: AskEngine | None = None
@@ -97,8 +100,13 @@ class Components:
     @cached_property
     def ingestion(self) -> Ingestion:
         """The one ingest sequence (register → index → monitor) of CLI and uploads."""
-        return Ingestion(self.registry, self.retrieval, lambda: self.monitoring,
-                         self.settings.monitor.on_ingest)  # fmt: skip
+        return Ingestion(
+            self.registry,
+            self.retrieval,
+            lambda: self.monitoring,
+            self.settings.monitor.on_ingest,
+            fetch=fetch_policy(self.settings.collect),
+        )
 
     @cached_property
     def sources(self) -> SourceStore:

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from assistant.core.database import open_engine
+from assistant.core.database import open_engine, storage_error, where_of
 from assistant.core.errors import InputError, StoreError
 from assistant.core.migrations import Schema, upgrade
 from corpus.document import Document
@@ -195,12 +195,12 @@ class Registry:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = open_engine(url, setting="DRAGOMAN_DATABASE_URL", durable=True)
+        self.where = where_of(url)
         try:
             upgrade(self.engine, REGISTRY_SCHEMA)
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"cannot open the document registry: {type(exc).__name__}: {exc}",
-                fix="check DRAGOMAN_DATABASE_URL (an SQLAlchemy URL) and its driver",
+            raise storage_error(
+                exc, "cannot open the document registry", self.where, "DRAGOMAN_DATABASE_URL"
             ) from exc
 
     def start_run(self, inputs: list[str], options: dict[str, Any]) -> str:
@@ -329,6 +329,12 @@ class Registry:
             rows = session.scalars(query.order_by(DocumentRow.doc_id).limit(limit))
             return [(to_document(row), row.index_state == "stale") for row in rows]
 
+    def pending_count(self) -> int:
+        """How many documents wait to be (re)indexed (a killed ingest or upload leaves some)."""
+        query = select(func.count()).where(DocumentRow.index_state.in_(("pending", "stale")))
+        with Session(self.engine) as session:
+            return int(session.scalar(query) or 0)
+
     def mark_indexed(self, indexed: list[str], excluded: list[str]) -> None:
         with Session(self.engine) as session, session.begin():
             for state, ids in (("indexed", indexed), ("excluded", excluded)):
@@ -350,10 +356,14 @@ class Registry:
             query = select(DocumentRow.language).where(DocumentRow.index_state == "indexed")
             return sorted(set(session.scalars(query.distinct())))
 
-    def sources(self) -> list[str]:
-        """The distinct source names of the corpus (what a question may name)."""
+    def sources(self, clearance_levels: list[str]) -> list[str]:
+        """The distinct source names of the documents filed at these clearance levels (what
+        a reader's question may name: a source above their clearance is not one they may
+        learn exists)."""
         with Session(self.engine) as session:
-            query = select(DocumentRow.source).where(DocumentRow.source.is_not(None))
+            query = select(DocumentRow.source).where(
+                DocumentRow.source.is_not(None), DocumentRow.clearance.in_(clearance_levels)
+            )
             return sorted({s for s in session.scalars(query.distinct()) if s})
 
     def get(self, doc_id: str) -> Document | None:

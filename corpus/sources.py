@@ -11,13 +11,12 @@ import gzip
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-import httpx
-
 from assistant.core.errors import InputError
+from assistant.core.fetch import FetchError, FetchPolicy, GuardedClient
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,9 @@ class Limits:
     max_archive_bytes: int = 4 * 1024 * 1024 * 1024
     max_ratio: float = 100.0
     max_line_chars: int = 1_000_000
-    fetch_timeout_s: float = 30.0
+    # a URL is fetched through the checked client: the address policy after DNS and on
+    # every redirect, a total deadline; private addresses only where the settings allow
+    fetch: FetchPolicy = field(default_factory=lambda: FetchPolicy(timeout_s=30.0))
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,13 @@ def _walk_tar(path: Path, identity: str, limits: Limits, budget: int) -> Iterato
             name = member.name.removeprefix("./")
             declared += member.size
             count += 1
-            if declared > budget or count > limits.max_archive_members:
+            if count > limits.max_archive_members:
+                yield SourceError(
+                    str(path),
+                    f"archive has over {limits.max_archive_members} files: the rest refused",
+                )
+                return
+            if declared > budget:
                 yield SourceError(str(path), "archive expands beyond the decompression limit")
                 return
             if any(part.startswith(".") for part in name.split("/")):
@@ -176,19 +183,18 @@ def _read_capped(handle: IO[bytes], cap: int) -> bytes:
 
 
 def _fetch(url: str, limits: Limits) -> SourceItem:
+    policy = limits.fetch
+    client = GuardedClient(replace(policy, max_bytes=min(policy.max_bytes, limits.max_file_bytes)))
     try:
-        with httpx.stream("GET", url, timeout=limits.fetch_timeout_s, follow_redirects=True) as r:
-            r.raise_for_status()
-            chunks, size = [], 0
-            for chunk in r.iter_bytes():
-                size += len(chunk)
-                if size > limits.max_file_bytes:
-                    return SourceError(url, f"response over the {_mb(limits.max_file_bytes)} limit")
-                chunks.append(chunk)
-    except httpx.HTTPError as exc:
-        return SourceError(url, f"cannot fetch: {type(exc).__name__}: {exc}")
+        response = client.get(url)
+    except FetchError as exc:
+        return SourceError(url, f"cannot fetch: {exc}")
+    finally:
+        client.close()
+    if response.status >= 400:
+        return SourceError(url, f"cannot fetch: HTTP {response.status}")
     name = url.rstrip("/").rsplit("/", 1)[-1] or "index"
-    return SourceFile(url, name, b"".join(chunks), url)
+    return SourceFile(url, name, response.body, url)
 
 
 def check_inputs(inputs: list[str]) -> None:

@@ -66,7 +66,7 @@ def default_model(models_dir: Path) -> Path:
 def home(tmp_path: Path, models_dir: Path) -> Path:
     """A fresh DRAGOMAN_HOME whose models/ links to the session's assembled weights."""
     path = tmp_path / "home"
-    path.mkdir()
+    path.mkdir(mode=0o700)  # as dragoman makes one: its owner's alone
     (path / "models").symlink_to(models_dir)
     return path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -11,13 +12,14 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from assistant.accounts.contracts import UserOut
 from assistant.accounts.store import SessionRow, TokenRow, UserRow, WebStore, utcnow
-from assistant.core.errors import AuthError, InputError, NotFoundError
+from assistant.core.errors import AuthError, InputError, NotFoundError, StoreError
 from corpus.document import CLEARANCES
 
+logger = logging.getLogger(__name__)
 Role = Literal["analyst", "press_officer", "approver", "admin"]
 ROLES: tuple[Role, ...] = ("analyst", "press_officer", "approver", "admin")
 
@@ -39,6 +41,10 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+class AccountLockedError(AuthError, http_status=423):
+    """Too many failed sign-ins in a row: locked until an administrator lifts it."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -46,6 +52,7 @@ class User:
     role: str
     clearance: str
     disabled: bool
+    locked: bool = False
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())
@@ -69,7 +76,9 @@ MAX_TOKEN_DAYS = 3650
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.username, row.role, row.clearance, row.disabled)
+    return User(
+        row.id, row.username, row.role, row.clearance, row.disabled, row.locked_at is not None
+    )
 
 
 def sha256(value: str) -> str:
@@ -133,19 +142,45 @@ class Accounts:
                     db.delete(session)
             return _user(row)
 
-    def authenticate(self, username: str, password: str) -> User:
-        """The user, if the password matches and the account is enabled; else AuthError."""
+    def authenticate(self, username: str, password: str, ceiling: int | None = None) -> User:
+        """The user, if the password matches and the account is enabled and not locked;
+        else AuthError. A failure counts against the account: at ``ceiling`` failures in a
+        row it is locked (:class:`AccountLockedError`) until an administrator lifts it."""
         with self.store.session() as db, db.begin():
             row = db.scalar(select(UserRow).where(UserRow.username == username))
             try:
                 _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+                matched = row is not None
             except (VerificationError, InvalidHashError):
-                row = None
-            if row is None or row.disabled:
-                raise AuthError("wrong user name or password, or the account is disabled")
-            if _hasher.check_needs_rehash(row.password_hash):
-                row.password_hash = _hasher.hash(password)
-            row.last_login_at = utcnow()
+                matched = False
+            locked = row is not None and row.locked_at is not None
+            if row is not None and not matched and not locked:
+                row.failed_logins = (row.failed_logins or 0) + 1
+                if ceiling is not None and row.failed_logins >= ceiling:
+                    row.locked_at = utcnow()
+            ok = matched and row is not None and not row.disabled and row.locked_at is None
+            if ok and row is not None:
+                if _hasher.check_needs_rehash(row.password_hash):
+                    row.password_hash = _hasher.hash(password)
+                row.last_login_at = utcnow()
+                row.failed_logins = 0
+                return _user(row)
+            failures = row.failed_logins if row is not None else 0
+            now_locked = row is not None and row.locked_at is not None
+        if now_locked:
+            raise AccountLockedError(
+                f"the account {username!r} is locked after {failures} failed sign-ins in a row",
+                fix="an administrator lifts it: `dragoman users unlock NAME`",
+            )
+        raise AuthError("wrong user name or password, or the account is disabled")
+
+    def unlock(self, username: str) -> User:
+        """Lift the failed sign-in lock (and the count) of an account."""
+        with self.store.session() as db, db.begin():
+            row = db.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFoundError(f"no user {username!r}")
+            row.locked_at, row.failed_logins = None, 0
             return _user(row)
 
     def open_session(self, user: User, hours: float) -> tuple[str, WebSession]:
@@ -229,9 +264,11 @@ class Accounts:
             return len(rows)
 
     def token_user(self, token: str) -> User | None:
+        """The token's user, if the token is valid. Its last use is noted as book-keeping:
+        when the database cannot be written (a full disk) the request still reads."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self.store.session() as db, db.begin():
+        with self.store.session() as db:
             row = db.scalar(select(TokenRow).where(TokenRow.token_hash == sha256(token)))
             if row is None or row.revoked:
                 return None
@@ -240,8 +277,15 @@ class Accounts:
             user = db.get(UserRow, row.user_id)
             if user is None or user.disabled:
                 return None
-            row.last_used_at = utcnow()
-            return _user(user)
+            found, token_id = _user(user), row.id
+        try:
+            with self.store.session() as db, db.begin():
+                db.execute(
+                    update(TokenRow).where(TokenRow.id == token_id).values(last_used_at=utcnow())
+                )
+        except StoreError as exc:
+            logger.warning("a token's last use was not noted: %s", exc.message)
+        return found
 
 
 def _aware(value: datetime) -> datetime:

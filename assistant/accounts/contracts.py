@@ -16,6 +16,7 @@ class UserOut(Contract):
     clearance: str
     disabled: bool
     permissions: list[str]
+    locked: bool = False  # after too many failed sign-ins in a row, until an admin lifts it
 
 
 class MeOut(UserOut):

@@ -26,10 +26,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from assistant.core.database import append_only, open_engine
-from assistant.core.errors import StoreError
+from assistant.core.database import append_only, open_engine, storage_error
 from assistant.core.migrations import Schema, upgrade
-from assistant.core.redact import mask_url_password
+from assistant.core.redact import mask_url_secrets
 
 
 class Base(DeclarativeBase):
@@ -52,6 +51,10 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # failed sign-ins in a row, from anywhere; at the ceiling the account is locked until
+    # an administrator lifts it
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None]
 
 
 class SessionRow(Base):
@@ -142,7 +145,7 @@ class WebStore:
 
     def __init__(self, url: str) -> None:
         self.engine: Engine = open_engine(url, setting="DRAGOMAN_WEB_DATABASE_URL")
-        shown = mask_url_password(url)
+        shown = mask_url_secrets(url)
         self._shown = shown
         self.migrate(ACCOUNTS_SCHEMA)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -153,7 +156,9 @@ class WebStore:
         try:
             upgrade(self.engine, schema)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the web database {self._shown}: {exc}") from exc
+            raise storage_error(
+                exc, "cannot open the users' database", self._shown, "DRAGOMAN_WEB_DATABASE_URL"
+            ) from exc
 
     def session(self) -> Session:
         return self._sessions()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,50 @@ from assistant.grounding.stages import Turn
 
 MAX_TITLE = 200
 HISTORY_TURNS = 4  # earlier exchanges given to the model for follow-up questions
+WITHHELD = "withheld: a source this answer cited is no longer yours to read"
+
+# Which of these documents the reader may read now (their clearance, at this moment).
+Readable = Callable[[list[str]], Collection[str]]
+
+
+def cited_documents(result: dict[str, Any]) -> list[str]:
+    """Every document a saved answer cites, shows or names in a disagreement."""
+    cited = [
+        str(c.get("doc_id")) for key in ("citations", "sources") for c in result.get(key) or []
+    ]
+    for disagreement in result.get("disagreements") or []:
+        cited += [str(d) for side in disagreement.get("sides", []) for d in side.get("doc_ids", [])]
+    return list(dict.fromkeys(cited))
+
+
+def withhold_unreadable(result: dict[str, Any], readable: Collection[str]) -> dict[str, Any]:
+    """A saved answer as a reader may see it now: every passage from a document they may no
+    longer read is taken out, and every sentence that cited one goes with it (what was read
+    from a document goes where it goes); ``withheld`` counts the sentences taken out."""
+    numbers = [c for key in ("citations", "sources") for c in result.get(key) or []]
+    gone = {int(c["n"]) for c in numbers if c.get("doc_id") not in readable}
+    if not gone and all(
+        d in readable for d in cited_documents({"disagreements": result.get("disagreements")})
+    ):
+        return result
+    shown = dict(result)
+    for key in ("citations", "sources"):
+        shown[key] = [c for c in result.get(key) or [] if c.get("doc_id") in readable]
+    sentences = result.get("sentences") or []
+    kept = [s for s in sentences if not gone & set(s.get("citations") or [])]
+    shown["sentences"] = kept
+    shown["disagreements"] = [
+        d
+        for d in result.get("disagreements") or []
+        if all(doc in readable for side in d.get("sides", []) for doc in side.get("doc_ids", []))
+    ]
+    shown["withheld"] = len(sentences) - len(kept)
+    if shown["withheld"] or not kept:
+        text = " ".join(
+            s["text"] + "".join(f"[{n}]" for n in s.get("citations") or []) for s in kept
+        )
+        shown["answer"] = f"{text} ({WITHHELD})" if text else f"({WITHHELD})"
+    return shown
 
 
 def _title_from(question: str) -> str:
@@ -117,7 +162,9 @@ class History:
             db.add(row)
         return _conversation(row, 0)
 
-    def get(self, user_id: int, conversation_id: str) -> dict[str, Any]:
+    def get(self, user_id: int, conversation_id: str, readable: Readable) -> dict[str, Any]:
+        """The conversation with its answers as the reader may see them now (``readable``
+        checks every cited document at the reader's clearance at this moment)."""
         with self.store.session() as db:
             row = self._owned(db, user_id, conversation_id)
             messages = db.scalars(
@@ -126,12 +173,20 @@ class History:
                 .order_by(MessageRow.id)
             ).all()
             data = _conversation(row, len(messages))
-            data["messages"] = [
-                {"id": m.id, "question": m.question, "created_at": m.created_at.isoformat(),
-                 "result": json.loads(m.result_json)}
+            saved = [
+                {
+                    "id": m.id,
+                    "question": m.question,
+                    "created_at": m.created_at.isoformat(),
+                    "result": json.loads(m.result_json),
+                }
                 for m in messages
-            ]  # fmt: skip
-            return data
+            ]
+        allowed = readable([d for m in saved for d in cited_documents(m["result"])])
+        for message in saved:
+            message["result"] = withhold_unreadable(message["result"], allowed)
+        data["messages"] = saved
+        return data
 
     def rename(self, user_id: int, conversation_id: str, title: str) -> dict[str, Any]:
         title = " ".join(title.split())
@@ -149,8 +204,9 @@ class History:
             db.execute(delete(MessageRow).where(MessageRow.conversation_id == conversation_id))
             db.delete(row)
 
-    def turns(self, user_id: int, conversation_id: str) -> list[Turn]:
-        """The last exchanges, oldest first, for understanding a follow-up question."""
+    def turns(self, user_id: int, conversation_id: str, readable: Readable) -> list[Turn]:
+        """The last exchanges, oldest first, for understanding a follow-up question (an
+        answer's sentences from documents the reader may no longer read left out)."""
         with self.store.session() as db:
             self._owned(db, user_id, conversation_id)
             rows = db.scalars(
@@ -159,7 +215,13 @@ class History:
                 .order_by(MessageRow.id.desc())
                 .limit(HISTORY_TURNS)
             ).all()
-        return [Turn(r.question, json.loads(r.result_json)["answer"]) for r in reversed(rows)]
+        saved = [(r.question, json.loads(r.result_json)) for r in reversed(rows)]
+        allowed = readable([d for _, result in saved for d in cited_documents(result)])
+        turns = []
+        for question, result in saved:
+            shown = withhold_unreadable(result, allowed)
+            turns.append(Turn(question, "" if shown is not result else result["answer"]))
+        return turns
 
     def ensure(self, user_id: int, conversation_id: str | None, question: str) -> str:
         """The conversation to append to: the given one (if the user's), else a new one."""
@@ -182,10 +244,14 @@ class History:
             db.flush()
             return message.id
 
-    def message(self, user_id: int, conversation_id: str, message_id: int) -> dict[str, Any]:
+    def message(
+        self, user_id: int, conversation_id: str, message_id: int, readable: Readable
+    ) -> dict[str, Any]:
+        """One saved answer as the reader may see it now."""
         with self.store.session() as db:
             self._owned(db, user_id, conversation_id)
             row = db.get(MessageRow, message_id)
             if row is None or row.conversation_id != conversation_id:
                 raise NotFoundError(f"no message {message_id} in {conversation_id!r}")
-            return dict(json.loads(row.result_json))
+            result = dict(json.loads(row.result_json))
+        return withhold_unreadable(result, readable(cited_documents(result)))

@@ -16,6 +16,7 @@ from assistant.answering.checks import (
 )
 from assistant.answering.contracts import AnswerOut
 from assistant.answering.query import plan_query, translate_query, translation_pending
+from assistant.core.clearance import readable_levels
 from assistant.core.settings import Settings
 from assistant.core.tokens import count_tokens
 from assistant.grounding.context import select_context
@@ -104,15 +105,18 @@ class AskEngine:
         embedded = self.llm.embedded
         self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
         self.mode = output_mode(self.llm, settings.ask.output)
-        self._source_names: tuple[float, list[str]] | None = None
+        self._source_names: dict[str, tuple[float, list[str]]] = {}
         self._translation_cache: dict[str, str] = {}
 
-    def _sources(self) -> list[str]:
-        """The corpus's source names (re-read every minute: ingest may add one)."""
+    def _sources(self, clearance: str) -> list[str]:
+        """The source names of what a reader at ``clearance`` may read (re-read every
+        minute: ingest or a reclassification may change them)."""
         now = time.monotonic()
-        if self._source_names is None or now - self._source_names[0] > SOURCES_TTL_S:
-            self._source_names = (now, self.registry.sources())
-        return self._source_names[1]
+        cached = self._source_names.get(clearance)
+        if cached is None or now - cached[0] > SOURCES_TTL_S:
+            cached = (now, self.registry.sources(readable_levels(clearance)))
+            self._source_names[clearance] = cached
+        return cached[1]
 
     def _translation_targets(self, plan: QueryPlan, clearance: str, k: int) -> list[str]:
         """The corpus's lexical languages the question is translated into: none when a filter
@@ -160,7 +164,7 @@ class AskEngine:
         started = time.perf_counter()
         plan = plan_query(
             question, history=history or [], answer_language=language, clearance=clearance,
-            filters=filters or DocFilters(), llm=self.llm, sources=self._sources(),
+            filters=filters or DocFilters(), llm=self.llm, sources=self._sources(clearance),
             ignore=ignore,
         )  # fmt: skip
         timings = {"understand_s": round(time.perf_counter() - started, 3)}
@@ -195,7 +199,7 @@ class AskEngine:
         translated, searched; the passages selected), for measuring retrieval alone."""
         plan = plan_query(
             question, history=history or [], answer_language=None, clearance=clearance,
-            filters=DocFilters(), llm=self.llm, sources=self._sources(),
+            filters=DocFilters(), llm=self.llm, sources=self._sources(clearance),
         )  # fmt: skip
         k = self.settings.ask.k
         translations = self._translations(plan, self._translation_targets(plan, clearance, k))

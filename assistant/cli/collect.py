@@ -32,11 +32,13 @@ sources_app = typer.Typer(help="Sources collected on a schedule.", no_args_is_he
 IdArg = Annotated[int, typer.Argument(help="The source's id (dragoman sources list).")]
 
 
-def _shown(source_id: int | None = None) -> Any:
+def _shown(source_id: int | None = None, reveal: bool = False) -> Any:
     parts = components()
     settings = parts.settings.collect
     if source_id is not None:
-        return describe(parts.sources.get(source_id), settings)
+        if reveal:
+            parts.audit.record(cli_actor(), "source_reveal", str(source_id), {})
+        return describe(parts.sources.get(source_id), settings, reveal=reveal)
     return {"sources": [describe(s, settings) for s in parts.sources.all()]}
 
 
@@ -111,9 +113,16 @@ def list_command(as_json: JsonFlag = False) -> None:
 
 
 @sources_app.command("show")
-def show_command(source_id: IdArg, as_json: JsonFlag = False) -> None:
-    """One source, with its cursor (where the next collection resumes)."""
-    shown = _shown(source_id)
+def show_command(
+    source_id: IdArg,
+    reveal: Annotated[
+        bool, typer.Option("--reveal", help="Show the URL's secrets (query values, tokens)")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """One source, with its cursor (where the next collection resumes); the URL's secrets
+    masked unless --reveal (audited)."""
+    shown = _shown(source_id, reveal)
     if as_json:
         emit_json(shown)
         return

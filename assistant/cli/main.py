@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from importlib.metadata import entry_points
@@ -21,7 +22,8 @@ from assistant.cli.monitor import alerts_command, monitor_command
 from assistant.cli.positions import positions_command
 from assistant.cli.search import reindex_command, rerank_vectors_command, search_command
 from assistant.cli.web import audit_command, serve_command, users_app
-from assistant.core.errors import DragomanError, InputError
+from assistant.core.errors import DragomanError, InputError, StoreError
+from assistant.core.home import private_files
 from assistant.core.redact import install_log_scrubber, scrub
 from assistant.core.settings import load_settings
 
@@ -138,11 +140,24 @@ def _read_schema(path: Path) -> dict[str, Any]:
 
 
 @app.command("doctor")
-def doctor_command(as_json: JsonFlag = False) -> None:
+def doctor_command(
+    fix_permissions: Annotated[
+        bool,
+        typer.Option(
+            "--fix-permissions", help="Make the home and every file in it the owner's alone"
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """Check every component; exit 1 if any is not ok."""
     from assistant.cli.doctor import run_doctor
+    from assistant.core.home import close_up
 
     settings = load_settings()
+    if fix_permissions and settings.home.exists():
+        changed = close_up(settings.home)
+        if not as_json:
+            out.print(f"{settings.home}: {changed} paths made the owner's alone")
     prepare_local_model(settings, settings.llm.backend)
     checks = run_doctor(settings)
     healthy = all(c.ok for c in checks)
@@ -204,8 +219,36 @@ def main(argv: list[str] | None = None) -> None:
     else it lets through, so our own errors are reported here.
     """
     args = sys.argv[1:] if argv is None else argv
+    private_files()  # whatever the umask: the home's files are the owner's alone
     secrets = _secrets()
     try:
         app(args=args, prog_name="dragoman")
     except DragomanError as exc:
         sys.exit(_report(exc, "--json" in args, secrets))
+    except OSError as exc:  # the disk under the home: full, read-only, not ours
+        storage = disk_error(exc)
+        if storage is None:
+            raise
+        sys.exit(_report(storage, "--json" in args, secrets))
+
+
+_DISK_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the disk is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+
+
+def disk_error(exc: OSError) -> StoreError | None:
+    """A failure of the disk under the home as a clear error (None for any other OSError)."""
+    cause = _DISK_CAUSES.get(exc.errno or 0)
+    if cause is None:
+        return None
+    where = f" ({exc.filename})" if exc.filename else ""
+    return StoreError(
+        f"cannot write{where}: {cause}",
+        fix="free space on that disk, or make DRAGOMAN_HOME a folder the user running "
+        "dragoman may write (`dragoman doctor` checks it)",
+    )

@@ -22,6 +22,7 @@ from assistant.cli.common import (
     speaker_flag,
 )
 from assistant.cli.corpus import run_indexing
+from assistant.core.clearance import readable_levels
 from corpus.document import CLEARANCES, KINDS
 from retrieval.contracts import SearchOut
 
@@ -59,10 +60,11 @@ def search_command(
         since=date_flag(since, "--since"), until=date_flag(until, "--until"),
         speaker=speaker_flag(speaker),
     )  # fmt: skip
-    sources = parts.registry.sources()
+    level = choice(clearance, CLEARANCES, "--clearance")
+    sources = parts.registry.sources(readable_levels(level))
     understood = understand(query, sources=sources) if understand_query else Understood()
     results = parts.search().search(
-        query, clearance=choice(clearance, CLEARANCES, "--clearance"), k=k, filters=filters,
+        query, clearance=level, k=k, filters=filters,
         mode=choice(mode, ("hybrid", "dense", "lexical"), "--mode"), understood=understood,
     )  # fmt: skip
     if as_json:

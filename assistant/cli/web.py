@@ -190,9 +190,8 @@ def users_list(as_json: JsonFlag = False) -> None:
         return
     table = Table("user", "role", "clearance", "state")
     for user in users:
-        table.add_row(
-            user.username, user.role, user.clearance, "disabled" if user.disabled else "active"
-        )
+        state = "disabled" if user.disabled else "locked" if user.locked else "active"
+        table.add_row(user.username, user.role, user.clearance, state)
     out.print(table)
 
 
@@ -216,6 +215,18 @@ def users_disable(username: Annotated[str, typer.Argument()], as_json: JsonFlag 
 def users_enable(username: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
     """Re-enable a disabled account."""
     _set_disabled(username, False, as_json)
+
+
+@users_app.command("unlock")
+def users_unlock(username: Annotated[str, typer.Argument()], as_json: JsonFlag = False) -> None:
+    """Lift the lock of an account locked after too many failed sign-ins (audited)."""
+    parts = components()
+    user = parts.accounts.unlock(username)
+    parts.audit.record(cli_actor(), "user_unlock", username)
+    if as_json:
+        emit_json(user.to_dict())
+    else:
+        out.print(f"{username}: unlocked")
 
 
 @users_app.command("token")

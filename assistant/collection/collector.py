@@ -2,8 +2,11 @@
 through the ingest sequence, its cursor and health saved, then one index (and monitoring)
 pass over everything new.
 
-Sources are collected one at a time, and only one pass runs at a time on a home (a lock
-file), whether it was started by `dragoman collect`, by cron, or by `serve`'s schedule.
+Sources are read side by side (``collect_concurrency`` at once, one request at a time per
+host, each fetch under a total deadline), so one slow source costs only its own slot; what
+they bring is stored one source at a time, in this thread. Only one pass runs at a time on a
+home (a lock file), whether it was started by `dragoman collect`, by cron, or by `serve`'s
+schedule.
 A source's cursor is saved only after its items are stored, so a pass killed at any point
 and run again reaches the state of an uninterrupted one: what was stored is known and
 skipped, what was not is read again."""
@@ -13,18 +16,20 @@ from __future__ import annotations
 import fcntl
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from assistant.collection.http import PoliteClient
-from assistant.collection.readers import Context, read
+from assistant.collection.http import Credential, PoliteClient
+from assistant.collection.readers import Context, Harvest, read
 from assistant.collection.service import Ingestion
 from assistant.collection.store import Source, SourceStore
 from assistant.core.areas import CollectSettings
 from assistant.core.errors import BusyError, DragomanError
+from assistant.core.fetch import origin_of
 from assistant.core.redact import mask_url_secrets, scrub, url_secrets
 from corpus.connectors import Options
 from corpus.document import Clearance, Kind, make_doc_id, scoped_identity
@@ -97,6 +102,7 @@ class Collector:
     def __post_init__(self) -> None:
         if self.client is None:
             self.client = PoliteClient(self.settings)
+        self._resumed = False  # the first pass finishes what a killed run left pending
 
     def collect(
         self,
@@ -113,11 +119,20 @@ class Collector:
             moment = now or datetime.now(UTC)
             chosen = self._chosen(ids, due, moment)
             report = CollectReport()
-            for done, source in enumerate(chosen):
-                if progress:
-                    progress(done, len(chosen), source.name)
-                report.sources.append(self._collect_one(source, moment))
-            if index and chosen and self.ingestion.pending():  # an idle tick checks nothing
+            runs: dict[int, SourceRun] = {}
+            workers = max(1, min(self.settings.concurrency, len(chosen)))
+            with ThreadPoolExecutor(workers, thread_name_prefix="collect") as pool:
+                reading = [pool.submit(self._read, source) for source in chosen]
+                # stored in the sources' order (the same documents whichever answers first)
+                for done, (source, future) in enumerate(zip(chosen, reading, strict=True)):
+                    if progress:
+                        progress(done, len(chosen), source.name)
+                    runs[source.id] = self._store_one(source, future, moment)
+            report.sources = [runs[source.id] for source in chosen]
+            # the first pass of a process finishes what a killed ingest, upload or pass left
+            # pending (registered, not yet indexed); after it, an idle tick checks nothing
+            resume, self._resumed = not self._resumed, True
+            if index and (chosen or resume) and self.ingestion.pending():
                 report.finish = self.ingestion.finish()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
@@ -146,18 +161,30 @@ class Collector:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _collect_one(self, source: Source, now: datetime) -> SourceRun:
-        run = SourceRun(source.id, source.name, "ok")
+    def credential_for(self, source: Source) -> Credential | None:
+        """The service's credential a source's requests carry (the X API's token for an X
+        source), pinned to that service's origin."""
         token = self.settings.x_bearer_token
+        if source.type != "x" or token is None:
+            return None
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"}
+        return Credential(origin_of(self.settings.x_api_url), headers, "X API")
+
+    def _read(self, source: Source) -> Harvest:
+        """A source's harvest (run in a worker thread: network only, nothing stored)."""
         context = Context(
             self.client,
             self.settings.depth,
             self._known(source),
             robots=bool(source.options.get("robots", True)),
-            bearer=token.get_secret_value() if token and source.type == "x" else None,
+            credential=self.credential_for(source),
         )
+        return read(source, context)
+
+    def _store_one(self, source: Source, reading: Future[Harvest], now: datetime) -> SourceRun:
+        run = SourceRun(source.id, source.name, "ok")
         try:
-            harvest = read(source, context)
+            harvest = reading.result()
             run.fetched, run.not_modified = harvest.fetched, harvest.not_modified
             run.notes, run.failed = harvest.notes, len(harvest.notes)
             for record in harvest.records:

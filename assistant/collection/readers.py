@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from assistant.collection.http import Fetched, FetchError, PoliteClient
+from assistant.collection.http import Credential, Fetched, FetchError, PoliteClient
 from assistant.collection.store import Source
 from assistant.core.errors import InputError
 from assistant.core.registrar import registrar
@@ -30,10 +30,12 @@ class Context:
     depth: int
     known: Callable[[str], bool]
     robots: bool = True  # a source may opt out, when its owner entitles us to
-    bearer: str | None = None  # the X API's token, for X sources only
+    # the service's credential (the X API's token, for X sources only), sent with every
+    # request and only to its own origin: a URL elsewhere is refused before it is sent
+    credential: Credential | None = None
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
-        return self.client.get(url, headers, robots=self.robots)
+        return self.client.get(url, headers, robots=self.robots, credential=self.credential)
 
 
 @dataclass

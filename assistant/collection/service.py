@@ -9,9 +9,10 @@ Each stage reports progress through a callback and is one key of the result (``i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.core.fetch import FetchPolicy
 from corpus.connectors import Options
 from corpus.document import RawRecord
 from corpus.ingest import Ingestor, IngestReport, ProgressFn, ingest
@@ -36,6 +37,7 @@ class Ingestion:
     retrieval: Callable[[], Retrieval]
     monitoring: Callable[[], Monitoring]
     monitor_on_ingest: bool
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)  # for URLs given to ingest
 
     def register(
         self,
@@ -44,7 +46,9 @@ class Ingestion:
         templates: dict[str, str] | None = None,
         progress: ProgressFn | None = None,
     ) -> IngestReport:
-        """Stage 1: parse, normalise, de-duplicate and store (nothing indexed yet)."""
+        """Stage 1: parse, normalise, de-duplicate and store (nothing indexed yet); a URL is
+        fetched through the checked client under the collection's address policy."""
+        options = replace(options, limits=replace(options.limits, fetch=self.fetch))
         return ingest(self.registry, inputs, options, templates, progress)
 
     def register_records(

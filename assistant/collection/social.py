@@ -286,17 +286,16 @@ X_FIELDS = "created_at,lang,public_metrics,referenced_tweets,author_id,conversat
 @reader("x")
 def read_x(source: Source, context: Context) -> Harvest:
     """A user's timeline or a recent search through API v2, with the user's bearer token."""
-    if not context.bearer:
+    if context.credential is None:
         raise FetchError(
             "an X source needs an API bearer token", fix="set DRAGOMAN_COLLECT_X_BEARER_TOKEN"
         )
-    headers = {"Authorization": f"Bearer {context.bearer}"}
     since = str(source.cursor.get("since_id") or "")
     harvest = Harvest(cursor=dict(source.cursor))
     first = _with(source.url, max_results=100, since_id=since, **{"tweet.fields": X_FIELDS})
 
     def page(url: str) -> Page:
-        data = _json(context, url, headers)
+        data = _json(context, url)
         harvest.fetched += 1
         token = (data.get("meta") or {}).get("next_token")
         return list(data.get("data") or []), (

@@ -14,6 +14,7 @@ from assistant.collection.readers import TYPES, detect_type
 from assistant.collection.store import Source, SourceStore
 from assistant.core.areas import CollectSettings
 from assistant.core.errors import InputError
+from assistant.core.fetch import literal_address_refusal, origin_of
 from assistant.core.redact import mask_url_secrets, scrub, url_secrets
 from corpus.document import CLEARANCES, KINDS
 
@@ -72,9 +73,18 @@ def add_source(
         )
     every_s = parse_every(new.every)  # every cheap check before the type is fetched
     _check_fields(new)
+    refusal = literal_address_refusal(url, settings.allow_private)
+    if refusal:
+        raise InputError(
+            f"a source on {refusal}: refused",
+            fix="name a public host (DRAGOMAN_COLLECT_ALLOW_PRIVATE=true allows intranet "
+            "sources on private and loopback addresses)",
+            param="url",
+        )
     kind = new.type or _detect(url, settings)
     if kind not in TYPES:
         raise InputError(f"unknown --type {kind!r}", fix=f"one of {', '.join(TYPES)}", param="type")
+    _check_service_host(kind, url, settings)
     if kind == "json" and not (new.mapping or {}).get("text"):
         raise InputError(
             "a json source needs --map text=PATH (and items=PATH to its list)",
@@ -103,6 +113,18 @@ def add_source(
             options=options,
         )
     )
+
+
+def _check_service_host(kind: str, url: str, settings: CollectSettings) -> None:
+    """A source of a service whose credential the server holds names that service's own
+    host: the credential is only ever sent there (an X source is a URL on the X API)."""
+    if kind == "x" and origin_of(url) != origin_of(settings.x_api_url):
+        raise InputError(
+            f"an X source is a URL on the X API ({settings.x_api_url}), not "
+            f"{mask_url_secrets(url)}: refused (the server's X token is sent only there)",
+            fix=f"e.g. {settings.x_api_url}/2/users/USER_ID/tweets",
+            param="url",
+        )
 
 
 _LIMITS = {"url": 2000, "name": 200, "label": 300, "language": 16, "prefix": 500}
@@ -139,16 +161,18 @@ def _default_name(url: str) -> str:
 
 
 def describe(
-    source: Source, settings: CollectSettings, now: datetime | None = None
+    source: Source, settings: CollectSettings, now: datetime | None = None, *, reveal: bool = False
 ) -> dict[str, Any]:
-    """A source as `sources list|show --json` and the web page show it (no secret in it)."""
+    """A source as `sources list|show --json` and the web page show it: its URL's user
+    information, query values and token-like path segments masked, unless ``reveal`` (an
+    administrator editing it asked to see them)."""
     moment = now or datetime.now(UTC)
     health = source.health(moment, timedelta(hours=settings.unhealthy_hours))
     return SourceOut.shape(
         {
             "id": source.id,
             "name": source.name,
-            "url": mask_url_secrets(source.url),
+            "url": source.url if reveal else mask_url_secrets(source.url),
             "type": source.type,
             "kind": source.kind,
             "clearance": source.clearance,

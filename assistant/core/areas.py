@@ -122,6 +122,7 @@ class RateSettings(Area):
     asks_per_minute: int
     requests_per_minute: int
     logins_per_minute: int
+    login_ceiling: int
 
 
 class FusionSettings(Area):
@@ -149,6 +150,8 @@ class CollectSettings(Area):
     allow_private: bool
     user_agent: str
     timeout_s: float
+    deadline_s: float
+    concurrency: int
     max_mb: float
     max_redirects: int
     host_delay_s: float
@@ -156,3 +159,4 @@ class CollectSettings(Area):
     unhealthy_hours: float
     tick_s: int
     x_bearer_token: SecretStr | None
+    x_api_url: str

@@ -54,23 +54,62 @@ def mask_url_password(url: str) -> str:
     return f"{scheme}://{user}:{MASK}@{host}"
 
 
+_TOKEN_SEGMENT = re.compile(r"^[A-Za-z0-9_\-~.=:+]{16,}$")
+
+
+def _token_like(segment: str) -> bool:
+    """Whether a path segment looks like a credential (``/feeds/u7Fq2…/rss``, ``/bot123:AB…``)
+    rather than a slug or a date: long, letters and digits mixed, not words joined by
+    hyphens."""
+    if not _TOKEN_SEGMENT.match(segment):
+        return False
+    if not (re.search(r"\d", segment) and re.search(r"[A-Za-z]", segment)):
+        return False
+    words = [w for w in re.split(r"[-_.~]", segment) if w]
+    alphabetic = [w for w in words if w.isalpha()]
+    return not (len(words) >= 3 and len(alphabetic) * 2 >= len(words))
+
+
 def url_secrets(url: str) -> set[str]:
-    """The secrets a URL may carry: its password and the values of secret-named query
-    parameters (``?api_key=…``, ``&token=…``)."""
+    """The secrets a URL may carry: its user information, every query value (``?key=…``,
+    ``&sig=…``: a signed URL's parts are all secret), its fragment's values, and a path
+    segment that looks like a token."""
     from urllib.parse import parse_qsl
 
     try:
         parts = urlsplit(url)
     except ValueError:
         return set()
-    found = {parts.password or ""}
-    found |= {v for k, v in parse_qsl(parts.query) if SECRET_KEY.search(k)}
+    found = {parts.password or "", parts.username or ""}
+    found |= {v for _, v in parse_qsl(parts.query, keep_blank_values=False)}
+    found |= {v for _, v in parse_qsl(parts.fragment) if "=" in parts.fragment}
+    found |= {seg for seg in parts.path.split("/") if _token_like(seg)}
     return {f for f in found if len(f) >= 4}
 
 
 def mask_url_secrets(url: str) -> str:
-    """The URL with its password and secret-named query values masked."""
-    return scrub(url, url_secrets(url))
+    """The URL as anyone may see it: user information, query values and token-like path
+    segments masked (``https://h/feed?key=**********``); names and the path stay readable."""
+    from urllib.parse import parse_qsl, urlencode
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        return MASK
+    if not parts.scheme or not parts.netloc:
+        return scrub(url, url_secrets(url))
+    netloc = parts.netloc
+    if "@" in netloc:  # a user with a password keeps the name; a lone user is a token
+        host = netloc.rpartition("@")[2]
+        netloc = f"{parts.username}:{MASK}@{host}" if parts.password else f"{MASK}@{host}"
+    path = "/".join(MASK if _token_like(seg) else seg for seg in parts.path.split("/"))
+    query = urlencode(
+        [(k, MASK) for k, _ in parse_qsl(parts.query, keep_blank_values=True)], safe="*"
+    )
+    fragment = MASK if "=" in parts.fragment else parts.fragment
+    shown = f"{parts.scheme}://{netloc}{path}"
+    return shown + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
 
 
 def mask_value(key: str, value: Any) -> Any:
@@ -86,7 +125,7 @@ def mask_value(key: str, value: Any) -> Any:
         return redact_url(value)
     if SECRET_KEY.search(key):
         return MASK
-    return _URL.sub(lambda m: mask_url_password(m.group(0)), value)
+    return _URL.sub(lambda m: mask_url_secrets(m.group(0)), value)
 
 
 def secret_values(values: Iterable[Any]) -> set[str]:

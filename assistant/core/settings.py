@@ -30,7 +30,14 @@ from assistant.core.areas import (
     SmtpSettings,
 )
 from assistant.core.errors import ConfigError
-from assistant.core.redact import MASK, SECRET_KEY, mask_url_password, mask_value, secret_values
+from assistant.core.redact import (
+    MASK,
+    SECRET_KEY,
+    mask_url_secrets,
+    mask_value,
+    secret_values,
+    url_secrets,
+)
 
 PLACEHOLDER_SECRETS = frozenset({"", "changethis", "changeme", "secret", "dev-secret"})
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -240,6 +247,18 @@ class Settings(BaseSettings):
         description="User agent of every collection request (robots.txt rules match it)",
     )
     collect_timeout_s: float = Field(default=20.0, gt=0, description="Per-request timeout")
+    collect_deadline_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Total time one fetch may take, redirects and a slow body included",
+    )
+    collect_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Sources fetched side by side in one pass (one request at a time per host)",
+    )
     collect_max_mb: float = Field(default=10.0, gt=0, le=1024, description="Response size cap")
     collect_max_redirects: int = Field(default=5, ge=0, le=20)
     collect_host_delay_s: float = Field(
@@ -256,6 +275,11 @@ class Settings(BaseSettings):
     )
     collect_x_bearer_token: SecretStr | None = Field(
         default=None, description="X API v2 bearer token (X sources only)"
+    )
+    collect_x_api_url: str = Field(
+        default="https://api.x.com",
+        description="The X API's origin: the only host X sources may name and the bearer "
+        "token is ever sent to",
     )
 
     web_database_url: str | None = Field(
@@ -279,7 +303,18 @@ class Settings(BaseSettings):
     )
     rate_asks_per_minute: int = Field(default=12, ge=1, description="Questions per user")
     rate_requests_per_minute: int = Field(default=300, ge=1, description="API calls per user")
-    rate_logins_per_minute: int = Field(default=10, ge=1, description="Failed sign-ins per name")
+    rate_logins_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Failed sign-ins at once per account and client address (then one a minute)",
+    )
+    rate_login_ceiling: int = Field(
+        default=100,
+        ge=3,
+        le=100_000,
+        description="Failed sign-ins in a row, from anywhere, that lock an account until an "
+        "administrator lifts it",
+    )
     generation_queue: int = Field(
         default=4, ge=0, description="Requests that may wait for the model; more get 503"
     )
@@ -294,6 +329,19 @@ class Settings(BaseSettings):
     )  # fmt: skip
     max_request_kb: int = Field(default=256, ge=1, description="Body limit of ordinary requests")
     max_upload_mb: int = Field(default=50, ge=1, description="Body limit of /api/ingest")
+    upload_keep_days: float = Field(
+        default=0.0,
+        ge=0,
+        le=3650,
+        description="Days an uploaded original is kept after it was ingested (0: removed once "
+        "ingested)",
+    )
+    upload_max_files: int = Field(
+        default=2000,
+        ge=1,
+        le=200_000,
+        description="Files one upload may hold, archives' members included (more: refused)",
+    )
     public_url: str | None = Field(
         default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
         description="Where analysts open the web app; alerts sent elsewhere link back to it",
@@ -431,7 +479,7 @@ class Settings(BaseSettings):
                 out[name] = mask_value(name, value)
         out["models_dir"] = str(self.models_dir)
         out["chroma"] = mask_value("chroma", self.chroma_url or str(self.chroma_path))
-        out["registry"] = mask_url_password(self.registry_url)
+        out["registry"] = mask_url_secrets(self.registry_url)
         return out
 
     def secrets(self) -> set[str]:
@@ -442,10 +490,10 @@ class Settings(BaseSettings):
         values += [self.monitor_webhook, *(s.get("webhook") for s in self.brief_schedules)]
         values += [s.get(k) for s in self.brief_schedules for k in ("slack", "teams")]
         values += [v for k, v in self.langchain_kwargs.items() if SECRET_KEY.search(k)]
-        for url in (self.database_url, self.web_database_url, self.chroma_url,
-                    self.openai_base_url):  # fmt: skip
-            if url and "@" in url:
-                values.append(url.split("://", 1)[-1].rsplit("@", 1)[0].partition(":")[2])
+        urls = (self.database_url, self.web_database_url, self.chroma_url, self.openai_base_url)
+        for url in urls:
+            if url:  # a password, a query's values (``?api_key=``), a token in the path
+                values += sorted(url_secrets(url))
         return secret_values(v for v in values if v)
 
 

@@ -10,6 +10,7 @@ the verified size, mtime and hash so later runs reuse the file without rehashing
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import importlib
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.core.errors import ModelIntegrityError, ModelMissingError
+from assistant.core.errors import ModelError, ModelIntegrityError, ModelMissingError
 
 _CHUNK = 8 * 1024 * 1024
 ProgressFn = Callable[[int, int], None]
@@ -152,7 +153,27 @@ def assemble(
     parts: list[Path] | None = None,
     progress: ProgressFn | None = None,
 ) -> Path:
-    """Return the verified model file, assembling it from its parts on first use."""
+    """Return the verified model file, assembling it from its parts on first use; a disk
+    that is full or a home that cannot be written is a :class:`ModelError` saying so."""
+    try:
+        return _assemble(spec, models_dir, parts, progress)
+    except OSError as exc:
+        cause = {
+            errno.ENOSPC: "the disk is full (the embedded model needs about 1.1 GB)",
+            errno.EROFS: "the disk is read-only",
+            errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied",
+        }.get(exc.errno or 0, f"{type(exc).__name__}: {exc.strerror or exc}")
+        raise ModelError(
+            f"cannot assemble the model {spec.filename} in {models_dir}: {cause}",
+            fix="free space on that disk, or point DRAGOMAN_HOME at a writable folder with room "
+            "(`dragoman doctor` checks it)",
+        ) from exc
+
+
+def _assemble(
+    spec: ModelSpec, models_dir: Path, parts: list[Path] | None, progress: ProgressFn | None
+) -> Path:
     target = models_dir / spec.filename
     with _exclusive(models_dir / ".assemble.lock"):
         if target.exists() and _sidecar_matches(target, spec.sha256):

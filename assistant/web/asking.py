@@ -20,12 +20,12 @@ from datetime import date
 from functools import partial
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from assistant.accounts.accounts import User
 from assistant.answering.contracts import ConversationAnswerOut
 from assistant.answering.pipeline import EvidenceSink
-from assistant.core.errors import DragomanError
+from assistant.core.errors import DragomanError, RangeError
 from assistant.grounding.generation import TokenSink
 from assistant.grounding.stages import Turn
 from assistant.web.guards import Ticket
@@ -49,6 +49,13 @@ class FiltersIn(BaseModel):
     until: date | None = None
 
     def to_filters(self) -> DocFilters:
+        """The filters the registry reads (a period ending before it starts refused: 422)."""
+        if self.since and self.until and self.until < self.since:
+            raise RangeError(
+                f"until ({self.until}) is earlier than since ({self.since})",
+                fix="swap them, or leave one out",
+                param="until",
+            )
         return DocFilters(
             kind=self.kind, language=self.language,
             country=self.country.upper() if self.country else None, source=self.source,
@@ -69,7 +76,9 @@ class AskIn(BaseModel):
     )
     k: int | None = Field(default=None, ge=1, le=20)
     filters: FiltersIn = Field(default_factory=FiltersIn)
-    stream: bool = Field(default=False, description="Server-sent events instead of one JSON")
+    stream: StrictBool = Field(
+        default=False, description="Server-sent events instead of one JSON (true or false)"
+    )
     ignore: list[Literal["speaker", "source", "period"]] = Field(
         default_factory=list, max_length=3,
         description="Understood filters (chips) the analyst removed",

@@ -17,6 +17,8 @@ from itsdangerous import BadSignature, TimestampSigner
 from starlette.concurrency import run_in_threadpool
 
 from assistant.accounts.accounts import User
+from assistant.answering.history import Readable
+from assistant.core.clearance import readable_levels
 from assistant.core.errors import AuthError, PermissionDeniedError
 from assistant.web.services import Services
 
@@ -129,3 +131,19 @@ BriefWriter = Annotated[Principal, Depends(require("brief"))]
 Auditor = Annotated[Principal, Depends(require("audit"))]
 DraftWriter = Annotated[Principal, Depends(require("draft"))]
 DraftApprover = Annotated[Principal, Depends(require("approve"))]
+
+
+def readable_by(services: Services, clearance: str) -> Readable:
+    """Which of some documents a reader at ``clearance`` may read, asked at the moment a
+    saved answer is read (a document reclassified since drops out)."""
+    levels = readable_levels(clearance)
+
+    def readable(doc_ids: list[str]) -> set[str]:
+        return services.registry.readable(doc_ids, levels) if doc_ids else set()
+
+    return readable
+
+
+def readable_now(services: Services, principal: Principal) -> Readable:
+    """:func:`readable_by` at the signed-in reader's clearance."""
+    return readable_by(services, principal.user.clearance)

@@ -70,6 +70,11 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
     502: _error("The model backend failed, or answered with output that could not be used"),
     503: _error("Busy or a component is unavailable: Retry-After when it is the queue"),
 }
+# Routes that change an item whose state may forbid the change (a draft already in review,
+# a source URL already added) also answer 409.
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: _error("Not allowed in the item's current state, or it already exists"),
+}
 
 
 # Query parameters shared by the monitoring routes, typed so that /openapi.json states what

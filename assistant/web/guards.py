@@ -20,9 +20,11 @@ T = TypeVar("T")
 class RateLimiter:
     """Token buckets per key: ``per_minute`` requests, refilled continuously."""
 
-    def __init__(self, per_minute: int, what: str) -> None:
+    def __init__(self, per_minute: int, what: str, refill_per_minute: float | None = None) -> None:
+        """``per_minute`` at once; refilled at ``refill_per_minute`` (default the same): a
+        slower refill is a back-off once the burst is spent."""
         self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
+        self.rate = (per_minute if refill_per_minute is None else refill_per_minute) / 60.0
         self.what = what
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
@@ -37,6 +39,13 @@ class RateLimiter:
             tokens, now = self._refill(key, time.monotonic())
             self._buckets[key] = (min(self.capacity, tokens + 1.0), now)
 
+    def refusal(self) -> str:
+        """What the caller is told once the bucket is empty."""
+        per_minute = self.rate * 60.0
+        if abs(per_minute - self.capacity) < 1e-9:
+            return f"too many {self.what}: the limit is {int(self.capacity)} a minute"
+        return f"too many {self.what}: {int(self.capacity)} at once, then {per_minute:g} a minute"
+
     def _refill(self, key: str, now: float) -> tuple[float, float]:
         tokens, stamp = self._buckets.get(key, (self.capacity, now))
         return min(self.capacity, tokens + (now - stamp) * self.rate), now
@@ -48,10 +57,7 @@ class RateLimiter:
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
                 wait = math.ceil((1.0 - tokens) / self.rate)
-                raise RateLimitedError(
-                    f"too many {self.what}: the limit is {int(self.capacity)} a minute",
-                    retry_after_s=wait,
-                )
+                raise RateLimitedError(self.refusal(), retry_after_s=wait)
             self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > 10_000:  # forget idle keys
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 120}

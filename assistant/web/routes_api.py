@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.accounts.accounts import User
-from assistant.accounts.contracts import AuditOut, MeOut, UsersOut
+from assistant.accounts.contracts import AuditOut, MeOut, UserOut, UsersOut
 from assistant.answering.contracts import ConversationAnswerOut
 from assistant.collection.contracts import UploadsOut
 from assistant.core.clearance import clearance_level
@@ -28,6 +29,7 @@ from assistant.web.auth import (
     Searcher,
     ServicesDep,
     client_of,
+    readable_by,
 )
 from assistant.web.contracts import API_ERRORS, ContractRoute, not_null
 from assistant.web.services import Services
@@ -62,6 +64,7 @@ async def ask(
     ``queued``, ``start``, ``token`` (the draft), then ``result`` (verified) or ``error``.
     A full generation queue answers 503 with Retry-After before anything starts."""
     user = principal.user
+    body.filters.to_filters()  # a period ending before it starts: 422, before anything is stored
     services.ask_limit.check(user.username)
     ticket = services.gate.admit()  # a full queue answers 503 before anything is stored
     try:
@@ -90,7 +93,8 @@ def _conversation_for(
         {"question": body.question, "filters": body.filters.model_dump(exclude_none=True)},
         client,
     )  # fmt: skip
-    return conversation, services.history.turns(user.id, conversation)
+    readable = readable_by(services, user.clearance)
+    return conversation, services.history.turns(user.id, conversation, readable)
 
 
 @router.get("/search", tags=["search"], response_model=SearchOut)
@@ -181,3 +185,16 @@ def audit(
 def users(principal: Admin, services: ServicesDep) -> dict[str, Any]:
     """Every account (`dragoman users list`)."""
     return {"users": [u.to_dict() for u in services.accounts.all_users()]}
+
+
+@router.post("/users/{username}/unlock", tags=["admin"], response_model=UserOut)
+def unlock_user(
+    username: Annotated[str, PathParam(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")],
+    principal: Admin,
+    services: ServicesDep,
+    request: Request,
+) -> dict[str, Any]:
+    """Lift the lock of an account locked after too many failed sign-ins (audited)."""
+    user = services.accounts.unlock(username)
+    services.audit.record(principal.user.username, "user_unlock", username, {}, client_of(request))
+    return user.to_dict()

@@ -27,6 +27,7 @@ from assistant.drafting.workflow import STATUSES
 from assistant.web.auth import DraftApprover, DraftWriter, ServicesDep, client_of
 from assistant.web.contracts import (
     API_ERRORS,
+    CONFLICT,
     ContractRoute,
     OneOf,
     OptionalVersion,
@@ -47,7 +48,7 @@ from assistant.web.drafting import (
 from assistant.web.pages import page
 from assistant.web.services import Services
 
-router = APIRouter(responses=API_ERRORS, route_class=ContractRoute)
+router = APIRouter(responses={**API_ERRORS, **CONFLICT}, route_class=ContractRoute)
 
 
 @router.get("/drafts", response_class=HTMLResponse)

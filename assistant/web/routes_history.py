@@ -13,7 +13,7 @@ from assistant.answering.contracts import (
     ConversationOut,
     ConversationsOut,
 )
-from assistant.web.auth import CurrentUser, Exporter, ServicesDep, client_of
+from assistant.web.auth import CurrentUser, Exporter, ServicesDep, client_of, readable_now
 from assistant.web.contracts import API_ERRORS, MARKDOWN, ContractRoute, RowId
 from assistant.web.export import conversation_markdown, message_markdown
 
@@ -52,7 +52,9 @@ def get_conversation(
     conversation_id: str, principal: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
     """One conversation with every question and verified answer."""
-    return services.history.get(principal.user.id, conversation_id)
+    return services.history.get(
+        principal.user.id, conversation_id, readable_now(services, principal)
+    )
 
 
 @router.patch("/{conversation_id}", response_model=ConversationOut)
@@ -81,7 +83,9 @@ def export_conversation(
     format: Literal["markdown", "json"] = "markdown",
 ) -> PlainTextResponse | dict[str, Any]:
     """The conversation with its citations, as Markdown or JSON (audited as an export)."""
-    conversation = services.history.get(principal.user.id, conversation_id)
+    conversation = services.history.get(
+        principal.user.id, conversation_id, readable_now(services, principal)
+    )
     services.audit.record(
         principal.user.username, "export", conversation_id, {"format": format},
         client_of(request),
@@ -102,7 +106,9 @@ def export_message(
     request: Request,
 ) -> PlainTextResponse:
     """One answer with its numbered references ("copy with citations"; audited)."""
-    result = services.history.message(principal.user.id, conversation_id, message_id)
+    result = services.history.message(
+        principal.user.id, conversation_id, message_id, readable_now(services, principal)
+    )
     services.audit.record(
         principal.user.username, "export", f"{conversation_id}/{message_id}",
         {"format": "markdown"}, client_of(request),

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from assistant import __version__
-from assistant.accounts.accounts import MIN_PASSWORD
+from assistant.accounts.accounts import MIN_PASSWORD, AccountLockedError
 from assistant.core.errors import AuthError, InputError, RateLimitedError
 from assistant.web.auth import (
     LOGIN_CSRF_COOKIE,
@@ -80,8 +80,12 @@ async def login(
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
         raise AuthError("the sign-in form expired or was not sent from this site", fix="reload")
     charged = _charge_login(services, username, client_of(request))
+    ceiling = services.settings.rate.login_ceiling
     try:
-        user = await run_in_threadpool(services.accounts.authenticate, username, password)
+        user = await run_in_threadpool(services.accounts.authenticate, username, password, ceiling)
+    except AccountLockedError:
+        services.audit.record(username, "login_locked", None, {}, client_of(request))
+        return RedirectResponse(f"/login?error=locked&next={_safe_next(next)}", status_code=303)
     except AuthError:
         services.audit.record(username, "login_failed", None, {}, client_of(request))
         return RedirectResponse(f"/login?error=1&next={_safe_next(next)}", status_code=303)
@@ -105,8 +109,11 @@ def _charge_login(
     """Charge the attempt to its user name and its address *before* the password is
     checked, so parallel attempts cannot all pass a check made before any was counted."""
     charged: list[tuple[RateLimiter, str]] = []
-    keys = ((services.login_limit, f"name:{username.casefold()}"),
-            (services.login_address_limit, f"address:{client or '?'}"))  # fmt: skip
+    address = client or "?"
+    keys = (
+        (services.login_limit, f"name:{username.casefold()}|{address}"),
+        (services.login_address_limit, f"address:{address}"),
+    )
     try:
         for limiter, key in keys:
             limiter.check(key)

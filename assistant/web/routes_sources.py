@@ -18,7 +18,7 @@ from assistant.core.clearance import readable_levels
 from assistant.core.errors import NotFoundError, PermissionDeniedError
 from assistant.core.redact import mask_url_secrets
 from assistant.web.auth import Principal, Reader, ServicesDep, SourceAdmin
-from assistant.web.contracts import API_ERRORS, ContractRoute
+from assistant.web.contracts import API_ERRORS, CONFLICT, ContractRoute
 from assistant.web.pages import page
 from assistant.web.services import Services
 
@@ -61,13 +61,24 @@ async def sources_api(principal: Reader, services: ServicesDep) -> dict[str, Any
 
 
 @router.get("/api/sources/{source_id}", response_model=SourceOut)
-async def source_api(source_id: SourceId, principal: Reader, services: ServicesDep) -> Any:
-    """One source with its cursor (where its next collection resumes)."""
+async def source_api(
+    source_id: SourceId, principal: Reader, services: ServicesDep, reveal: bool = False
+) -> Any:
+    """One source with its cursor (where its next collection resumes); its URL's secrets
+    (query values, user information, a token in the path) masked, shown with ``reveal=true``
+    to an administrator of sources only (audited)."""
     source = await run_in_threadpool(_one, services, principal, source_id)
-    return describe(source, services.settings.collect)
+    if reveal:
+        if not principal.user.can("manage_sources"):
+            raise PermissionDeniedError(
+                "only an administrator of sources may see a source's full URL",
+                fix="ask an administrator",
+            )
+        services.audit.record(principal.user.username, "source_reveal", str(source_id), {})
+    return describe(source, services.settings.collect, reveal=reveal)
 
 
-@router.post("/api/sources", response_model=SourceOut, status_code=201)
+@router.post("/api/sources", response_model=SourceOut, status_code=201, responses=CONFLICT)
 async def add_source_api(new: NewSource, principal: SourceAdmin, services: ServicesDep) -> Any:
     """Add a source (its type detected when not given); the schedule collects it next."""
     if new.clearance not in readable_levels(principal.user.clearance):

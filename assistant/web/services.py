@@ -18,6 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.components import Components
 from assistant.core.clearance import readable_levels
+from assistant.core.database import storage_failures, where_of
+from assistant.core.errors import StoreError
+from assistant.core.home import low_disk
 from assistant.core.settings import Settings
 from assistant.drafting.platforms import Platform, platform
 from assistant.web.guards import GenerationGate, RateLimiter
@@ -51,7 +54,12 @@ class Services(Components):
         limiter = self._limiter
         self.ask_limit = limiter(settings.rate.asks_per_minute, "questions")
         self.request_limit = limiter(settings.rate.requests_per_minute, "requests")
-        self.login_limit = limiter(settings.rate.logins_per_minute, "login attempts")
+        # failed sign-ins per (account, client address): a burst, then one a minute, so a
+        # stranger elsewhere cannot use up the owner's attempts; the account's own ceiling
+        # (settings.rate.login_ceiling, in the users' table) locks it until an admin lifts it
+        self.login_limit = limiter(
+            settings.rate.logins_per_minute, "sign-in attempts for this account from here", 1.0
+        )
         # one address may try a few names (an office behind one NAT), not a dictionary
         self.login_address_limit = limiter(
             3 * settings.rate.logins_per_minute, "login attempts from this address"
@@ -73,10 +81,12 @@ class Services(Components):
         slot = SharedLock(self.store.engine, "generation")
         return SharedGate(self.store.engine, slot, queue, timeout_s)
 
-    def _limiter(self, per_minute: int, what: str) -> RateLimiter:
+    def _limiter(
+        self, per_minute: int, what: str, refill_per_minute: float | None = None
+    ) -> RateLimiter:
         if self.shared:
-            return SharedRateLimiter(self.store.engine, per_minute, what)
-        return RateLimiter(per_minute, what)
+            return SharedRateLimiter(self.store.engine, per_minute, what, refill_per_minute)
+        return RateLimiter(per_minute, what, refill_per_minute)
 
     def health_of_parts(self) -> dict[str, str]:
         """Each part's state, "ok" or what is wrong: the two databases (one query each),
@@ -90,6 +100,17 @@ class Services(Components):
                 states[part] = "ok"
             except SQLAlchemyError as exc:
                 states[part] = f"unreachable ({type(exc).__name__})"
+            except StoreError as exc:
+                states[part] = f"degraded ({exc.message})"
+        parts = {
+            where_of(self.settings.registry_url): "registry",
+            where_of(self.settings.web_url): "users",
+        }
+        for where, what in storage_failures().items():  # a write failed lately: a full disk
+            states[parts.get(where, "store")] = f"degraded ({what})"
+        low = low_disk(self.settings.home)
+        if low:
+            states["disk"] = f"degraded ({low})"
         states.update(self.server_health.states())
         states["model"] = "ok" if self.engine_loaded() else "loading"
         return states

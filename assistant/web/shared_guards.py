@@ -62,8 +62,10 @@ def worker_id() -> str:
 class SharedRateLimiter(RateLimiter):
     """Token buckets per key in the database: ``per_minute`` requests, refilled continuously."""
 
-    def __init__(self, engine: Engine, per_minute: int, what: str) -> None:
-        super().__init__(per_minute, what)
+    def __init__(
+        self, engine: Engine, per_minute: int, what: str, refill_per_minute: float | None = None
+    ) -> None:
+        super().__init__(per_minute, what, refill_per_minute)
         self.engine = engine
 
     def _key(self, key: str) -> str:
@@ -90,10 +92,7 @@ class SharedRateLimiter(RateLimiter):
                 return
             tokens = db.scalar(select(self._refilled(now)).where(RateBucketRow.key == row_key))
         wait = math.ceil((1.0 - float(tokens or 0.0)) / self.rate)
-        raise RateLimitedError(
-            f"too many {self.what}: the limit is {int(self.capacity)} a minute",
-            retry_after_s=wait,
-        )
+        raise RateLimitedError(self.refusal(), retry_after_s=wait)
 
     def _take_one(self, db: Connection, row_key: str, now: float) -> bool:
         """One conditional UPDATE: refill by the time passed, take one if there is one."""

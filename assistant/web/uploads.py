@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,27 +75,61 @@ def check_options(user: User, options: UploadOptions, files: int) -> None:
 def ingest_uploads(
     services: Services, user: User, uploads: list[Upload], options: UploadOptions
 ) -> dict[str, Any]:
-    """Store the files, ingest each, index the lot; per-file results and the index report."""
+    """Store the files, ingest each, index the lot; per-file results and the index report.
+
+    The ingest lock is held for one file at a time (and for the indexing), never for the
+    whole upload, so one large upload does not stall everyone else's; an archive with more
+    members than ``DRAGOMAN_UPLOAD_MAX_FILES`` is refused. The originals are kept only as
+    long as ``DRAGOMAN_UPLOAD_KEEP_DAYS`` says (default: removed once ingested)."""
     check_options(user, options, len(uploads))
-    folder = services.uploads_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
-    folder.mkdir(parents=True, exist_ok=True)
     settings = services.settings
+    sweep_uploads(services.uploads_dir, settings.upload_keep_days)
+    folder = services.uploads_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     ingest_options = Options(
         kind=options.kind,  # type: ignore[arg-type]
-        source=options.source, clearance=options.clearance,  # type: ignore[arg-type]
-        language=options.language, batch_size=settings.ingest_batch_size,
-        scope=upload_scope(user), actor=f"web:{user.username}",
-    )  # fmt: skip
+        source=options.source,
+        clearance=options.clearance,  # type: ignore[arg-type]
+        language=options.language,
+        batch_size=settings.ingest_batch_size,
+        scope=upload_scope(user),
+        actor=f"web:{user.username}",
+    )
+    ingest_options = replace(
+        ingest_options,
+        limits=replace(ingest_options.limits, max_archive_members=settings.upload_max_files),
+    )
     results = []
-    result: dict[str, Any]
-    with services.ingest_lock:
+    try:
         for upload in uploads:
             path = _unique(folder, safe_name(upload.name))
             path.write_bytes(upload.data)
-            results.append(_ingest_one(services, path, upload.name, ingest_options))
-        result = {"files": results, **services.ingestion.finish()}
+            with services.ingest_lock:
+                results.append(_ingest_one(services, path, upload.name, ingest_options))
+        with services.ingest_lock:
+            result: dict[str, Any] = {"files": results, **services.ingestion.finish()}
+    finally:
+        if settings.upload_keep_days == 0:
+            shutil.rmtree(folder, ignore_errors=True)
     release_free_memory(force=True)  # parsing, embedding and scoring freed a lot
     return result
+
+
+def sweep_uploads(root: Path, keep_days: float, now: float | None = None) -> int:
+    """Remove the upload folders older than ``keep_days`` (at least an hour old: one being
+    ingested now is never swept); how many."""
+    if not root.exists():
+        return 0
+    cutoff = (now or time.time()) - max(keep_days * 86400, 3600.0)
+    removed = 0
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime <= cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def _unique(folder: Path, name: str) -> Path:

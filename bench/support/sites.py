@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -171,6 +172,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.site.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         if parts.path == "/huge":
             return self._huge()
+        if parts.path == "/drip":
+            return self._drip()
         if parts.path.startswith("/2/") and (
             self.headers.get("Authorization") != f"Bearer {self.site.x_token}"
         ):
@@ -228,6 +231,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
         self.end_headers()
         self.wfile.write(body)
+
+    def _drip(self) -> None:
+        """A feed that drips one byte every two seconds for two minutes (a slow source: only
+        a total deadline stops it, never the per-read timeout)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.end_headers()
+        try:
+            for byte in b"<rss><channel>" * 5:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(2.0)
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     def _huge(self) -> None:
         """200 MB of feed-looking bytes, streamed without a length (the cap must stop it)."""

@@ -136,7 +136,9 @@ def _social_site(site: Site, n: int) -> None:
 def test_social_sources_page_back_then_resume(site: Site, home: Path, kind: str, path: str) -> None:
     """First run reads back to the depth (paging), the next only what is newer."""
     _social_site(site, 60)
-    parts = _parts(home, collect_depth=45, collect_x_bearer_token=site.x_token)
+    parts = _parts(
+        home, collect_depth=45, collect_x_bearer_token=site.x_token, collect_x_api_url=site.base
+    )
     source_id = _add(parts, site.base + path, type=kind)
     first = parts.collector().collect(index=False)
     assert first.added == 45 and first.sources[0].fetched >= 2  # more than one page
@@ -178,8 +180,11 @@ def test_refusals_are_per_source_and_touch_nothing_else(site: Site, home: Path) 
 
 def test_loopback_is_refused_without_the_setting(site: Site, home: Path) -> None:
     parts = _parts(home, collect_allow_private=False)
-    _add(parts, f"{site.base}/feed.xml", type="rss")
-    run = parts.collector().collect(index=False).sources[0]
+    with pytest.raises(InputError, match="loopback address"):  # a literal address: when added
+        _add(parts, f"{site.base}/feed.xml", type="rss")
+    named = _parts(home)  # a name that resolves to loopback: when fetched
+    _add(named, f"http://localhost:{site.base.rsplit(':', 1)[1]}/feed.xml", type="rss")
+    run = _parts(home, collect_allow_private=False).collector().collect(index=False).sources[0]
     assert run.status == "failed" and "loopback address" in (run.error or "")
     assert site.requests == []  # not even robots.txt was asked
 

@@ -12,8 +12,19 @@ import pytest
 
 from tests.conftest import cli_env, free_port, run_cli
 
-COMPONENTS = {"home", "model", "llama.cpp", "backend", "embedder", "chroma", "tiktoken",
-              "registry", "sentiment", "sources"}  # fmt: skip
+COMPONENTS = {
+    "home",
+    "model",
+    "llama.cpp",
+    "backend",
+    "embedder",
+    "chroma",
+    "tiktoken",
+    "registry",
+    "integrity",
+    "sentiment",
+    "sources",
+}
 
 
 def _doctor(home: Path, **env: str) -> tuple[int, dict[str, dict[str, Any]]]:

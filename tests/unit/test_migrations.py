@@ -75,7 +75,7 @@ def test_a_home_from_before_migrations_keeps_everything(old_home: Path) -> None:
     assert accounts.authenticate("ana", "fixture-password-1").clearance == "internal"
     ana = accounts.get("ana")
     [conversation] = History(store).conversations(ana.id)
-    assert History(store).get(ana.id, conversation["id"])["messages"]
+    assert History(store).get(ana.id, conversation["id"], set)["messages"]
     draft = DraftDesk(store, AuditLog(store, settings)).get(1)
     assert draft.instruction == "Announce the open day"
     assert draft.author == "pat"
