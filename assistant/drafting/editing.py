@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from assistant.core.errors import InputError
+from assistant.core.errors import ConflictError, InputError
 from assistant.drafting.checks import Verifier, assess, sentences_in
 from assistant.drafting.model import THREAD_BREAK, DraftContent, PostSentence, Variant
 from assistant.drafting.platforms import Platform
@@ -39,8 +39,8 @@ def edited_content(
 ) -> DraftContent:
     """The next version: ``previous`` with the variants in ``texts`` replaced."""
     unknown = sorted(set(texts) - set(previous.variants))
-    if unknown:
-        raise InputError(
+    if unknown:  # a language it was not written in: the draft as it is cannot take the edit
+        raise ConflictError(
             f"the draft has no {', '.join(unknown)} variant",
             fix=f"edit one of: {', '.join(previous.variants)}",
         )
@@ -54,7 +54,7 @@ def edited_content(
         variants[code] = _variant(previous.variants[code], text, previous.thread, profile, verifier)
         changed.append(code)
     if not changed:
-        raise InputError("nothing changed", fix="edit the text of at least one language")
+        raise ConflictError("nothing changed", fix="edit the text of at least one language")
     # a person wrote this version: no backend or model, and only the edit in its stages
     content = replace(previous, variants=variants, flags=[], origin="edited", backend=None,
                       model=None, stages={"edited": changed})  # fmt: skip

@@ -199,7 +199,11 @@ class Monitoring:
         until_ts = end_of_day(until) if until else int(datetime.now(UTC).timestamp())
         since_ts = parse_since(since, until_ts, MAX_SPAN[granularity])
         if since_ts >= until_ts:
-            raise InputError("since must be before until", param="since")
+            raise RangeError(
+                "since must be before until",
+                fix="an earlier since, or a later until",
+                param="since",
+            )
         levels = readable_levels(clearance)
         code = _country(country)
         points = self.store.points(

@@ -25,9 +25,10 @@ from pydantic import BaseModel, Field, StrictBool
 from assistant.accounts.accounts import User
 from assistant.answering.contracts import ConversationAnswerOut
 from assistant.answering.pipeline import EvidenceSink
-from assistant.core.errors import DragomanError, RangeError
+from assistant.core.errors import DragomanError
 from assistant.grounding.generation import TokenSink
 from assistant.grounding.stages import Turn
+from assistant.web.contracts import BodyDate, check_period
 from assistant.web.guards import Ticket
 from assistant.web.services import Services
 from corpus.registry import DocFilters
@@ -45,17 +46,12 @@ class FiltersIn(BaseModel):
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
     speaker: str | None = Field(default=None, pattern=SPEAKER_PATTERN)
     source: str | None = Field(default=None, max_length=300)
-    since: date | None = None
-    until: date | None = None
+    since: BodyDate | None = None
+    until: BodyDate | None = None
 
     def to_filters(self) -> DocFilters:
         """The filters the registry reads (a period ending before it starts refused: 422)."""
-        if self.since and self.until and self.until < self.since:
-            raise RangeError(
-                f"until ({self.until}) is earlier than since ({self.since})",
-                fix="swap them, or leave one out",
-                param="until",
-            )
+        check_period(self.since, self.until)
         return DocFilters(
             kind=self.kind, language=self.language,
             country=self.country.upper() if self.country else None, source=self.source,
@@ -72,7 +68,9 @@ class AskIn(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     conversation_id: str | None = Field(default=None, max_length=40)
     language: str | None = Field(
-        default=None, pattern=r"^[a-z]{2,3}$", description="Answer language (default: question's)"
+        default=None,
+        pattern=r"^[a-z]{2}$",
+        description="Answer language, ISO 639-1 (default: the question's)",
     )
     k: int | None = Field(default=None, ge=1, le=20)
     filters: FiltersIn = Field(default_factory=FiltersIn)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +13,17 @@ from typing import Annotated, Any, Literal
 from fastapi import Path as PathParam
 from fastapi import Query
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import CoreSchema, core_schema
+
+from assistant.core.errors import RangeError
 
 
 class ContractRoute(APIRoute):
@@ -102,6 +112,38 @@ BoundedDate = Annotated[
     AfterValidator(_calendar_date),
     WithJsonSchema({"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}),
 ]
+
+
+def _day_text(value: object) -> object:
+    """A request body's date: YYYY-MM-DD text within 1900–2999 (not a number of seconds,
+    not a date-time), or a date the server made itself."""
+    if isinstance(value, date):
+        return value
+    if not (
+        isinstance(value, str) and re.fullmatch(r"(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}", value)
+    ):
+        raise ValueError("a date is written YYYY-MM-DD, between 1900 and 2999")
+    return value
+
+
+# A date in a JSON body (filters, a period of positions), parsed to a date.
+BodyDate = Annotated[
+    date,
+    BeforeValidator(_day_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}),
+]
+
+
+def check_period(since: date | None, until: date | None) -> None:
+    """A period that ends before it starts is the caller's error (422, naming ``until``)."""
+    if since and until and until < since:
+        raise RangeError(
+            f"until ({until}) is earlier than since ({since})",
+            fix="swap them, or leave one out",
+            param="until",
+        )
+
+
 Since = Annotated[
     IsoDate | Annotated[str, StringConstraints(pattern=_SPAN)] | None,
     Query(description="30d, 12h, 2w (before until) or a date like 2025-07-01"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from assistant.accounts.accounts import User
 from assistant.drafting.checks import passages_of
@@ -22,16 +22,21 @@ class DraftIn(BaseModel):
     instruction: str = Field(min_length=1, max_length=MAX_INSTRUCTION)
     platform: Annotated[str, OneOf(PLATFORM_NAMES)] = "x"
     languages: list[Annotated[str, OneOf(LANGUAGES)]] = Field(
-        default_factory=lambda: ["en"], min_length=1, max_length=6
+        default_factory=lambda: ["en"],
+        min_length=1,
+        max_length=6,
+        json_schema_extra={"uniqueItems": True},
     )
     tone: Annotated[str, OneOf(tuple(TONES))] = "formal"
     doc_ids: list[str] = Field(default_factory=list, max_length=MAX_DOCS)
-    thread: bool = False
+    thread: StrictBool = False
 
 
 class EditIn(BaseModel):
     based_on: int = Field(ge=1, le=100_000, description="The version the edit starts from")
-    texts: dict[str, str] = Field(min_length=1, description="New text per language")
+    texts: dict[Annotated[str, OneOf(LANGUAGES)], str] = Field(
+        min_length=1, description="New text per language (one the draft was written in: else 409)"
+    )
 
 
 class ReviewIn(BaseModel):

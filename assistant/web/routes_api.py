@@ -50,11 +50,28 @@ def me(principal: CurrentUser) -> dict[str, Any]:
     return data
 
 
+# One server-sent event as a client reads it: its name and its JSON data (a string).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"enum": ["queued", "start", "evidence", "token", "result", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["event", "data"],
+}
+
+
 @router.post(
-    "/ask", tags=["answers"], response_model=None,
-    responses={200: {"model": ConversationAnswerOut,
-                     "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
-)  # fmt: skip
+    "/ask",
+    tags=["answers"],
+    response_model=None,
+    responses={
+        200: {
+            "model": ConversationAnswerOut,
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
+        }
+    },
+)
 async def ask(
     body: AskIn, request: Request, principal: Asker, services: ServicesDep
 ) -> StreamingResponse | dict[str, Any]:

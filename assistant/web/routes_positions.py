@@ -14,7 +14,7 @@ from assistant.positions import PositionsRequest
 from assistant.positions.contracts import PositionsOut
 from assistant.web.asking import SPEAKER_PATTERN
 from assistant.web.auth import Asker, ServicesDep, client_of
-from assistant.web.contracts import API_ERRORS, ContractRoute
+from assistant.web.contracts import API_ERRORS, BodyDate, ContractRoute, check_period
 from assistant.web.pages import page
 from corpus.registry import DocFilters
 
@@ -28,13 +28,14 @@ class PositionsIn(BaseModel):
         default=None, min_length=1, max_length=WEB_SPEAKERS,
         description="Alpha-3 codes or @handles; none: every speaker of the period (at most 20)",
     )  # fmt: skip
-    since: date | None = None
-    until: date | None = None
+    since: BodyDate | None = None
+    until: BodyDate | None = None
     kind: Literal["news", "social", "policy"] | None = None
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}$", description="Your language")
     quotes: int = Field(default=3, ge=1, le=3)
 
     def to_request(self, clearance: str) -> PositionsRequest:
+        check_period(self.since, self.until)
         speakers = [s if s.startswith("@") else s.upper() for s in self.speakers or []]
         filters = DocFilters(kind=self.kind, since=_day(self.since), until=_day(self.until))
         return PositionsRequest(self.topic, speakers or None, filters, self.language,

@@ -13,6 +13,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from assistant.drafting.compose import MAX_SENTENCE_CHARS
+
 SEEN_KEPT = 200
 _SOURCE = re.compile(r"^\[(\d+)\][^\n]*\n+<<<DATA>>>\n(.*?)\n<<<END DATA>>>", re.M | re.S)
 
@@ -137,7 +139,10 @@ class DraftEchoChatModel(ScriptedBase):
             first = first_sentence(text)
             if self.whole and place == 1:
                 first = " ".join(text.split())[:390]
-            sentences.append({"text": first, "citations": [int(number)]})
+            if len(first.strip()) >= 2:  # as the schema asks (a constrained model keeps it)
+                sentences.append({"text": first[:MAX_SENTENCE_CHARS], "citations": [int(number)]})
+        if not sentences:
+            sentences.append({"text": "The sources give nothing to say.", "citations": []})
         if self.plant:
             sentences.append({"text": self.plant, "citations": [1]})
         post = {"sentences": sentences[:4], "hashtags": self.hashtags}

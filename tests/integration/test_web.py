@@ -380,15 +380,15 @@ def _token(home: Path, username: str) -> str:
     return str(json.loads(made.stdout)["token"])
 
 
-# (user, the operations their role may call): the analyst everything but the model's routes,
-# the press officer the drafting desk, the admin the admin routes.
+# (user, the operations their role may call, the stand-in model): the analyst everything
+# (asking and positions on the scripted model), the press officer the drafting desk on a
+# stand-in writer that answers the drafting schema, the admin the admin routes.
+DRAFT_ECHO = "langchain:bench.support.scripted:DraftEchoChatModel"
 CONTRACT_RUNS = {
-    "ana": ["--exclude-name", "POST /api/ask", "--exclude-name", "POST /api/drafts",
-            "--exclude-name", "POST /api/positions"],
-    "pat": ["--include-path-regex", "^/(api/)?(drafts|platforms)",
-            "--exclude-name", "POST /api/drafts"],
-    "root": ["--include-path-regex", "^/api/(audit|users)$"],
-}  # fmt: skip
+    "ana": (["--exclude-name", "POST /api/drafts"], None),
+    "pat": (["--include-path-regex", "^/(api/)?(drafts|platforms)"], DRAFT_ECHO),
+    "root": (["--include-path-regex", "^/api/(audit|users)(/|$)"], None),
+}
 
 
 def _failures(report: str) -> str:
@@ -399,22 +399,46 @@ def _failures(report: str) -> str:
 
 def test_the_api_keeps_its_openapi_contract(web_home: Path, tmp_path: Path) -> None:
     """schemathesis (a contract tester) against the real server's /openapi.json: statuses,
-    bodies, content types, Allow headers, schema-valid input accepted and invalid refused."""
+    bodies, content types, Allow headers, schema-valid input accepted and invalid refused;
+    the model's routes included, on stand-in models."""
     home = tmp_path / "home"
     shutil.copytree(web_home, home, symlinks=True)
-    env = scripted_env(home, [REPLY], DRAGOMAN_RATE_REQUESTS_PER_MINUTE="100000")
+    limits = {
+        "DRAGOMAN_RATE_REQUESTS_PER_MINUTE": "100000",
+        "DRAGOMAN_RATE_ASKS_PER_MINUTE": "100000",
+    }
     tokens = {user: _token(home, user) for user in CONTRACT_RUNS}
-    with serving(home, env) as url:
-        for user, selection in CONTRACT_RUNS.items():
-            run = subprocess.run(
-                [sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file",
-                 str(REPO / "tests" / "fixtures" / "schemathesis.toml"), "run",
-                 f"{url}/openapi.json", "-H", f"Authorization: Bearer {tokens[user]}",
-                 *selection],
-                capture_output=True, text=True, timeout=400, cwd=tmp_path, check=False,
-            )  # fmt: skip
-            (tmp_path / f"schemathesis-{user}.txt").write_text(run.stdout + run.stderr)
-            assert run.returncode == 0, f"{user}: {_failures(run.stdout)}\n{run.stderr[-2000:]}"
+    for backend in dict.fromkeys(model for _, model in CONTRACT_RUNS.values()):
+        env = scripted_env(home, [REPLY], **limits)
+        if backend:
+            env["DRAGOMAN_LLM_BACKEND"] = backend
+        with serving(home, env) as url:
+            for user, (selection, model) in CONTRACT_RUNS.items():
+                if model != backend:
+                    continue
+                run = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "schemathesis.cli",
+                        "--no-color",
+                        "--config-file",
+                        str(REPO / "tests" / "fixtures" / "schemathesis.toml"),
+                        "run",
+                        f"{url}/openapi.json",
+                        "-H",
+                        f"Authorization: Bearer {tokens[user]}",
+                        *selection,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=400,
+                    cwd=tmp_path,
+                    check=False,
+                )
+                (tmp_path / f"schemathesis-{user}.txt").write_text(run.stdout + run.stderr)
+                failures = _failures(run.stdout)
+                assert run.returncode == 0, f"{user}: {failures}\n{run.stderr[-2000:]}"
 
 
 def test_a_browser_gets_errors_as_pages(client: TestClient) -> None:

@@ -484,3 +484,61 @@ def test_the_contract_states_conflicts_and_refuses_backwards_periods(home: Path)
             refused = client.post("/api/ask", json=body, headers={"X-CSRF-Token": csrf})
             assert refused.status_code == 422, (body, refused.text)
         assert client.get("/api/conversations").json()["conversations"] == []
+
+
+# --- uploads and pending work --------------------------------------------------------------
+
+
+def _zip_of(n: int) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(n):
+            archive.writestr(
+                f"note-{i:05}.txt", f"Embassy note {i}: the choir rehearses on day {i}."
+            )
+    return buffer.getvalue()
+
+
+def test_uploads_are_bounded_and_their_originals_not_kept(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    add_users(cli_env(home), {"ana": ("analyst", "public")})
+    for keep_days, kept in ((0.0, False), (2.0, True)):
+        settings = _settings(home, upload_max_files=10, upload_keep_days=keep_days)
+        with TestClient(create_app(settings)) as client:
+            csrf = sign_in(client, "ana")
+            response = client.post(
+                "/api/ingest",
+                headers={"X-CSRF-Token": csrf},
+                files=[
+                    ("files", ("many.zip", _zip_of(30), "application/zip")),
+                    ("files", (f"note-{keep_days}.txt", CABLE.encode(), "text/plain")),
+                ],
+            )
+        assert response.status_code == 200, response.text
+        many, one = response.json()["files"]
+        assert many["status"] == "failed" and many["added"] == 0
+        assert "over 10 files" in " ".join(many["errors"])
+        assert one["status"] == "ok" and one["added"] == 1
+        originals = [p for p in (home / "uploads").rglob("*") if p.is_file()]
+        assert bool(originals) == kept
+        assert _open_paths(home / "uploads") == []
+
+
+def test_work_a_killed_run_left_pending_is_finished_by_the_next_collect(tmp_path: Path) -> None:
+    """What a run killed between registering and indexing leaves (here: registered with
+    --no-index) is counted by doctor and finished by the next `collect`, with no source."""
+    home = tmp_path / "home"
+    env = cli_env(home, DRAGOMAN_LLM_BACKEND="openai")
+    (tmp_path / "cable.md").write_text(CABLE, "utf-8")
+    run_cli("ingest", str(tmp_path / "cable.md"), "--no-index", "--json", env=env)
+    doctor = json.loads(run_cli("doctor", "--json", env=env).stdout)
+    [registry] = [c for c in doctor["components"] if c["name"] == "registry"]
+    assert "1 waiting to be indexed" in registry["detail"]
+    collected = run_cli("collect", "--json", env=env)
+    assert collected.returncode == 0, collected.stderr
+    assert json.loads(collected.stdout)["index"]["documents_indexed"] == 1
+    found = json.loads(run_cli("search", "Grand Vizier", "--json", env=env).stdout)["results"]
+    assert found and "Samarkand" in found[0]["text"]
