@@ -58,11 +58,14 @@ def withhold_unreadable(result: dict[str, Any], readable: Collection[str]) -> di
         if all(doc in readable for side in d.get("sides", []) for doc in side.get("doc_ids", []))
     ]
     shown["withheld"] = len(sentences) - len(kept)
-    if shown["withheld"] or not kept:
+    if shown["withheld"] or not (kept or result.get("refused")):
+        supported = [s for s in kept if s.get("supported", True)]  # what the answer showed
         text = " ".join(
-            s["text"] + "".join(f"[{n}]" for n in s.get("citations") or []) for s in kept
+            s["text"] + "".join(f"[{n}]" for n in s.get("citations") or []) for s in supported
         )
         shown["answer"] = f"{text} ({WITHHELD})" if text else f"({WITHHELD})"
+        # a follow-up rewritten by the model may carry words of the withheld answer
+        shown["retrieval_query"] = result.get("question", "")
     return shown
 
 

@@ -112,9 +112,10 @@ def storage_error(exc: BaseException, what: str, where: str, setting: str) -> St
     for needles, cause, fix in _CAUSES:
         if any(needle in said for needle in needles):
             return StoreError(f"{what} ({where}): {cause}", fix=fix)
+    server = "://" in where  # a file's path otherwise
     return StoreError(
-        f"{what} ({where}): {type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
-        fix=f"check {setting} and that its server is reachable",
+        f"{what} ({where}): {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}",
+        fix=f"check {setting}" + (" and that its server is reachable" if server else ""),
     )
 
 
