@@ -371,8 +371,18 @@ def _failing_sources(home: Path, env: dict[str, str]) -> None:
     from assistant.collection import SourceStore
 
     for name, clearance in (("Ministry wire", "public"), ("Embassy cables", "restricted")):
-        added = run_cli("sources", "add", f"http://127.0.0.1:9/{clearance}.xml", "--type", "rss",
-                        "--name", name, "--clearance", clearance, env=env)  # fmt: skip
+        added = run_cli(
+            "sources",
+            "add",
+            f"http://127.0.0.1:9/{clearance}.xml",
+            "--type",
+            "rss",
+            "--name",
+            name,
+            "--clearance",
+            clearance,
+            env={**env, "DRAGOMAN_COLLECT_ALLOW_PRIVATE": "true"},  # a loopback source
+        )
         assert added.returncode == 0, added.stderr
     store = SourceStore(Registry(f"sqlite:///{home / 'dragoman.db'}").engine)
     for source in store.all():

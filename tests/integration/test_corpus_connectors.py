@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant.core.fetch import FetchPolicy
 from bench.support import corpora
 from corpus.connectors import Options, detect_format
 from corpus.document import Document
 from corpus.ingest import ingest
 from corpus.registry import DocFilters, Registry
-from corpus.sources import SourceFile
+from corpus.sources import Limits, SourceFile
 
 
 @pytest.fixture
@@ -268,7 +269,9 @@ def test_feed_url_over_a_real_loopback_server(registry: Registry, tmp_path: Path
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        report = ingest(registry, [f"{url}/feed.xml", f"{url}/missing.xml"], Options())
+        # a loopback server: private addresses allowed, as an intranet source would be
+        limits = Limits(fetch=FetchPolicy(allow_private=True))
+        report = ingest(registry, [f"{url}/feed.xml", f"{url}/missing.xml"], Options(limits=limits))
     finally:
         server.shutdown()
     assert report.added == 2
