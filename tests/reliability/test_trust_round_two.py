@@ -204,6 +204,14 @@ def test_question_understanding_names_no_source_above_the_readers_clearance(
     assert restricted.understood.source == LIAISON
     assert LIAISON in json.dumps(restricted.understood.to_dict())
     assert LIAISON not in json.dumps(public.understood.to_dict())
+    # a reclassification counts from its commit (no cached list of names outlives it)
+    [cable] = [d for d in engine.registry.documents(DocFilters(), limit=50) if d.source == LIAISON]
+    engine.registry.reclassify([cable.doc_id], "public", "test")
+    try:
+        assert engine.retrieve(question, clearance="public")[0].understood.source == LIAISON
+    finally:
+        engine.registry.reclassify([cable.doc_id], "restricted", "test")
+    assert engine.retrieve(question, clearance="public")[0].understood.source is None
 
 
 def _saved_answer(doc_id: str, title: str, quote: str) -> dict[str, object]:
