@@ -42,9 +42,7 @@ def withhold_unreadable(result: dict[str, Any], readable: Collection[str]) -> di
     from a document goes where it goes); ``withheld`` counts the sentences taken out."""
     numbers = [c for key in ("citations", "sources") for c in result.get(key) or []]
     gone = {int(c["n"]) for c in numbers if c.get("doc_id") not in readable}
-    if not gone and all(
-        d in readable for d in cited_documents({"disagreements": result.get("disagreements")})
-    ):
+    if all(doc_id in readable for doc_id in cited_documents(result)):
         return result
     shown = dict(result)
     for key in ("citations", "sources"):

@@ -119,7 +119,6 @@ class Collector:
             moment = now or datetime.now(UTC)
             chosen = self._chosen(ids, due, moment)
             report = CollectReport()
-            runs: dict[int, SourceRun] = {}
             workers = max(1, min(self.settings.concurrency, len(chosen)))
             with ThreadPoolExecutor(workers, thread_name_prefix="collect") as pool:
                 reading = [pool.submit(self._read, source) for source in chosen]
@@ -127,8 +126,7 @@ class Collector:
                 for done, (source, future) in enumerate(zip(chosen, reading, strict=True)):
                     if progress:
                         progress(done, len(chosen), source.name)
-                    runs[source.id] = self._store_one(source, future, moment)
-            report.sources = [runs[source.id] for source in chosen]
+                    report.sources.append(self._store_one(source, future, moment))
             # the first pass of a process finishes what a killed ingest, upload or pass left
             # pending (registered, not yet indexed); after it, an idle tick checks nothing
             resume, self._resumed = not self._resumed, True

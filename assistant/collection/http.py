@@ -35,7 +35,6 @@ __all__ = [
     "Fetched",
     "PoliteClient",
     "Politeness",
-    "fetch_policy",
     "refused_address",
     "system_resolver",
 ]

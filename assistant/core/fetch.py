@@ -161,7 +161,7 @@ def refused_address(address: str, allow_private: bool = False) -> str | None:
         return None
     if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"):
         return "shared (carrier-grade NAT)"
-    if ip.is_private and not ip.is_reserved and _private_range(ip):
+    if _private_range(ip):
         return None if allow_private else "private"
     return "reserved"
 

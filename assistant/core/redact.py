@@ -44,16 +44,6 @@ def url_fingerprint(url: str) -> str:
     return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]
 
 
-def mask_url_password(url: str) -> str:
-    """A connection URL with its password masked (the user and host stay readable)."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:{MASK}@{host}"
-
-
 _TOKEN_SEGMENT = re.compile(r"^[A-Za-z0-9_\-~.=:+]{16,}$")
 
 
