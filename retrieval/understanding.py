@@ -28,7 +28,9 @@ SPEECH_CUES = re.compile(
     r"|'s\b|’s\b"
     r"|说|表示|认为|立场|态度|主张|宣布|提出|看法|呼吁|声明|强调|指出|设定|目标|称|承诺|"
     r"支持|反对|计划|讲话|发言|同意"
-    r"|\b(?:dit|déclar\w*|position|dijo|declar\w*|postura|posición|заяв\w*|позици\w*)\b",
+    r"|\b(?:dit|déclar\w*|position|dijo|declar\w*|postura|posición|заяв\w*|позици\w*|"
+    r"сказал\w*|говорил\w*)\b"
+    r"|(?<!\w)(?:قال|قالت|قالوا|صرح\w*|موقف)(?!\w)",
     re.IGNORECASE,
 )
 # Phrases that name a source family; matched against the corpus's own source names.
@@ -36,12 +38,14 @@ SOURCE_ALIASES: dict[str, tuple[str, ...]] = {
     "general debate": (
         "general debate", "general assembly", "unga", "un speech", "联合国大会", "联大",
         "一般性辩论", "assemblée générale", "asamblea general", "генеральн",
+        "الجمعية العامة", "المناقشة العامة",
     ),
     "white house": ("white house", "白宫", "maison blanche", "casa blanca", "белый дом"),
     "state council": ("state council", "国务院", "government work report", "政府工作报告"),
 }  # fmt: skip
 _OF = re.compile(r"\s+(?:of|de|du|des|del|d'|d’)\s*", re.IGNORECASE)
 _BY = re.compile(r"according to", re.IGNORECASE)
+_ARTICLE_ONLY = re.compile(r"\s*(?:(?:la|le|les|el|los|las)\s+|l['’]\s*)?", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _STOPWORDS_TEXT = (
@@ -194,6 +198,11 @@ def asked_speaker(question: str) -> str | None:
         before = [code for at, code in mentions if at < cue.start()]
         if before:
             return before[0]
+        # "Qu'a dit la France", "¿Qué dijo Francia", "ماذا قالت فرنسا": the speaker after
+        # its verb, with an article at most between them
+        after = [code for at, code in mentions if at >= cue.end()]
+        if after and _ARTICLE_ONLY.fullmatch(question[cue.end() : _first_at(mentions, cue.end())]):
+            return after[0]
         # "la position de la France", "the view of China", "according to Brazil"
         of = _OF.match(question, cue.end())
         start = of.end() if of else cue.end() if _BY.match(cue.group(0)) else None
@@ -202,6 +211,10 @@ def asked_speaker(question: str) -> str | None:
             if after:
                 return after[0]
     return None
+
+
+def _first_at(mentions: list[tuple[int, str]], start: int) -> int:
+    return min(at for at, _ in mentions if at >= start)
 
 
 def understand(question: str, *, sources: list[str]) -> Understood:

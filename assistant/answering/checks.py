@@ -16,11 +16,20 @@ the answer's passages are in the question's language), or it is not "answered".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.grounding.stages import Passage, Verdict
-from assistant.grounding.support import content_terms, names_in, numbers_in
-from corpus.countries import countries_in, country_name
+from assistant.grounding.support import (
+    closest_unit,
+    content_terms,
+    evidence_units,
+    key_content_failures,
+    names_in,
+    numbers_in,
+    repeats_itself,
+)
+from corpus.countries import countries_in, country_name, country_name_in
 from corpus.language import detect_language
 from corpus.speakers import actor_mentions, speaker_label
 from retrieval.chunking import sentence_spans
@@ -171,6 +180,52 @@ def _ungrounded(claim: str, statements: list[str], understood: Understood, quest
         f"what it answers ({answer}) and what was asked ({', '.join(asked)}) are in no one "
         "sentence of the cited sources"
     )
+
+
+ACROSS_LANGUAGES = (
+    "written in another language than its sources: a paraphrase across languages is not "
+    "checked word for word (read the quote and its labelled machine translation)"
+)
+
+
+def check_key_content(
+    verdict: Verdict,
+    passages: dict[int, Passage],
+    language: str,
+    on_topic: Callable[[str, str], bool] | None = None,
+) -> None:
+    """Verified means checked without the model: one sentence of a cited passage in the
+    sentence's own language states its key content (content words, numbers with their
+    magnitude, negation; the passage's speaker counts as named: "we" in a speech), and the
+    sentence does not repeat itself. A sentence written across languages is withheld. With
+    ``on_topic(text, language)`` (a question about what a speaker said), the sentence or
+    the source sentence it rests on must be on the question's topic: Egypt's words on
+    Lebanon do not answer what it said about Gaza, however faithfully copied."""
+    if not verdict.supported:
+        return
+    cited = [passages[n] for n in verdict.citations if n in passages]
+    if repeats_itself(verdict.text):
+        verdict.supported = False
+        verdict.reasons.append("it repeats a piece of itself")
+        return
+    same = [p for p in cited if p.language == language]
+    if cited and not same:
+        verdict.supported = False
+        verdict.reasons.append(ACROSS_LANGUAGES)
+        return
+    units = [unit for p in same for unit in evidence_units(p.chunk_text)]
+    # a government's name stands for "we" in its speech; an account's handle is no name
+    speaking = [s for p in same for s in (p.speakers or ([p.speaker] if p.speaker else []))]
+    codes = {s for s in speaking if not s.startswith("@")}
+    speakers = [name for c in codes for name in {country_name(c), country_name_in(c, language)}]
+    failures = key_content_failures(verdict.text, units, speakers)
+    if on_topic is not None and units:
+        rests_on = closest_unit(verdict.text, units, speakers)
+        if not (on_topic(verdict.text, language) or on_topic(rests_on, same[0].language)):
+            failures.append("neither it nor the source sentence it rests on is on the topic")
+    if failures:
+        verdict.supported = False
+        verdict.reasons += failures
 
 
 @dataclass

@@ -7,7 +7,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from assistant.core.contracts import Contract
-from assistant.grounding.contracts import CitationOut, DisagreementOut, SentenceOut
+from assistant.grounding.contracts import (
+    CitationOut,
+    DisagreementOut,
+    QuoteOut,
+    SearchedOut,
+    SentenceOut,
+)
 from retrieval.contracts import UnderstoodOut
 
 
@@ -35,6 +41,10 @@ class AnswerOut(Contract):
     # where the sources given to the model state a fact differently (numbered as ``sources``);
     # absent from answers saved before it existed
     disagreements: list[DisagreementOut] = Field(default_factory=list)
+    # evidence first: the sources' own sentences on the topic, chosen by rule before the
+    # model wrote (absent from answers saved before they existed)
+    quotes: list[QuoteOut] = Field(default_factory=list)
+    searched: SearchedOut | None = None
 
 
 class ConversationAnswerOut(AnswerOut):

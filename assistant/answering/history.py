@@ -17,6 +17,7 @@ from assistant.accounts.store import Base, WebStore, utcnow
 from assistant.core.errors import InputError, NotFoundError
 from assistant.core.migrations import Schema
 from assistant.grounding.stages import Turn
+from prompts import render
 
 MAX_TITLE = 200
 HISTORY_TURNS = 4  # earlier exchanges given to the model for follow-up questions
@@ -38,8 +39,9 @@ def cited_documents(result: dict[str, Any]) -> list[str]:
 
 def withhold_unreadable(result: dict[str, Any], readable: Collection[str]) -> dict[str, Any]:
     """A saved answer as a reader may see it now: every passage from a document they may no
-    longer read is taken out, and every sentence that cited one goes with it (what was read
-    from a document goes where it goes); ``withheld`` counts the sentences taken out."""
+    longer read is taken out, and every sentence that cited one goes with it, and every quote
+    of one (what was read from a document goes where it goes); ``withheld`` counts the
+    sentences and quotes taken out."""
     numbers = [c for key in ("citations", "sources") for c in result.get(key) or []]
     gone = {int(c["n"]) for c in numbers if c.get("doc_id") not in readable}
     if all(doc_id in readable for doc_id in cited_documents(result)):
@@ -55,12 +57,25 @@ def withhold_unreadable(result: dict[str, Any], readable: Collection[str]) -> di
         for d in result.get("disagreements") or []
         if all(doc in readable for side in d.get("sides", []) for doc in side.get("doc_ids", []))
     ]
-    shown["withheld"] = len(sentences) - len(kept)
-    if shown["withheld"] or not (kept or result.get("refused")):
+    quotes = result.get("quotes") or []
+    shown["quotes"] = [q for q in quotes if q.get("doc_id") in readable]
+    shown["withheld"] = len(sentences) - len(kept) + len(quotes) - len(shown["quotes"])
+    if shown["withheld"] or not (kept or shown["quotes"] or result.get("refused")):
         supported = [s for s in kept if s.get("supported", True)]  # what the answer showed
         text = " ".join(
             s["text"] + "".join(f"[{n}]" for n in s.get("citations") or []) for s in supported
         )
+        if not text and shown["quotes"]:  # an answer made of the sources' own words
+            language = result.get("language", "en")
+            text = render(
+                "answer_quotes.j2",
+                part="answer",
+                language=language,
+                quotes=shown["quotes"],
+                speaker=None,
+                count=0,
+                topic="",
+            )
         shown["answer"] = f"{text} ({WITHHELD})" if text else f"({WITHHELD})"
         # a follow-up rewritten by the model may carry words of the withheld answer
         shown["retrieval_query"] = result.get("question", "")

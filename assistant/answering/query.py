@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.core.errors import DragomanError, InputError
 from assistant.grounding.stages import QueryPlan, Turn
+from corpus.countries import countries_in
 from corpus.language import detect_language, normalise_language_code
 from corpus.registry import DocFilters
 from prompts import render
@@ -31,29 +34,65 @@ TRANSLATE_SCHEMA = {
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese (简体中文)", "fr": "French", "es": "Spanish",
                   "ru": "Russian", "ar": "Arabic", "de": "German", "ja": "Japanese"}  # fmt: skip
 MAX_TRANSLATIONS = 2
+QUERY_TEMPLATE = "translate_query.j2"
+LATIN_SCRIPT = frozenset({"en", "fr", "es", "de", "it", "pt", "nl"})
+_NON_LATIN = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def translate_query(
-    question: str, own_language: str, languages: list[str], llm: LLM, cache: dict[str, str]
+    question: str,
+    own_language: str,
+    languages: list[str],
+    llm: LLM,
+    cache: dict[str, str],
+    template: str = QUERY_TEMPLATE,
+    accept: Callable[[str, str], bool] | None = None,
 ) -> dict[str, str]:
     """The question in up to two of the corpus's other languages, for lexical search.
 
-    One short model call per language, cached by (language, question); a failed call
-    leaves that language to the dense ranking alone."""
+    One short model call per language, cached by (language, question); a failed call, or
+    a translation ``accept(translation, language)`` refuses, leaves that language to the
+    dense ranking alone."""
     translations: dict[str, str] = {}
     for language in _targets(own_language, languages):
-        key = f"{language}\x00{question}"
+        key = _cache_key(language, question, template)
         if key not in cache:
             name = LANGUAGE_NAMES.get(language, language)
-            prompt = render("translate_query.j2", language_name=name, question=question)
+            prompt = render(template, language_name=name, question=question)
             try:
                 generation = llm.generate(prompt, schema=TRANSLATE_SCHEMA, max_tokens=80)
             except DragomanError:
                 continue
-            cache[key] = str(generation.data["query"]).strip()
+            text = str(generation.data["query"]).strip()
+            cache[key] = text if accept is None or accept(text, language) else ""
         if cache[key]:
             translations[language] = cache[key]
     return translations
+
+
+TOPIC_WORDS = 8  # a topic's translation longer than this is an answer or a question
+
+
+def translate_topic(
+    phrase: str, own_language: str, languages: list[str], llm: LLM, cache: dict[str, str]
+) -> dict[str, str]:
+    """A question's topic (a few words) in the corpus's other languages; a topic made of
+    country names alone needs none (the country index reads them in every language).
+    A translation is refused when it names a country the topic does not, is not written
+    in the target's script, or runs past a few words ("runners" for беженцах stays: a
+    wrong word that looks right cannot be told here, and is measured)."""
+    countries = set(countries_in(phrase))
+    if not phrase or all(countries_in(word) for word in phrase.split()):
+        return {}
+
+    def accept(text: str, language: str) -> bool:
+        if len(text.split()) > TOPIC_WORDS or not set(countries_in(text)) <= countries:
+            return False
+        return not (language in LATIN_SCRIPT and _NON_LATIN.search(text))
+
+    return translate_query(
+        phrase, own_language, languages, llm, cache, template="translate_topic.j2", accept=accept
+    )
 
 
 def _targets(own_language: str, languages: list[str]) -> list[str]:
@@ -64,7 +103,13 @@ def translation_pending(
     question: str, own_language: str, languages: list[str], cache: dict[str, str]
 ) -> bool:
     """Whether :func:`translate_query` would call the model (a language not yet cached)."""
-    return any(f"{lang}\x00{question}" not in cache for lang in _targets(own_language, languages))
+    targets = _targets(own_language, languages)
+    return any(_cache_key(lang, question, QUERY_TEMPLATE) not in cache for lang in targets)
+
+
+def _cache_key(language: str, text: str, template: str) -> str:
+    prefix = "" if template == QUERY_TEMPLATE else f"{template}\x00"
+    return f"{language}\x00{prefix}{text}"
 
 
 def question_language(question: str) -> str:

@@ -47,6 +47,15 @@ IgnoreOpt = Annotated[
     ),
 ]
 
+QuotesOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quotes-only",
+        help="Answer with the sources' verified quotes alone: the model writes nothing "
+        "(DRAGOMAN_ASK_WRITE=false)",
+    ),
+]
+
 
 @dataclass
 class _Asking:
@@ -59,12 +68,14 @@ class _Asking:
     lang: str | None
     k: int | None
     as_json: bool
+    quotes_only: bool = False
 
     def ask(self, question: str, history: list[Turn] | None = None) -> AskResult:
         return self.engine.ask(
             question, history=history, language=self.lang, clearance=self.clearance,
             filters=self.filters, k=self.k, on_token=None if self.as_json else _stream_draft,
             ignore=self.ignored, on_evidence=None if self.as_json else _EvidenceLines(),
+            write=False if self.quotes_only else None,
         )  # fmt: skip
 
 
@@ -119,6 +130,20 @@ def print_disagreements(result: AskResult) -> None:
         out.print(f"[yellow]The sources disagree:[/yellow] {sides}", highlight=False)
 
 
+def print_quotes(result: AskResult) -> None:
+    """The sources' own sentences on the topic (verified word for word), each with its
+    machine translation labelled as such."""
+    if not result.quotes:
+        return
+    out.print("[bold]In their own words[/bold] (verified verbatim):")
+    for quote in result.quotes:
+        who = f"{escape(quote['speaker_name'])}: " if quote["speaker_name"] else ""
+        out.print(f"  [cyan][{quote['n']}][/cyan] {who}“{escape(quote['quote'])}”", highlight=False)
+        if quote["translation"]:
+            note = escape(quote["translation_note"] or "")
+            out.print(f"      [dim]({note}) {escape(quote['translation'])}[/dim]", highlight=False)
+
+
 def print_result(result: AskResult) -> None:
     """Human-readable verified answer: text with [n], flags, disagreements between the
     sources, then the citations."""
@@ -145,6 +170,7 @@ def print_result(result: AskResult) -> None:
         missing = escape(", ".join(result.missing)) or "some sentences are not supported"
         out.print(f"[yellow]Partly answered[/yellow] — missing: {missing}")
     out.print(escape(result.answer))
+    print_quotes(result)
     for sentence in result.sentences:
         if not sentence["supported"]:
             reasons = escape("; ".join(sentence["reasons"]))
@@ -165,10 +191,12 @@ def ask_command(
     country: CountryOpt = None, speaker: SpeakerOpt = None, source: SourceOpt = None,
     since: DateOpt = None, until: DateOpt = None, clearance: ClearanceOpt = "public",
     ignore: IgnoreOpt = None, backend: BackendOpt = None, as_json: JsonFlag = False,
+    quotes_only: QuotesOnlyOpt = False,
 ) -> None:  # fmt: skip
     """Answer from the corpus with verified citations, or say that no passage answers."""
     asking = _asking(lang, k, kind, source_lang, country, speaker, source, since, until,
                      clearance, ignore, backend, as_json)  # fmt: skip
+    asking.quotes_only = quotes_only
     result = asking.ask(question)
     if as_json:
         emit_json(result.to_dict())

@@ -65,6 +65,7 @@ class AskSettings(Area):
     translate_query: bool
     translate_into: list[str]
     save_runs: bool
+    write: bool
 
 
 class BriefSettings(Area):

@@ -147,6 +147,12 @@ class Settings(BaseSettings):
         "lost a Chinese report's answer to an English question (bench/RESULTS.md)",
     )
     ask_save_runs: bool = Field(default=True, description="Save every stage under runs/ask/")
+    ask_write: bool = Field(
+        default=True,
+        description="The model writes an answer over the evidence and translates quotes in "
+        "another language; false: the answer is the sources' verified quotes alone (no model "
+        "call after the question's translation; `dragoman ask --quotes-only`)",
+    )
     positions_stances: str = Field(
         default="auto",
         pattern=r"^(auto|all|[a-z_]+(,[a-z_]+)*)$",

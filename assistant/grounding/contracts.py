@@ -45,3 +45,37 @@ class DisagreementOut(Contract):
     """A fact the sources state differently (``grounding.disagreement``), every side shown."""
 
     sides: list[SideOut]
+
+
+class QuoteOut(Contract):
+    """A sentence of a source that addresses the question's topic, word for word (checked
+    by rule, without the model: ``verified``), with a machine translation when it is in
+    another language than the answer (``translation_note`` says so; never verified)."""
+
+    n: int
+    doc_id: str
+    quote: str
+    start: int
+    end: int
+    language: str
+    title: str
+    published_at: str | None
+    speaker: str | None
+    speaker_name: str | None
+    holds: list[str]
+    verified: bool
+    translation: str | None
+    translation_note: str | None
+
+
+class SearchedOut(Contract):
+    """What the evidence stage searched: the topic as read, the results read, the asked
+    speaker's among them and their documents, those addressing the topic, and whether the
+    answer was held to them (``gated``: a question about what a speaker said)."""
+
+    topic: str
+    results: int
+    speaker_results: int
+    documents: int
+    addressing: int
+    gated: bool

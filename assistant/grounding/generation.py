@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from babel import Locale, UnknownLocaleError
 
-from assistant.core.errors import LLMOutputError
+from assistant.core.errors import DragomanError, LLMOutputError
 from assistant.grounding.injection import prompt_sources
 from assistant.grounding.stages import Context, Draft, DraftSentence, QueryPlan
 from assistant.grounding.support import content_terms
@@ -303,9 +303,34 @@ def translation_schema(items: list[str]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": list(properties)}
 
 
+_FENCES = re.compile(r"<<<(?:END )?DATA>>>")
 _LOOP = re.compile(r"(.{4,}?)\1{2,}", re.DOTALL)
 
 
 def looping(text: str) -> bool:
     """Whether generated text repeats one piece three times in a row (a degenerate loop)."""
     return bool(_LOOP.search(text))
+
+
+def translate_texts(
+    llm: LLM, turn: LLMTurn[Generation], texts: list[str], language: str
+) -> dict[int, str]:
+    """``texts`` translated into ``language`` in one call, by index; a translation that
+    fails or loops is left out (the text then stands alone in its own language)."""
+    if not texts:
+        return {}
+    prompt = render("positions_translate.j2", quotes=texts, language_name=language_name(language))
+    budget = sum(len(t) for t in texts) * 2 + 80
+    try:
+        generation = structured(
+            llm, turn, prompt, schema=translation_schema(texts), max_tokens=budget
+        )
+    except DragomanError:
+        return {}
+    translated: dict[int, str] = {}
+    for i in range(len(texts)):
+        text = str(generation.data.get(str(i + 1), ""))
+        text = " ".join(_FENCES.sub(" ", text).split())  # a fence the model copied
+        if text and not looping(text):
+            translated[i] = text
+    return translated

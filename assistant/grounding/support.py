@@ -6,6 +6,7 @@ shipped thresholds are measured on exactly this code.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -211,3 +212,83 @@ def support_features(
         term_coverage=coverage,
         same_language=same_language,
     )
+
+
+_NEGATION = re.compile(
+    r"(?<!\w)(?:not|no|never|neither|nor|none|nothing|cannot|without|ne|pas|jamais|nunca|"
+    r"ni|не|нет|ни|никогда|لا|لم|لن|ليس)(?!\w)|n't|不|没有|未|无|非",
+    re.IGNORECASE,
+)
+_MAGNITUDE = re.compile(
+    r"(\d+(?:[.,]\d+)*)\s*(percent|per cent|%|thousand|million|billion|trillion|"
+    r"millions?|milliards?|mil millones|миллион\w*|миллиард\w*|тысяч\w*|万|亿|千)",
+    re.IGNORECASE,
+)
+# Words that say who spoke or how, not what: "France *said* … *called* for".
+_REPORTING = frozenset(
+    content_terms(
+        "say says said stated states state statement told noted notes emphasised emphasized "
+        "stressed underlined highlighted reiterated declared announced expressed added "
+        "called calls urged urges warned warns speech speaker speaking also country "
+        "government delegation president minister"
+    )
+)
+KEY_COVERAGE = 0.75  # of a claim's content words that one sentence of its source must hold
+
+
+def magnitudes(text: str) -> set[tuple[str, str]]:
+    """Numbers with the magnitude written after them ("5 billion", "30%")."""
+    found = set()
+    for number, unit in _MAGNITUDE.findall(unicodedata.normalize("NFKC", text)):
+        unit = unit.casefold().replace("per cent", "percent").replace("%", "percent")
+        found.add((number.replace(",", "."), unit[:5]))
+    return found
+
+
+def negated(text: str) -> bool:
+    return _NEGATION.search(text) is not None
+
+
+def key_terms(claim: str, speakers: list[str]) -> set[str]:
+    """The claim's content words but for its speaker's name and its verbs of saying."""
+    spoken = set().union(*(content_terms(s) for s in speakers)) if speakers else set()
+    return content_terms(claim) - _REPORTING - spoken
+
+
+def closest_unit(claim: str, units: list[str], speakers: list[str]) -> str:
+    """The sentence, or two adjacent sentences, of ``units`` holding most of the claim's key
+    terms (the shortest of equals)."""
+    key = key_terms(claim, speakers)
+    joined = [*units, *(f"{a} {b}" for a, b in itertools.pairwise(units))]
+    return max(joined, key=lambda unit: (len(key & content_terms(unit)), -len(unit)))
+
+
+def key_content_failures(claim: str, units: list[str], speakers: list[str]) -> list[str]:
+    """Why one sentence (or two adjacent) of the cited passage does not state the claim's
+    key content: most of its content words (the speaker's name and the verbs of saying
+    aside: "we" in a speech is its speaker), its numbers with their magnitude, and its
+    negation. Same language only; [] when one unit states it."""
+    key = key_terms(claim, speakers)
+    if not key or not units:
+        return []
+    best = closest_unit(claim, units, speakers)
+    held = key & content_terms(best)
+    reasons = []
+    if len(held) < KEY_COVERAGE * len(key):
+        missing = ", ".join(sorted(key - held))
+        reasons.append(f"its words ({missing}) are in no one sentence of the cited passage")
+    wrong = magnitudes(claim) - magnitudes(best)
+    if wrong:
+        amounts = ", ".join(f"{n} {u}" for n, u in sorted(wrong))
+        reasons.append(f"amount not stated so in the cited sentence: {amounts}")
+    if negated(claim) != negated(best):
+        reasons.append("the cited sentence says it with the opposite negation")
+    return reasons
+
+
+_REPEATED = re.compile(r"(\S.{5,}?)\W*\1", re.DOTALL)
+
+
+def repeats_itself(text: str) -> bool:
+    """A sentence that says a piece of itself again ("巴西…说了:巴西…说了:")."""
+    return _REPEATED.search(text) is not None

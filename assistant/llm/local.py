@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -53,6 +53,7 @@ def _load_llama(path: Path, n_ctx: int, threads: int, cache_mb: int, seed: int) 
                 n_ctx=n_ctx,
                 n_threads=threads,
                 n_threads_batch=threads,
+                n_batch=PREFILL_BLOCK,
                 seed=seed,
                 verbose=False,
             )
@@ -82,6 +83,30 @@ def _fast_grammar_llama() -> type[Any]:
     from llama_cpp import Llama
 
     class FastGrammarLlama(Llama):
+        _prefilled = 0  # positions of the context that a prompt's prefill computed
+
+        def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Any:
+            """llama-cpp-python's generation, with a reused prefix cut back to a whole
+            number of prefill blocks of the prompt's own (:func:`reusable_prefix`): the
+            same prompt gives the same tokens whatever was asked before."""
+            tokens = list(tokens)
+            keep = reusable_prefix(
+                list(self._input_ids[: min(self.n_tokens, self._prefilled)]),
+                tokens,
+                self.n_batch,
+            )
+            if keep < self.n_tokens:
+                self._ctx.kv_cache_seq_rm(-1, keep, -1)
+                self.n_tokens = keep
+            self._prefilled = len(tokens)
+            if self.cache is not None:
+                cast(Any, self.cache).prompt_length = len(tokens)
+            return (yield from super().generate(tokens, *args, **kwargs))
+
+        def load_state(self, state: Any) -> None:
+            super().load_state(state)
+            self._prefilled = self.n_tokens  # a cached state holds its prompt only
+
         def _init_sampler(self, **options: Any) -> Any:  # type: ignore[override]
             penalties = (options.get("repeat_penalty", 1.0),
                          options.get("frequency_penalty", 0.0),
@@ -94,6 +119,30 @@ def _fast_grammar_llama() -> type[Any]:
             return super()._init_sampler(**options)
 
     return FastGrammarLlama
+
+
+PREFILL_BLOCK = 64  # tokens a prompt is evaluated in, from position 0 (llama.cpp n_batch)
+
+
+def reusable_prefix(held: list[int], tokens: list[int], block: int) -> int:
+    """How much of the context's prefill (``held``) a new prompt reuses: their common
+    prefix cut back to a whole number of blocks, and never the whole prompt.
+
+    llama.cpp's results for a token depend on the batch it is evaluated in; reusing a
+    prefix of any length would evaluate the rest in batches that start elsewhere than a
+    fresh run's, and the small model's greedy choice can then differ ("GDP增长率目标"
+    after one prompt, "GDP增长目标" after another). Evaluated from a block boundary, every
+    block holds the tokens it would in a fresh run. Only positions a prompt's prefill
+    computed count (generated tokens were evaluated one by one)."""
+    common = 0
+    for a, b in zip(held, tokens, strict=False):
+        if a != b:
+            break
+        common += 1
+    keep = common - common % block
+    if keep >= len(tokens):  # a prompt met in full: its last block is evaluated again
+        keep = max(0, len(tokens) - 1) // block * block
+    return keep
 
 
 def prompt_cache(capacity_bytes: int) -> Any:
@@ -113,7 +162,12 @@ def prompt_cache(capacity_bytes: int) -> Any:
             states = self.cache_state.values()
             return sum(s.llama_state_size + s.scores.nbytes + s.input_ids.nbytes for s in states)
 
+        prompt_length: int | None = None  # set by the model before each generation
+
         def __setitem__(self, key: Any, value: Any) -> None:
+            if self.prompt_length is not None:  # the prompt's positions, not the output's
+                key = key[: self.prompt_length]
+                value.n_tokens = min(value.n_tokens, self.prompt_length)
             value.scores = value.scores[-1:].copy()
             super().__setitem__(key, value)
 

@@ -1,27 +1,26 @@
 """Who spoke on a topic, and what they said, word for word.
 
 A speaker is matched on who speaks in a document (``corpus.speakers``), never on whom it
-mentions. Its quotes are sentences of its own documents that mention the topic: a country
-the topic names, in any language the country index knows (Ukraine, 乌克兰, Ucrania), or
-for other topics two thirds of its content words (or of a translation's). A speaker none
-of whose sentences mention the topic has made no statement on it, whatever the dense
-search returned for it.
+mentions. Its quotes are sentences of its own passages that address the topic, read as
+answering reads a question's (``grounding.evidence.Topic``): a passage that names a
+country the topic names, in any language the country index knows (Ukraine, 乌克兰,
+Ucrania), or holds two thirds of the topic's words in its language (or a translation's);
+of it, the sentences that hold one of them. A speaker none of whose passages address the
+topic has made no statement on it, whatever the dense search returned for it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.grounding.context import SentenceUnit
+from assistant.grounding.evidence import Topic, sentence_on_topic
 from assistant.grounding.injection import looks_like_instruction
 from assistant.grounding.stages import Passage
-from assistant.grounding.support import content_terms
-from corpus.countries import countries_in, country_name
 from corpus.registry import DocFilters, Registry
 from corpus.speakers import speaker_of
 from retrieval.chunking import sentence_spans
@@ -40,31 +39,6 @@ class Candidates:
     sentences: list[SentenceUnit]
 
 
-def topic_matcher(topic: str, translations: list[str]) -> Callable[[str], bool]:
-    """Whether a sentence mentions the topic: a country the topic names (any language),
-    or, for topics without one, two thirds of the content terms of the topic or of one of
-    its translations."""
-    countries = set(countries_in(topic))
-    if countries:  # or the name's stem, for adjectives the index does not know (Ukrainian)
-        names = [content_terms(country_name(code)) for code in countries]
-
-        def names_country(text: str) -> bool:
-            if countries & set(countries_in(text)):
-                return True
-            found = content_terms(text)
-            return any(stems and stems <= found for stems in names)
-
-        return names_country
-    variants = [content_terms(t) for t in [topic, *translations]]
-    variants = [terms for terms in variants if terms]
-
-    def mentions(text: str) -> bool:
-        found = content_terms(text)
-        return any(len(terms & found) * 3 >= len(terms) * 2 for terms in variants)
-
-    return mentions
-
-
 def speakers_in(registry: Registry, filters: DocFilters, levels: list[str]) -> Counter[str]:
     """Documents per speaker among those the filters select and the reader may see."""
     documents = registry.documents(
@@ -80,7 +54,7 @@ def candidates(
     *,
     filters: DocFilters,
     clearance: str,
-    mentions: Callable[[str], bool],
+    on_topic: Topic,
     k: int,
 ) -> Candidates:
     """The speaker's sentences that mention the topic, from its best-matching chunks;
@@ -93,13 +67,17 @@ def candidates(
     for i, result in enumerate(results):
         if speaker != result.speaker and speaker not in result.speakers:
             continue
+        if not on_topic.addresses(f"{result.title}\n{result.text}", result.language):
+            continue
         for start, end in sentence_spans(result.text):
             text = result.text[start:end].strip()
             key = (result.doc_id, result.start + start)
             if key in seen or not MIN_QUOTE_CHARS <= len(text) <= MAX_QUOTE_CHARS:
                 continue
             seen.add(key)
-            if looks_like_instruction(text) or not mentions(text):
+            if looks_like_instruction(text):
+                continue
+            if not sentence_on_topic(on_topic, text, result.language):
                 continue
             offset = result.start + start + result.text[start:end].index(text)
             found.append(SentenceUnit(i, offset, offset + len(text), text))
@@ -137,13 +115,13 @@ def topical_statements(found: Candidates, limit: int) -> list[Passage]:
 
 def speaker_evidence(
     search: HybridSearch, embedder: Embeddings, topic: str, speaker: str, *,
-    filters: DocFilters, clearance: str, mentions: Callable[[str], bool], k: int,
+    filters: DocFilters, clearance: str, on_topic: Topic, k: int,
     quotes: int, statements: int,
 ) -> tuple[list[Passage], list[Passage]]:  # fmt: skip
     """A speaker's best ``quotes`` on the topic and its ``statements`` closest sentences
     to compare across speakers (both empty: no sentence of its mentions the topic)."""
     found = candidates(search, topic, speaker, filters=filters, clearance=clearance,
-                       mentions=mentions, k=k)  # fmt: skip
+                       on_topic=on_topic, k=k)  # fmt: skip
     chosen = best_quotes(embedder, topic, found, quotes)  # scores every sentence first
     return chosen, topical_statements(found, statements) if chosen else []
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answering.query import question_language, translate_query
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import InputError, NotFoundError, RangeError
+from assistant.grounding.evidence import Topic, phrase_topic
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Passage
 from assistant.grounding.turns import run_now
@@ -32,7 +33,6 @@ from assistant.positions.disagreements import (
 from assistant.positions.evidence import (
     speaker_evidence,
     speakers_in,
-    topic_matcher,
     verbatim,
 )
 from assistant.positions.stance import STANCES, Reading, read_stance, translate_quotes
@@ -140,34 +140,35 @@ class PositionsEngine:
             raise RangeError(f"{len(speakers)} speakers in the period; at most {max_speakers}",
                              fix="name the speakers or narrow the period")  # fmt: skip
         named = countries_in(request.topic)  # a country is matched in any language already
-        mentions = topic_matcher(request.topic, [] if named else self._topic_translations(request))
+        translations = {} if named else self._topic_translations(request)
+        topic = phrase_topic(request.topic, question_language(request.topic), translations)
         positions = []
         for done, speaker in enumerate(speakers):
             if progress:
                 progress(done, len(speakers), speaker)
-            positions.append(self._position(request, speaker, counts[speaker], mentions, levels))
+            positions.append(self._position(request, speaker, counts[speaker], topic, levels))
         if progress:
             progress(len(speakers), len(speakers), "")
         seconds = round(time.perf_counter() - started, 3)
         return self._report(request, positions, seconds, requested_by)
 
-    def _topic_translations(self, request: PositionsRequest) -> list[str]:
+    def _topic_translations(self, request: PositionsRequest) -> dict[str, str]:
         """The topic in the corpus's other languages (for topics that name no country)."""
         languages = self.engine.retrieval.lexical_languages()
         if len(self._translations) > TRANSLATION_CACHE:
             self._translations.clear()
         found = translate_query(request.topic, question_language(request.topic), languages,
                                 self.engine.llm, self._translations)  # fmt: skip
-        return list(found.values())
+        return found
 
     def _position(
         self, request: PositionsRequest, speaker: str, documents: int,
-        mentions: Callable[[str], bool], levels: list[str],
+        topic: Topic, levels: list[str],
     ) -> Position:  # fmt: skip
         engine = self.engine
         quotes, statements = speaker_evidence(
             engine.search, engine.retrieval.embedder, request.topic, speaker,
-            filters=request.filters, clearance=request.clearance, mentions=mentions,
+            filters=request.filters, clearance=request.clearance, on_topic=topic,
             k=SEARCH_K, quotes=request.quotes, statements=STATEMENTS_PER_SPEAKER,
         )  # fmt: skip
         if not quotes:

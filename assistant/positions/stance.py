@@ -8,13 +8,7 @@ from functools import partial
 from typing import Any
 
 from assistant.core.errors import DragomanError
-from assistant.grounding.generation import (
-    LLMTurn,
-    language_name,
-    looping,
-    structured,
-    translation_schema,
-)
+from assistant.grounding.generation import LLMTurn, language_name, structured, translate_texts
 from assistant.grounding.stages import DraftSentence, Passage
 from assistant.grounding.verify import SupportJudge, judge_threshold, verify_sentence
 from assistant.llm.client import LLM
@@ -96,19 +90,5 @@ def translate_quotes(
     """Each quote not in ``language``, translated (by quote number); a translation that
     fails or loops is left out, and the quote stands alone in its own language."""
     foreign = [q for q in quotes if q.language != language]
-    if not foreign:
-        return {}
-    texts = [q.quote for q in foreign]
-    prompt = render("positions_translate.j2", quotes=texts, language_name=language_name(language))
-    budget = sum(len(t) for t in texts) * 2 + 80
-    try:
-        generation = structured(llm, turn, prompt, schema=translation_schema(texts),
-                                max_tokens=budget)  # fmt: skip
-    except DragomanError:
-        return {}
-    translated: dict[int, str] = {}
-    for i, quote in enumerate(foreign, start=1):
-        text = " ".join(str(generation.data.get(str(i), "")).split())
-        if text and not looping(text):
-            translated[quote.n] = text
-    return translated
+    translated = translate_texts(llm, turn, [q.quote for q in foreign], language)
+    return {foreign[i].n: text for i, text in translated.items()}

@@ -13,6 +13,7 @@ from evals.suites import (
     retrieval_xling,
     retrieval_xling_expanded,
     substituted_facts,
+    who_said_what,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "retrieval_xling",
     "retrieval_xling_expanded",
     "substituted_facts",
+    "who_said_what",
 ]

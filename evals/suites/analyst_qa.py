@@ -1,10 +1,10 @@
 """`analyst-qa`: analysts' questions on the demo corpus, asked through the whole pipeline.
 
-Seventy questions written by reading the demo corpus (UN General Debate 2024, White
+Seventy-six questions written by reading the demo corpus (UN General Debate 2024, White
 House releases, the PRC's 2024/2025 government work reports): who said what, positions,
 figures, dates, a follow-up, Chinese, English and cross-lingual, six that the corpus
-cannot answer, and the five failures reported in issue 21.  Each answerable one names
-its gold document, the gold passage (verbatim) and the gold facts.
+cannot answer, the five failures reported in issue 21 and six reported in issue 49.  Each
+answerable one names its gold document, the gold passage (verbatim) and the gold facts.
 
 The number that matters most is ``verified_precision``: of the answers labelled
 "Answered and verified", the share that are right (an unanswerable question answered

@@ -236,6 +236,45 @@ def test_china_on_ukraine_is_china_s_own_paragraph(engine: AskEngine) -> None:
             assert "attributed" in sentence
 
 
+def test_what_a_speaker_said_is_its_own_words_on_the_topic_the_same_every_time(
+    engine: AskEngine,
+) -> None:
+    """Issue 49 on the real 1.5B: asked what a government said on a topic, the answer rests
+    on that government's own sentences on it (verbatim quotes, checked without the model),
+    the same answer comes back after another question and emptied caches, a question asked
+    in Russian over an English speech leads with the quote and a translation marked as the
+    machine's, and a topic the speech does not address is said so, with what was searched."""
+    question = "What has Brazil said about climate finance?"
+    first = engine.ask(question)
+    assert first.answer_status == "answered", (first.answer, first.refusal_reason)
+    assert first.quotes and all(q["speaker"] == "BRA" and q["verified"] for q in first.quotes)
+    assert all({"climate", "finance"} & set(q["holds"]) for q in first.quotes), first.quotes
+    assert _cited_speakers(first) == {"BRA"}
+    for sentence in first.sentences:  # a verified sentence rests on a source sentence
+        if sentence["supported"]:
+            assert sentence["citations"] and not sentence["reasons"]
+    engine.ask("What did China say about Ukraine at the UN General Debate?")
+    engine.forget()
+    again = engine.ask(question)
+    assert (again.answer, again.answer_status, again.citations) == (
+        first.answer,
+        first.answer_status,
+        first.citations,
+    )
+    russian = engine.ask("Что Россия сказала о санкциях?")
+    assert russian.answer_status == "answered", (russian.answer, russian.refusal_reason)
+    assert russian.quotes and all(q["speaker"] == "RUS" for q in russian.quotes)
+    assert any("sanction" in q["quote"] for q in russian.quotes)
+    assert not any(s["supported"] for s in russian.sentences)  # written across languages
+    assert any(q["translation"] and q["translation_note"] for q in russian.quotes)
+    assert "машинный перевод" in russian.answer
+    silent = engine.ask("What did Brazil say about Arctic sovereignty at the UN General Debate?")
+    assert silent.answer_status == "not_found" and silent.refused
+    assert silent.refusal_reason == (
+        "Brazil's UN General Debate documents searched (1) do not address arctic sovereignty"
+    )
+
+
 def test_a_follow_up_keeps_the_sentence_that_answers(engine: AskEngine) -> None:
     """Case 3: "who will lead it?" after the Expo question: the sentence naming who leads
     reaches the model, and a list of members is never verified as the answer."""

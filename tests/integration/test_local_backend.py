@@ -137,21 +137,31 @@ QUESTIONS = ("Which city will the delegation visit?", "Where is COP-30?", "å°±ä¸
 
 def test_the_fast_grammar_sampler_writes_what_the_library_writes(small_model: Path) -> None:
     """Greedy decoding under a grammar checks the best token first (assistant.llm.sampling):
-    the library's sampler chain, on the same model and prompts, writes the same tokens."""
+    the library's sampler chain, on the same model and prompts, writes the same tokens. And
+    the same prompt gives the same tokens whatever came before (issue 49): ours reuses the
+    previous prompts' prefix in whole prefill blocks; the library's runs each prompt afresh."""
     from llama_cpp import Llama
 
     from assistant.grounding.generation import answer_schema
-    from assistant.llm.local import _fast_grammar_llama, grammar_response_format
+    from assistant.llm.local import PREFILL_BLOCK, _fast_grammar_llama, grammar_response_format
     from assistant.llm.sampling import GreedyGrammarSampler
 
     formats = [grammar_response_format({"type": "json_schema", "json_schema": {"schema": s}})
                for s in (answer_schema(3, 4), CAPITAL_SCHEMA)]  # fmt: skip
     written: dict[str, list[str]] = {}
     for name, cls in (("library", Llama), ("fast", _fast_grammar_llama())):
-        model = cls(model_path=str(small_model), n_ctx=2048, n_threads=2, verbose=False)
+        model = cls(
+            model_path=str(small_model),
+            n_ctx=2048,
+            n_threads=2,
+            verbose=False,
+            n_batch=PREFILL_BLOCK,
+        )
         written[name] = []
         for question in QUESTIONS:
             for response_format in formats:
+                if name == "library":
+                    model.reset()  # a fresh run: nothing reused
                 messages = [{"role": "system", "content": "Reply with JSON."},
                             {"role": "user", "content": f"{SOURCES}\nQuestion: {question}"}]  # fmt: skip
                 reply = model.create_chat_completion(

@@ -62,3 +62,34 @@ def test_a_refusal_keeps_its_words_when_a_shown_source_goes() -> None:
     }
     shown = withhold_unreadable(refusal, set())
     assert shown["answer"] == refusal["answer"] and shown["sources"] == []
+
+
+def test_an_answer_made_of_quotes_loses_the_quotes_of_a_reclassified_document() -> None:
+    quotes = [
+        {
+            "n": 1,
+            "doc_id": "cable",
+            "quote": "The vizier expects the envoy.",
+            "speaker_name": None,
+            "translation": None,
+        },
+        {
+            "n": 2,
+            "doc_id": "note",
+            "quote": "The choir sings on Thursdays.",
+            "speaker_name": None,
+            "translation": None,
+        },
+    ]
+    saved = {
+        **_answer(),
+        "sentences": [],
+        "quotes": quotes,
+        "language": "en",
+        "answer": "“The vizier expects the envoy.” [1]\n“The choir sings on Thursdays.” [2]",
+    }
+    assert withhold_unreadable(saved, {"cable", "note"}) is saved
+    shown = withhold_unreadable(saved, {"note"})
+    assert [q["doc_id"] for q in shown["quotes"]] == ["note"] and shown["withheld"] == 1
+    assert shown["answer"] == f"“The choir sings on Thursdays.” [2] ({WITHHELD})"
+    assert "vizier" not in str(shown).replace("What happens in Samarkand?", "")

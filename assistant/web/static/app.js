@@ -148,15 +148,42 @@ function disagreements(result) {
             title: "Found by the search, not given to the model" }, "source")))])))));
 }
 
-function renderAnswer(result, messageId) {
-  const byNumber = Object.fromEntries(result.citations.map((c) => [c.n, c]));
+// The sources' own sentences on the question's topic, chosen by rule and verified word for
+// word; a translation is the machine's and says so (never labelled verified).
+function quotesBox(result, byNumber) {
+  const quotes = result.quotes || [];
+  if (!quotes.length) return null;
+  return el("div", { class: "quotes" },
+    el("p", { class: "found" }, "In their own words (verified verbatim):"),
+    el("ol", {}, ...quotes.map((q) => el("li", { value: String(q.n) }, chip(q.n, byNumber[q.n]), " ",
+      q.speaker_name ? el("b", {}, q.speaker_name + ": ") : "",
+      el("q", { class: "quote", lang: q.language }, q.quote),
+      q.translation ? el("span", { class: "translation" },
+        el("span", { class: "flag machine" }, q.translation_note || "machine translation"), " ", q.translation) : ""))));
+}
+
+// Evidence first: the passages found stay on screen with the answer (and in history).
+function evidenceList(sources, heading) {
+  const box = el("div", { class: "evidence" });
+  if (!sources.length) { box.append(el("p", { class: "found" }, "No passage found.")); return box; }
+  box.append(el("p", { class: "found" }, heading),
+    el("ol", { class: "sources" }, ...sources.slice(0, 8).map((s) => el("li", { value: String(s.n) },
+      chip(s.n, s), " ", el("span", { class: "title" }, s.title),
+      el("q", { class: "quote" }, s.quote.length > 300 ? s.quote.slice(0, 300) + "…" : s.quote)))));
+  return box;
+}
+
+const EVIDENCE_KEPT = "Passages found — what the answer was checked against:";
+
+function renderAnswer(result, messageId, withEvidence = true) {
+  const byNumber = Object.fromEntries(result.sources.concat(result.citations).map((c) => [c.n, c]));
   const box = el("div", { class: "answer" + (result.refused ? " refused" : ""), "data-message-id": String(messageId || "") });
   const chipsRow = understoodChips(result);
   if (chipsRow) box.append(chipsRow);
   box.append(statusLine(result));
   if (result.refused) {
     box.append(el("p", { class: "refusal" }, result.answer), el("p", { class: "reason" }, result.refusal_reason || ""));
-    if (result.sources.length) {
+    if (result.sources.length && withEvidence) {
       box.append(el("p", { class: "found" }, "Closest passages found:"),
         el("ul", { class: "sources" }, ...result.sources.map((s) => el("li", {}, chip(s.n, s), " ", s.title))));
     }
@@ -167,15 +194,20 @@ function renderAnswer(result, messageId) {
     }
   } else {
     const text = el("p", { class: "verified" });
-    for (const sentence of result.sentences) {
+    const written = result.sentences.some((sentence) => sentence.supported);
+    for (const sentence of written ? result.sentences : result.sentences.filter((x) => !x.supported)) {
       if (sentence.supported) {
         text.append(el("span", { class: "sentence" }, sentence.text + " "), ...sentence.citations.map((n) => chip(n, byNumber[n])), " ");
       } else {
         text.append(unsupported(sentence), " ");
       }
     }
-    box.append(text, el("ol", { class: "references" }, ...result.citations.map((c) =>
+    box.append(text);
+    const quotes = quotesBox(result, byNumber);
+    if (quotes) box.append(quotes);
+    box.append(el("ol", { class: "references" }, ...result.citations.map((c) =>
       el("li", { value: String(c.n) }, chip(c.n, c), " ", c.title, c.published_at ? ` · ${c.published_at.slice(0, 10)}` : ""))));
+    if (withEvidence && result.sources.length) box.append(evidenceList(result.sources, EVIDENCE_KEPT));
   }
   const disputes = disagreements(result);
   if (disputes) box.append(disputes);
@@ -283,14 +315,7 @@ async function send(question, ignore) {
 function showEvidence(block, draft, sources) {
   const old = block.querySelector(".evidence");
   if (old) old.remove();
-  const box = el("div", { class: "evidence" });
-  if (!sources.length) box.append(el("p", { class: "found" }, "No passage found yet."));
-  else {
-    box.append(el("p", { class: "found" }, "Passages found — the answer is being written and checked against them:"),
-      el("ol", { class: "sources" }, ...sources.slice(0, 6).map((s) => el("li", { value: String(s.n) },
-        chip(s.n, s), " ", el("span", { class: "title" }, s.title),
-        el("q", { class: "quote" }, s.quote.length > 300 ? s.quote.slice(0, 300) + "…" : s.quote)))));
-  }
+  const box = evidenceList(sources, "Passages found — the answer is being written and checked against them:");
   block.insertBefore(box, draft);
   setStatus("Sources found — writing the draft…");
 }
@@ -302,9 +327,11 @@ function handleEvent(name, data, block, draft) {
   else if (name === "token") { draft.textContent += data.text; setStatus("Writing the draft — it is checked against the sources before it is shown…"); }
   else if (name === "result") {
     draft.remove();
+    // the evidence stays: the passages the answer was checked against, as finally selected
     const evidence = block.querySelector(".evidence");
-    if (evidence) evidence.remove();
-    block.append(renderAnswer(data, data.message_id));
+    const answer = renderAnswer(data, data.message_id, !evidence);
+    if (evidence) evidence.replaceWith(evidenceList(data.sources, EVIDENCE_KEPT));
+    block.append(answer);
     const status = data.answer_status || (data.refused ? "not_found" : "answered");
     setStatus(status === "answered" ? "Answered and verified against the sources."
       : status === "partial" ? "Partly answered — see what is missing." : "No passage found that answers this.",
