@@ -135,7 +135,9 @@ class PositionsEngine:
         started = time.perf_counter()
         levels = readable_levels(request.clearance)
         counts = speakers_in(self.engine.registry, request.filters, levels)
-        speakers = request.speakers or sorted(counts, key=lambda s: (-counts[s], s))
+        # social accounts take a slot only when named: the period's speakers are governments
+        governments = [s for s in counts if not s.startswith("@")]
+        speakers = request.speakers or sorted(governments, key=lambda s: (-counts[s], s))
         if len(speakers) > max_speakers:
             raise RangeError(f"{len(speakers)} speakers in the period; at most {max_speakers}",
                              fix="name the speakers or narrow the period")  # fmt: skip

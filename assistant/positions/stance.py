@@ -3,6 +3,7 @@ quotes like an answer's sentence, one for the side, and the quotes translated.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -44,6 +45,16 @@ class Reading:
     reasons: list[str] = field(default_factory=list)
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s|$)|[。！？][”’」』）]*")
+
+
+def whole_sentences(text: str) -> str:
+    """The text up to the end of its last whole sentence ('' when none ends): a summary
+    the token limit cut mid-sentence is never shown cut."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    return text[: ends[-1]].strip() if ends else ""
+
+
 def read_stance(
     llm: LLM,
     turn: LLMTurn[Any],
@@ -64,7 +75,9 @@ def read_stance(
                                 max_tokens=120, system_template="positions_system.j2")  # fmt: skip
     except DragomanError as exc:  # no summary is better than a guessed one
         return Reading("undetermined", None, reasons=[f"the model failed: {exc}"])
-    summary = " ".join(str(generation.data["summary"]).split())
+    summary = whole_sentences(" ".join(str(generation.data["summary"]).split()))
+    if not summary:  # cut off before its first sentence ended: nothing to show
+        return Reading("undetermined", None, reasons=["the model's summary was cut short"])
     sentence = DraftSentence(summary, [q.n for q in quotes])
     verdict = verify_sentence(
         sentence, {q.n: q for q in quotes}, language=language, judge=judge,

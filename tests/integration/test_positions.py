@@ -238,3 +238,24 @@ def test_positions_show_where_the_speakers_sources_disagree(
         assert run_cli("docs", "reclassify", german, "--clearance", "public",
                        env=env).returncode == 0  # fmt: skip
     assert "Where the sources disagree" not in later and "8 million" not in later
+
+
+def test_social_accounts_take_a_speaker_slot_only_when_named(
+    un_home: Path, echo_backend: None, tmp_path: Path
+) -> None:
+    """Issue 49: the period's speakers are governments; an account that posted on the topic
+    is read only when the analyst names it."""
+    home = tmp_path / "home"
+    shutil.copytree(un_home, home, symlinks=True)
+    posts = tmp_path / "posts.jsonl"
+    post = {"id": "u1", "user": "kyiv_watch", "created_at": "2024-09-25T09:00:00Z",
+            "text": "Ukraine needs air defence now, says every speaker in New York."}  # fmt: skip
+    posts.write_text(json.dumps(post), encoding="utf-8")
+    _ingest(cli_env(home), str(posts), "--kind", "social", "--source", "X export")
+    engine = Components(_settings(home)).positions()
+    period = DocFilters(since=20240901, until=20241231)
+    everyone = engine.run(PositionsRequest("Ukraine", None, period))
+    assert all(not p["speaker"].startswith("@") for p in everyone["positions"])
+    named = engine.run(PositionsRequest("Ukraine", ["@kyiv_watch"], period))
+    assert [p["speaker"] for p in named["positions"]] == ["@kyiv_watch"]
+    assert named["positions"][0]["quotes"]

@@ -16,6 +16,7 @@ from assistant.grounding.evidence import phrase_topic, sentence_on_topic
 from assistant.positions import PositionsRequest, to_csv, to_markdown
 from assistant.positions.contracts import PositionsOut
 from assistant.positions.pipeline import parse_period
+from assistant.positions.stance import whole_sentences
 from corpus.language import detect_language
 from evals.stance_data import ALIASES, ES_11_1_FILE, VOTE_STANCE, load_vote, read_vote
 
@@ -149,3 +150,16 @@ def test_the_2022_vote_shipped_here_reads_as_its_recorded_totals() -> None:
     ]  # fmt: skip
     absent = json.loads(ES_11_1_FILE.read_text("utf-8"))["absent"]
     assert len(absent) == 12 and not {"VEN", "UZB"} & set(vote.votes)
+
+
+@pytest.mark.parametrize(
+    ("summary", "shown"),
+    [
+        ("France supports Ukraine. It also calls for", "France supports Ukraine."),
+        ("法国支持乌克兰。它还呼吁", "法国支持乌克兰。"),
+        ("U.S. aid to Ukraine rose 5.5 percent.", "U.S. aid to Ukraine rose 5.5 percent."),
+        ("France calls for", ""),
+    ],
+)
+def test_a_summary_is_never_shown_cut_mid_sentence(summary: str, shown: str) -> None:
+    assert whole_sentences(summary) == shown
