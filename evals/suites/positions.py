@@ -43,6 +43,20 @@ MENTIONS_UKRAINE = re.compile(r"ukrain", re.IGNORECASE)
 STANCES = ("supports", "opposes", "neutral")
 
 
+def index_speeches(ctx: EvalContext, years: list[int], members: set[str], name: str) -> Path:
+    """The members' General Debate speeches of ``years`` extracted to the run's folder
+    ``name``, ingested as `make demo` does and indexed; returns the folder."""
+    folder = ctx.settings.home / name
+    extract_speeches(ctx.corpora, years, members, folder)
+    registry = ctx.engine.registry
+    options = Options(kind="policy", filename_pattern=UN_PATTERN, source="UN General Debate")
+    ingest(registry, [str(folder)], options, UN_TEMPLATES)
+    ctx.progress("indexing UN speeches", 0, 1)
+    index_pending(ctx.engine.retrieval, registry)
+    ctx.progress("indexing UN speeches", 1, 1)
+    return folder
+
+
 def _macro_f1(items: list[Item]) -> float | None:
     stated = [i for i in items if i["model"]]
     labels = {s: n for n, s in enumerate((*STANCES, "mixed", "undetermined"))}
@@ -101,14 +115,7 @@ class Positions:
 
     def _index(self, ctx: EvalContext, members: set[str]) -> dict[str, str]:
         """Ingest and index the members' speeches; their raw text by member."""
-        folder = ctx.settings.home / f"ungdc-{self.name}"
-        extract_speeches(ctx.corpora, self.years, members, folder)
-        registry = ctx.engine.registry
-        options = Options(kind="policy", filename_pattern=UN_PATTERN, source="UN General Debate")
-        ingest(registry, [str(folder)], options, UN_TEMPLATES)
-        ctx.progress("indexing UN speeches", 0, 1)
-        index_pending(ctx.engine.retrieval, registry)
-        ctx.progress("indexing UN speeches", 1, 1)
+        folder = index_speeches(ctx, self.years, members, f"ungdc-{self.name}")
         texts: dict[str, str] = {}
         for path in sorted(Path(folder).glob("*.txt")):
             member = path.name.split("_", 1)[0]

@@ -35,16 +35,13 @@ from typing import Any
 from assistant.grounding.evidence import phrase_topic
 from assistant.positions.evidence import candidates
 from assistant.positions.pipeline import SEARCH_K
-from corpus.connectors import Options
 from corpus.countries import country_name_in
-from corpus.ingest import ingest
 from corpus.registry import DocFilters
 from evals.datasets import dataset_path, sample
 from evals.harness import EvalContext, Item, Metric, register_suite, timing
-from evals.stance_data import UN_FILE, extract_speeches
-from evals.suites.positions import UN_PATTERN, UN_TEMPLATES
+from evals.stance_data import UN_FILE
+from evals.suites.positions import UN_PATTERN, index_speeches
 from retrieval.chunking import sentence_spans
-from retrieval.indexer import index_pending
 
 YEARS = list(range(2015, 2022))
 COUNTRIES = 40
@@ -231,14 +228,7 @@ class WhoSaidWhat:
             ctx.progress(self.name, n + 1, len(asked))
 
     def _index(self, ctx: EvalContext, members: list[str]) -> dict[tuple[str, int], str]:
-        folder = ctx.settings.home / "ungdc-who-said-what"
-        extract_speeches(ctx.corpora, YEARS, set(members), folder)
-        registry = ctx.engine.registry
-        options = Options(kind="policy", filename_pattern=UN_PATTERN, source="UN General Debate")
-        ingest(registry, [str(folder)], options, UN_TEMPLATES)
-        ctx.progress("indexing UN speeches", 0, 1)
-        index_pending(ctx.engine.retrieval, registry)
-        ctx.progress("indexing UN speeches", 1, 1)
+        folder = index_speeches(ctx, YEARS, set(members), "ungdc-who-said-what")
         speeches: dict[tuple[str, int], str] = {}
         for path in sorted(folder.glob("*.txt")):
             match = re.search(UN_PATTERN, path.name)
