@@ -130,10 +130,14 @@ class Topic:
 
 
 def _names_country(code: str, words: set[str]) -> bool:
-    """The country's English name by its stems (Ukrainian, Syrian: adjectives the index
-    does not read as the country)."""
-    stems = content_terms(country_name(code))
-    return bool(stems) and all(any(w.startswith(s[:5]) for w in words) for s in stems)
+    """The country's English name, official or short, by its stems (Ukrainian, Syrian:
+    adjectives the index does not read as the country; "Syria" for the Syrian Arab
+    Republic)."""
+    for name in {country_name(code), country_name_in(code, "en")}:
+        stems = content_terms(name)
+        if stems and all(any(w.startswith(s[:5]) for w in words) for s in stems):
+            return True
+    return False
 
 
 def _excluded(understood: Understood, language: str) -> list[str]:

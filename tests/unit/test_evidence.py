@@ -274,3 +274,11 @@ def test_a_faithful_copy_beside_the_topic_does_not_answer_it() -> None:
     )
     check_key_content(gaza, {1: passage}, "en", on_topic)
     assert gaza.supported, gaza.reasons
+
+
+def test_a_country_is_named_by_its_adjective_or_short_name() -> None:
+    syria = Topic(countries=("SYR",), label="Syria")
+    assert syria.addresses("We call on all parties to the Syrian conflict to negotiate.", "en")
+    assert not syria.addresses("We call on all parties to negotiate.", "en")
+    united_states = Topic(countries=("USA",), label="United States")
+    assert not united_states.addresses("The United Nations met.", "en")
