@@ -285,7 +285,14 @@ class Evidence:
 
 
 def speaks(result: SearchResult, speaker: str) -> bool:
-    return result.speaker == speaker or speaker in result.speakers
+    """The result is the speaker's own: its document's speaker, a joint statement's
+    co-speaker, or, for a document whose speaker is unknown, one whose source or title names
+    it ("Ministry of Foreign Affairs Singapore")."""
+    if result.speaker == speaker or speaker in result.speakers:
+        return True
+    if result.speaker is not None:
+        return False
+    return speaker in countries_in(f"{result.source or ''}\n{result.title}")
 
 
 def select_evidence(

@@ -17,6 +17,7 @@ from assistant.grounding.evidence import (
     question_topic,
     select_evidence,
     sentence_on_topic,
+    speaks,
     topic_phrase,
     word_matches,
 )
@@ -282,3 +283,21 @@ def test_a_country_is_named_by_its_adjective_or_short_name() -> None:
     assert not syria.addresses("We call on all parties to negotiate.", "en")
     united_states = Topic(countries=("USA",), label="United States")
     assert not united_states.addresses("The United Nations met.", "en")
+
+
+def test_a_document_of_unknown_speaker_is_the_speakers_when_its_source_names_it() -> None:
+    reply = SearchResult(
+        chunk_id="c",
+        doc_id="d",
+        title="Minister for Foreign Affairs' Written Reply to Parliamentary Questions",
+        url=None,
+        published_at=None,
+        language="en",
+        score=1.0,
+        text="On shipping through the Red Sea, the Government is monitoring developments.",
+        start=0,
+        end=75,
+        source="Ministry of Foreign Affairs Singapore",
+    )
+    assert speaks(reply, "SGP") and not speaks(reply, "CHN")
+    assert not speaks(_chunk(reply.text, "MYS", "x"), "SGP")  # another government's own
