@@ -216,7 +216,8 @@ def support_features(
 
 _NEGATION = re.compile(
     r"(?<!\w)(?:not|no|never|neither|nor|none|nothing|cannot|without|ne|pas|jamais|nunca|"
-    r"ni|не|нет|ни|никогда|لا|لم|لن|ليس)(?!\w)|n't|不|没有|未|无|非",
+    r"ni|не|нет|ни|никогда|لا|لم|لن|ليس)(?!\w)|n't"
+    r"|没有|并不|从未|绝不|决不|无法|未能|未曾|不是|不会|不能|不再|不要|不应|不得|不予",
     re.IGNORECASE,
 )
 _MAGNITUDE = re.compile(
@@ -264,6 +265,25 @@ def closest_unit(claim: str, units: list[str], speakers: list[str]) -> str:
 
 
 def key_content_failures(claim: str, units: list[str], speakers: list[str]) -> list[str]:
+    """Why the claim's key content is not stated in the cited passage: each of the claim's
+    own sentences checked alone (:func:`sentence_key_failures`)."""
+    parts = [claim[a:b] for a, b in sentence_spans(claim)] or [claim]
+    return list(
+        dict.fromkeys(r for part in parts for r in sentence_key_failures(part, units, speakers))
+    )
+
+
+_HAN_FUNCTION = frozenset("的是了在和与及为也都而并等之其这那一个有被将对于从以中把所")
+
+
+def _han_coverage(claim: str, unit: str) -> float:
+    """Of the claim's Han characters, the share the unit holds (a paraphrase in Chinese
+    shares characters with its source far more than it shares character pairs)."""
+    han = {ch for ch in claim if _HAN.match(ch)} - _HAN_FUNCTION
+    return len(han & set(unit)) / len(han) if han else 1.0
+
+
+def sentence_key_failures(claim: str, units: list[str], speakers: list[str]) -> list[str]:
     """Why one sentence (or two adjacent) of the cited passage does not state the claim's
     key content: most of its content words (the speaker's name and the verbs of saying
     aside: "we" in a speech is its speaker), its numbers with their magnitude, and its
@@ -274,7 +294,10 @@ def key_content_failures(claim: str, units: list[str], speakers: list[str]) -> l
     best = closest_unit(claim, units, speakers)
     held = key & content_terms(best)
     reasons = []
-    if len(held) < KEY_COVERAGE * len(key):
+    if _HAN.search(claim):  # Chinese: by characters
+        if _han_coverage(claim, best) < KEY_COVERAGE:
+            reasons.append("its characters are in no one sentence of the cited passage")
+    elif len(held) < KEY_COVERAGE * len(key):
         missing = ", ".join(sorted(key - held))
         reasons.append(f"its words ({missing}) are in no one sentence of the cited passage")
     wrong = magnitudes(claim) - magnitudes(best)

@@ -301,3 +301,21 @@ def test_a_document_of_unknown_speaker_is_the_speakers_when_its_source_names_it(
     )
     assert speaks(reply, "SGP") and not speaks(reply, "CHN")
     assert not speaks(_chunk(reply.text, "MYS", "x"), "SGP")  # another government's own
+
+
+def test_each_sentence_of_a_claim_rests_on_its_own_source_sentence() -> None:
+    source = [
+        "Peyton Manning became the first quarterback ever to lead two different teams to "
+        "multiple Super Bowls.",
+        "He is also the oldest quarterback ever to play in a Super Bowl at age 39.",
+    ]
+    assert key_content_failures(" ".join(source), source, []) == []
+    # Chinese is compared by characters; "不同" (different) is no negation
+    assert (
+        key_content_failures(
+            "南非学校法案是1996年通过的。", ["1996年，南非通过了《南非学校法》。"], []
+        )
+        == []
+    )
+    assert key_content_failures("他带领两支不同球队。", ["他带领两支不同球队。"], []) == []
+    assert key_content_failures("他没有带领球队。", ["他带领两支球队。"], [])
