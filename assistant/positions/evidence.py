@@ -120,8 +120,9 @@ def speaker_evidence(
 ) -> tuple[list[Passage], list[Passage]]:  # fmt: skip
     """A speaker's best ``quotes`` on the topic and its ``statements`` closest sentences
     to compare across speakers (both empty: no sentence of its mentions the topic)."""
-    found = candidates(search, topic, speaker, filters=filters, clearance=clearance,
-                       on_topic=on_topic, k=k)  # fmt: skip
+    found = candidates(
+        search, topic, speaker, filters=filters, clearance=clearance, on_topic=on_topic, k=k
+    )
     chosen = best_quotes(embedder, topic, found, quotes)  # scores every sentence first
     return chosen, topical_statements(found, statements) if chosen else []
 

@@ -248,8 +248,12 @@ def test_social_accounts_take_a_speaker_slot_only_when_named(
     home = tmp_path / "home"
     shutil.copytree(un_home, home, symlinks=True)
     posts = tmp_path / "posts.jsonl"
-    post = {"id": "u1", "user": "kyiv_watch", "created_at": "2024-09-25T09:00:00Z",
-            "text": "Ukraine needs air defence now, says every speaker in New York."}  # fmt: skip
+    post = {
+        "id": "u1",
+        "user": "kyiv_watch",
+        "created_at": "2024-09-25T09:00:00Z",
+        "text": "Ukraine needs air defence now, says every speaker in New York.",
+    }
     posts.write_text(json.dumps(post), encoding="utf-8")
     _ingest(cli_env(home), str(posts), "--kind", "social", "--source", "X export")
     engine = Components(_settings(home)).positions()
