@@ -20,7 +20,7 @@ from babel import Locale, UnknownLocaleError
 
 LOCALES = ("en", "zh", "zh_Hant", "fr", "es", "ru", "ar", "de", "ja", "ko", "pt", "it", "uk")
 ALIASES: dict[str, tuple[str, ...]] = {
-    "USA": ("U.S.", "US", "U.S.A.", "USA", "America", "美方", "美利坚合众国"),
+    "USA": ("U.S.", "US", "U.S.A.", "USA", "America", "美方", "美利坚合众国", "全美", "США"),
     "GBR": ("UK", "U.K.", "Britain", "Great Britain", "英方"),
     "CHN": ("PRC", "People's Republic of China", "中华人民共和国", "中方"),
     "RUS": ("Russian Federation", "Российская Федерация", "俄方"),
@@ -138,21 +138,53 @@ def _match_at(
 
 
 def _cjk_mentions(text: str, index: _Index) -> Iterator[tuple[int, str]]:
-    """Substring matches that start or end on a jieba segment boundary: 中国 in 中国外交部
-    counts, 海地 (Haiti) inside 沿海地区 does not."""
-    boundaries, offset = {0}, 0
+    """Substring matches on jieba segment boundaries: 中国 in 中国外交部 counts, 海地 (Haiti)
+    inside 沿海地区 and 马里 (Mali) inside 马里奥 (Mario) do not."""
+    ends, offset = {}, 0  # segment start → its end (and every end a start too)
     for segment in _segment(text):
+        ends[offset] = offset + len(segment)
         offset += len(segment)
-        boundaries.add(offset)
+    ends.setdefault(offset, offset)
     i = 0
     while i < len(text):
         for name, code in index.cjk.get(text[i], ()):
             end = i + len(name)
-            if text.startswith(name, i) and (i in boundaries or end in boundaries):
+            if text.startswith(name, i) and _whole_word(i, end, text, ends):
                 yield i, code
                 i = end - 1
                 break
         i += 1
+
+
+# What a country name may run into inside one jieba segment: 美国人, 德国队, 伊朗核.
+_CJK_SUFFIXES = frozenset("人队籍方军政府企省民语文货币式版核湾海岛")
+_NAME_RUN = re.compile(r"[\u3400-\u9fff·・•]+")
+_COMMON_WORD = 500  # jieba frequency from which the rest of a segment is a word (外交部, 联邦)
+
+
+def _whole_word(start: int, end: int, text: str, ends: dict[int, int]) -> bool:
+    """A name that is a whole segment, or starts one and runs into a word or a suffix
+    (中国外交部, 美国人); not a piece of a transliterated name (马里 in 马里奥, 查德 in
+    理查德·威尔逊)."""
+    run = _NAME_RUN.match(text, _run_start(text, start))
+    if run and any(mark in run.group() for mark in "·・•"):
+        return False
+    if start not in ends:
+        return end in ends and (start == 0 or text[start - 1] not in "·・")
+    if end in ends:
+        return True
+    rest = text[end : ends[start]]
+    if rest[:1] in _CJK_SUFFIXES:
+        return True
+    import jieba
+
+    return len(rest) >= 2 and jieba.dt.FREQ.get(rest, 0) >= _COMMON_WORD
+
+
+def _run_start(text: str, index: int) -> int:
+    while index > 0 and _NAME_RUN.match(text[index - 1]):
+        index -= 1
+    return index
 
 
 def _segment(text: str) -> Iterator[str]:

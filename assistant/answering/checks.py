@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from assistant.grounding.purity import sentence_impurity
 from assistant.grounding.stages import Passage, Verdict
 from assistant.grounding.support import (
     closest_unit,
@@ -226,6 +227,15 @@ def check_key_content(
     if failures:
         verdict.supported = False
         verdict.reasons += failures
+
+
+def check_language(verdict: Verdict, language: str) -> None:
+    """A sentence not in the language asked (names and quoted words aside: "积极参与 shuttle
+    mediation") is not shown as verified, so not shown."""
+    impurity = sentence_impurity(verdict.text, language)
+    if impurity:
+        verdict.supported = False
+        verdict.reasons.append(impurity)
 
 
 @dataclass

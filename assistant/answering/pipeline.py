@@ -15,6 +15,7 @@ from assistant.answering.checks import (
     check_answer_grounding,
     check_attribution,
     check_key_content,
+    check_language,
     check_responsive,
     check_says_something,
 )
@@ -43,6 +44,7 @@ from assistant.grounding.evidence import (
     sentence_on_topic,
     topic_phrase,
 )
+from assistant.grounding.faithful import translation_problems
 from assistant.grounding.generation import TokenSink, generate_draft, output_mode, translate_texts
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Context, Draft, Passage, QueryPlan, Turn, Verdict
@@ -392,7 +394,11 @@ class AskEngine:
         foreign = [q for q in found.quotes if q.language != language]
         translated = translate_texts(self.llm, run_now, [q.text for q in foreign], language)
         for i, text in translated.items():
-            foreign[i].translation = text
+            problems = translation_problems(text, foreign[i].text, language, foreign[i].language)
+            if problems:
+                foreign[i].translation_withheld = "; ".join(problems)
+            else:
+                foreign[i].translation = text
 
     def _context(self, plan: QueryPlan, results: list[SearchResult]) -> Context:
         return select_context(
@@ -452,6 +458,7 @@ class AskEngine:
             check_attribution(verdict, by_number, plan.understood.speaker)
             check_answer_grounding(verdict, by_number, plan.understood, plan.retrieval_query)
             check_key_content(verdict, by_number, plan.answer_language, on_topic)
+            check_language(verdict, plan.answer_language)
         return verdicts
 
     def _result(
@@ -520,7 +527,7 @@ class AskEngine:
         if gated:
             reason = None if quotes else not_addressed(found, understood.speaker, understood.source)
         else:
-            reason = _refusal_reason(context, draft, supported, quotes, write)
+            reason = _refusal_reason(context, draft, supported, quotes, write, plan.answer_language)
         if reason is not None:
             return _Outcome(self._refusal_text(plan, found, gated), [], "not_found", [], reason)
         by_number = {p.n: p for p in context.passages}
@@ -668,13 +675,18 @@ def _refusal_reason(
     supported: list[Verdict],
     quotes: list[dict[str, Any]],
     write: bool,
+    language: str,
 ) -> str | None:
+    """Why the question is refused, in the question's language (``refusal.j2``)."""
+    reason = None
     if not context.passages:
-        return "no passage within the caller's clearance and filters matches the question"
-    if not write:
-        return None if quotes else "no passage found addresses the question's topic"
-    if draft is None or not draft.answerable:
-        return "the model found no answer in the sources"
-    if not supported and not quotes:
-        return "no sentence of the draft is supported by the passages it cites"
-    return None
+        reason = "no_passage"
+    elif not write:
+        reason = None if quotes else "off_topic"
+    elif draft is None or not draft.answerable:
+        reason = "no_answer"
+    elif not supported and not quotes:
+        reason = "unsupported"
+    if reason is None:
+        return None
+    return render("refusal.j2", part="reason", reason=reason, language=language)

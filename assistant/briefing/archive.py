@@ -1,8 +1,11 @@
 """The briefing archive: ``DRAGOMAN_HOME/briefings/<date>/<watchlist>/``.
 
 A run writes everything into a fresh folder beside the target and then swaps it in, so a
-re-run replaces the briefing whole and a failed run leaves the previous one untouched.
-``manifest.json`` names the inputs' fingerprint, files, deliveries and any failure.
+failed run leaves the previous one untouched.  A second briefing for the same date and
+watchlist never overwrites the first: the earlier one is kept whole under
+``versions/<n>/`` of the new one, and the manifest says which version is current and
+lists the earlier ones.  ``manifest.json`` names the inputs' fingerprint, files,
+deliveries and any failure.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ MAX_LISTING = 500  # briefings one listing returns at most
 # what a reader sees of a manifest (never the raw file: it records deliveries' targets)
 SHOWN_KEYS = ("date", "watchlist", "window", "clearance", "languages", "formats", "files",
               "documents", "stories", "empty", "headlines", "untranslated", "backend", "model",
-              "generated_at")  # fmt: skip
+              "generated_at", "version", "earlier_versions")  # fmt: skip
 
 
 def shown_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
@@ -56,23 +59,46 @@ class Archive:
         return self.root / date / check_name(watchlist)
 
     def replace(self, date: str, watchlist: str, files: dict[str, bytes]) -> Path:
-        """Write ``files`` (relative name → bytes) as the briefing, replacing any earlier one."""
+        """Write ``files`` (relative name → bytes) as the current briefing; an earlier one
+        for the date and watchlist is kept as a version of it (never overwritten)."""
         target = self.folder(date, watchlist)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{watchlist}.", dir=target.parent))
+        earlier: list[dict[str, Any]] = []
         try:
             for name, data in files.items():
                 (staging / name).write_bytes(data)
-            old = target.with_name(f".{watchlist}.old")
-            shutil.rmtree(old, ignore_errors=True)
             if target.exists():
-                target.rename(old)
+                earlier = self._keep_versions(target, staging / "versions")
             staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise StoreError(f"cannot write the briefing to {target}: {exc}") from exc
+        if "manifest.json" in files:
+            self.update_manifest(target, {"version": len(earlier) + 1, "earlier_versions": earlier})
         return target
+
+    def _keep_versions(self, target: Path, versions: Path) -> list[dict[str, Any]]:
+        """Move the current briefing and its own earlier versions under ``versions``."""
+        versions.mkdir()
+        old_versions = target / "versions"
+        if old_versions.is_dir():
+            for child in old_versions.iterdir():
+                child.rename(versions / child.name)
+            old_versions.rmdir()
+        number = 1 + sum(1 for child in versions.iterdir() if child.name.isdigit())
+        target.rename(versions / str(number))
+        return [self._version_entry(versions / str(n), n) for n in range(1, number + 1)]
+
+    def _version_entry(self, folder: Path, number: int) -> dict[str, Any]:
+        try:
+            manifest = self.manifest(folder)
+        except StoreError:
+            manifest = {}
+        files = sorted(
+            p.name for p in folder.iterdir() if p.is_file() and p.name != "manifest.json"
+        )
+        return {"version": number, "generated_at": manifest.get("generated_at"), "files": files}
 
     def update_manifest(self, folder: Path, changes: dict[str, Any]) -> dict[str, Any]:
         manifest = self.manifest(folder)
@@ -109,12 +135,16 @@ class Archive:
                 break
         return found[offset:]
 
-    def file(self, date: str, watchlist: str, name: str, clearance: str) -> Path:
-        """One file of an archived briefing, if the clearance may read it (a name that
-        could not be one is simply not found)."""
+    def file(
+        self, date: str, watchlist: str, name: str, clearance: str, version: int | None = None
+    ) -> Path:
+        """One file of an archived briefing (of one of its earlier ``version``s), if the
+        clearance may read it (a name that could not be one is simply not found)."""
         if not (_DATE.match(date) and _NAME.match(watchlist)) or ".." in watchlist:
             raise NotFoundError(f"no briefing file {date}/{watchlist}/{name}")
         folder = self.folder(date, watchlist)
+        if version is not None:
+            folder = folder / "versions" / str(int(version))
         if (
             not _FILE.match(name)
             or name == "manifest.json"

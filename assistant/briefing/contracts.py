@@ -9,6 +9,14 @@ from assistant.core.contracts import Contract
 from assistant.monitoring.contracts import DeliveryOut
 
 
+class BriefingVersionOut(Contract):
+    """An earlier briefing for the same date and watchlist, kept whole."""
+
+    version: int
+    generated_at: str | None
+    files: list[str]
+
+
 class BriefingEntryOut(Contract):
     """An archived briefing as readers see it (briefings written before a key existed
     lack it)."""
@@ -29,6 +37,8 @@ class BriefingEntryOut(Contract):
     backend: str | None = None
     model: str | None = None
     generated_at: str | None = None
+    version: int | None = None  # 2 and up: a briefing for the date and watchlist existed
+    earlier_versions: list[BriefingVersionOut] | None = None
 
 
 class StorySentenceOut(Contract):
@@ -75,6 +85,8 @@ class BriefOut(Contract):
     folder: str
     copied: list[str]
     stories_detail: list[StoryOut]
+    version: int | None = None  # 2 and up: the earlier briefings of the day are kept
+    earlier_versions: list[BriefingVersionOut] | None = None
 
 
 class BriefingMadeOut(Contract):

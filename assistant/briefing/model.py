@@ -121,6 +121,19 @@ class StaleSource:
 
 
 @dataclass
+class Burst:
+    """A coordinated burst: how many accounts posted how many items within how long (an
+    alert, never a top story)."""
+
+    accounts: int
+    items: int
+    hours: float
+    countries: list[str]
+    text: str
+    doc_ids: list[str]
+
+
+@dataclass
 class Analysis:
     date: str
     window: dict[str, str]
@@ -140,6 +153,7 @@ class Analysis:
     fingerprint: str
     public_alerts: list[PublicAlert] = field(default_factory=list)
     stale_sources: list[StaleSource] = field(default_factory=list)
+    bursts: list[Burst] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

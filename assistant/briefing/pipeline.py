@@ -31,6 +31,7 @@ from assistant.briefing.signals import (
 )
 from assistant.briefing.stories import (
     Cluster,
+    bursts,
     calibrated_threshold,
     group_stories,
     rank_stories,
@@ -121,6 +122,7 @@ class Briefer:
         manifest = self._manifest(request, analysis, renditions, sorted(files), timings)
         files["manifest.json"] = _json_bytes(manifest)
         folder = self.archive.replace(analysis.date, request.watchlist, files)
+        manifest = self.archive.manifest(folder)  # with its version among the day's
         return Briefing(analysis, renditions, folder, manifest)
 
     def analyse(
@@ -149,6 +151,7 @@ class Briefer:
         stories = self._write_stories(ranked, request.languages[0], book, progress)
         timings["summarise_s"] = _lap(mark)
         alerts = country_alerts(selection.documents, baseline, book)
+        coordinated = bursts(clusters)
         public = public_alerts(self.registry, window, request.clearance, book)
         watch = what_to_watch(selection.documents, book)
         documents = selection.documents
@@ -171,6 +174,7 @@ class Briefer:
             fingerprint=self._fingerprint(request, selection.documents),
             public_alerts=public,
             stale_sources=self.stale_sources(request.clearance),
+            bursts=coordinated,
         )
 
     def _write_stories(

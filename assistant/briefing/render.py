@@ -98,6 +98,16 @@ def context(analysis: Analysis, rendition: Rendition, charts: bool) -> dict[str,
         + "".join(f"[{n}]" for n in a.citations)
         for a in analysis.alerts
     ] + [_public_line(a, language, words) for a in analysis.public_alerts]
+    alerts += [
+        words["burst_line"].format(
+            accounts=b.accounts,
+            items=b.items,
+            hours=b.hours,
+            where=", ".join(localized_country(c, language) for c in b.countries) or "—",
+            text=b.text[:120],
+        )
+        for b in analysis.bursts
+    ]
     summary = words["summary"].format(
         documents=analysis.documents, duplicates=analysis.duplicates, stories=len(analysis.stories)
     )

@@ -6,10 +6,13 @@ duplicates join their original's story directly; the rest are grouped by average
 clustering on cosine similarity, cut at a threshold calibrated on real pairs
 (``evals/calibrate_stories.py`` → ``story_calibration.json``).
 
-Salience adds, each on a log scale where it counts: volume (copies included: how widely a
-story was carried), source diversity, language diversity, novelty against the previous
-days' indexed documents, and the most official kind present (policy > news > social).
-Sentiment shift joins the sum when monitoring (sentiment per document) exists.
+Salience weighs voices, not raw volume, each on a log scale where it counts: the original
+items weighted by kind (policy 1, news 0.6, social 0.3; copies add nothing), the sources
+(a social account counts 0.3 of an outlet), the governments speaking, language
+diversity, novelty against the previous days' indexed documents, and the most official
+kind present (policy > news > social).  A coordinated burst (``coordinated``: mostly
+social posts from many accounts, most of them copies, within a few hours) is an alert,
+never a top story.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from importlib.resources import files
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from assistant.briefing.model import Burst
 from assistant.briefing.selection import BriefingWindow
 from assistant.core.errors import ConfigError
 from corpus.document import Document
 from corpus.registry import DocFilters
+from corpus.speakers import speakers_of
 from retrieval.index import ChunkIndex
 
 CALIBRATION_FILE = "story_calibration.json"
@@ -37,6 +42,10 @@ LEAD_CHARS = 400
 MAX_AGGLOMERATIVE = 8000  # above this, greedy centroid clustering (memory is O(n²) below)
 KIND_WEIGHT = {"policy": 1.0, "news": 0.6, "social": 0.3}
 NOVELTY_DAYS = 3
+SOCIAL_SOURCE_WEIGHT = 0.3  # a social account, against an outlet or a ministry
+BURST_ACCOUNTS = 5  # a coordinated burst: at least this many accounts …
+BURST_HOURS = 6  # … posting within this many hours …
+BURST_COPIES = 0.5  # … most of it the same text
 
 
 @lru_cache(maxsize=1)
@@ -169,7 +178,9 @@ def rank_stories(
     clearance: str,
     limit: int,
 ) -> list[Cluster]:
-    """The ``limit`` most salient stories, most salient first (ties: stable by story id)."""
+    """The ``limit`` most salient stories, most salient first (ties: stable by story id);
+    coordinated bursts are left out (:func:`bursts` reports them as alerts)."""
+    clusters = [c for c in clusters if not coordinated(c)]
     for cluster in clusters:
         cluster.parts = _base_parts(cluster)
         cluster.salience = sum(cluster.parts.values())
@@ -183,12 +194,35 @@ def rank_stories(
 
 
 def _base_parts(cluster: Cluster) -> dict[str, float]:
+    originals = cluster.originals
+    weighted = sum(KIND_WEIGHT.get(d.kind, 0.0) for d in originals)
+    social = {d.author or d.source for d in cluster.members if d.kind == "social"}
+    outlets = {d.source for d in cluster.members if d.kind != "social"}
+    sources = len(outlets) + SOCIAL_SOURCE_WEIGHT * len(social)
+    speakers = {s for d in originals for s in speakers_of(d) if not s.startswith("@")}
     return {
-        "volume": round(math.log2(1 + len(cluster.members)), 4),
-        "sources": round(math.log2(1 + len(cluster.sources)), 4),
+        "volume": round(math.log2(1 + weighted), 4),
+        "sources": round(math.log2(1 + sources), 4),
+        "speakers": round(math.log2(1 + len(speakers)), 4),
         "languages": round(0.5 * math.log2(len(cluster.languages)), 4),
         "official": max(KIND_WEIGHT.get(d.kind, 0.0) for d in cluster.members),
     }
+
+
+def coordinated(cluster: Cluster) -> bool:
+    """Mostly social posts, from ``BURST_ACCOUNTS`` accounts or more, within
+    ``BURST_HOURS``, most of them copies of one another: amplification, not news."""
+    social = [d for d in cluster.members if d.kind == "social"]
+    if len(social) < 0.8 * len(cluster.members):
+        return False
+    if len({d.author or d.source for d in social}) < BURST_ACCOUNTS:
+        return False
+    times = [d.published_ts for d in social if d.published_ts]
+    if not times or max(times) - min(times) > BURST_HOURS * 3600:
+        return False
+    texts = Counter(" ".join(d.text.casefold().split())[:200] for d in social)
+    copies = sum(d.duplicate_of is not None for d in social) + len(social) - len(texts)
+    return copies >= BURST_COPIES * len(social)
 
 
 def _novelty(
@@ -206,3 +240,25 @@ def _novelty(
     if not hits or hits[0].distance is None:
         return 1.0
     return float(min(1.0, max(0.0, hits[0].distance)))
+
+
+def bursts(clusters: list[Cluster]) -> list[Burst]:
+    """The window's coordinated bursts, largest first."""
+    found = []
+    for cluster in clusters:
+        if not coordinated(cluster):
+            continue
+        social = [d for d in cluster.members if d.kind == "social"]
+        times = [d.published_ts for d in social if d.published_ts]
+        lead = min(social, key=authority)
+        found.append(
+            Burst(
+                accounts=len({d.author or d.source for d in social}),
+                items=len(cluster.members),
+                hours=round((max(times) - min(times)) / 3600, 1),
+                countries=cluster.countries[:3],
+                text=lead.title or lead.text[:120],
+                doc_ids=sorted(d.doc_id for d in cluster.members),
+            )
+        )
+    return sorted(found, key=lambda b: (-b.accounts, b.doc_ids))

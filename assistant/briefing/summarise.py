@@ -5,12 +5,16 @@ JSON on the embedded backends).  Every sentence goes through the grounded-answer
 verifier against the passages it cites; a sentence that fails is dropped and recorded.
 When fewer than two survive, the summary is completed with the lead sentences of the
 story's documents, quoted verbatim and cited (``origin: extractive``), verified the same
-way.  A headline with a number or country the sources do not give is replaced by the
-lead document's title.
+way, and checked without the model for what it states that its passages do not
+(``grounding.fidelity``: 1256万 is not "1256 million") and for its language.  A
+headline with a number or country the sources do not give, or that does not name the
+government speaking in the lead document (prefixed when it names no one, refused when it
+names another), is replaced by the lead document's title.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +23,18 @@ from assistant.briefing.stories import Cluster
 from assistant.briefing.stories import authority as _authority
 from assistant.core.errors import LLMOutputError
 from assistant.grounding.disagreement import find_disagreements
+from assistant.grounding.fidelity import SUMMARY, fidelity_losses
 from assistant.grounding.generation import answer_schema, language_name, repeats, structured
 from assistant.grounding.injection import prompt_sources
 from assistant.grounding.passages import PassageBook, clean, language_of, lead_spans, quotations
-from assistant.grounding.stages import DraftSentence
+from assistant.grounding.purity import sentence_impurity
+from assistant.grounding.stages import DraftSentence, Passage
 from assistant.grounding.turns import run_now
 from assistant.grounding.verify import SupportJudge, support_score, verify_sentence
 from assistant.llm.client import LLM
+from corpus.countries import countries_in, country_name_in
 from corpus.document import Document
+from corpus.speakers import speakers_of
 from prompts import render
 
 PASSAGES_PER_STORY = 4
@@ -108,8 +116,11 @@ class StoryWriter:
                 judge=self.judge,
                 threshold=self.threshold,
             )
+            lost = self._lost(draft.text, language, verdict.citations, passages)
             if any(repeats(draft.text, s.text) for s in kept):
                 failed.append({"text": draft.text, "reasons": ["repeats an earlier sentence"]})
+            elif lost:
+                failed.append({"text": draft.text, "reasons": lost})
             elif verdict.supported:
                 kept.append(
                     Sentence(
@@ -123,6 +134,25 @@ class StoryWriter:
             else:
                 failed.append({"text": draft.text, "reasons": verdict.reasons})
         return kept, failed
+
+    def _lost(
+        self, text: str, language: str, citations: list[int], passages: dict[int, Passage]
+    ) -> list[str]:
+        """What the sentence states that its cited passages do not (numbers with their
+        magnitude, dates, countries, names, a listed claim word turned to its opposite),
+        and a sentence not in the briefing's language: checked without the model."""
+        cited = [passages[n] for n in citations if n in passages]
+        reasons = []
+        impurity = sentence_impurity(text, self.language)
+        if impurity:
+            reasons.append(impurity)
+        if cited:
+            evidence = "\n".join(f"{p.title}\n{p.quote}" for p in cited)
+            losses = fidelity_losses(
+                text, evidence, SUMMARY, output_language=language, source_language=cited[0].language
+            )
+            reasons += [f"fidelity: {loss.message}" for loss in losses]
+        return reasons
 
     def _completed(self, kept: list[Sentence], numbers: list[int]) -> list[Sentence]:
         """Add verbatim lead sentences (verified too) until the summary has two."""
@@ -145,11 +175,24 @@ class StoryWriter:
         return kept
 
     def _headline(self, drafted: str | None, numbers: list[int], lead: Document) -> tuple[str, str]:
+        """The model's headline if its sources support it, it keeps their facts and it
+        names who speaks (else the lead document's title)."""
         if drafted and numbers:
             evidence = "\n".join(self.book.get(n).quote for n in numbers)
+            titles = "\n".join(self.book.get(n).title for n in numbers)
             # same_language=False: a title-case headline is not a list of names
-            if support_score(drafted, evidence, False, self.judge) >= self.threshold:
-                return drafted, language_of(drafted, self.language)
+            supported = support_score(drafted, evidence, False, self.judge) >= self.threshold
+            language = language_of(drafted, self.language)
+            losses = fidelity_losses(
+                drafted,
+                f"{titles}\n{evidence}",
+                SUMMARY,
+                output_language=language,
+                source_language=lead.language,
+            )
+            named = with_speaker(drafted, lead, language)
+            if supported and not losses and named:
+                return named, language
         title = (
             lead.title if len(lead.title) <= HEADLINE_CHARS else lead.title[:HEADLINE_CHARS] + "…"
         )
@@ -184,6 +227,32 @@ class StoryWriter:
                 )
             )
         return voices
+
+
+def with_speaker(headline: str, lead: Document, language: str) -> str | None:
+    """The headline naming the government that speaks in the lead document: as it is when
+    it names it, prefixed with its name when it names no other country, None when it puts
+    the words in another's mouth (India speaking, "UN warns")."""
+    speakers = [s for s in speakers_of(lead) if not s.startswith("@")]
+    if not speakers:
+        return headline
+    speaker = speakers[0]
+    named = set(countries_in(headline))
+    if speaker in named or country_name_in(speaker, language).casefold() in headline.casefold():
+        return headline
+    if named or ACTORS.search(headline):
+        return None
+    return f"{country_name_in(speaker, language)}: {headline}"
+
+
+# Bodies a headline may put words in the mouth of, in the six languages.
+ACTORS = re.compile(
+    r"(?<![^\W\d_])(?:UN|U\.N\.|United Nations|ONU|Nations unies|Naciones Unidas|ООН|"
+    r"الأمم المتحدة|联合国|EU|European Union|UE|Union européenne|Unión Europea|ЕС|"
+    r"الاتحاد الأوروبي|欧盟|NATO|OTAN|НАТО|الناتو|北约|WHO|OMS|ВОЗ|世卫组织|IMF|FMI|МВФ|"
+    r"国际货币基金组织|World Bank|Banque mondiale|Banco Mundial|Всемирный банк|世界银行)"
+    r"(?![^\W\d_])"
+)
 
 
 def story_schema(passages: int, max_sentences: int) -> dict[str, Any]:

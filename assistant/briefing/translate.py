@@ -3,8 +3,10 @@
 Only what is not already in the target language is translated (headlines, summary
 sentences, quotes, forthcoming events), one model call per story.  A translated summary
 sentence keeps the citations of the sentence it translates and is verified again
-against those passages (across languages where they differ); one that fails, or a
-headline that loses a number or country, is shown in its original language instead,
+against those passages (across languages where they differ) and checked by rule against
+the sentence it translates (``grounding.faithful``: 1256万 is not "1256 million",
+unemployment is not employment, every sentence in the target language); one that fails,
+or a headline that loses a number or country, is shown in its original language instead,
 marked untranslated.  Quotes keep their original words, with the translation beside.
 """
 
@@ -25,6 +27,7 @@ from assistant.briefing.model import (
     WatchItem,
 )
 from assistant.core.errors import LLMOutputError
+from assistant.grounding.faithful import translation_problems
 from assistant.grounding.generation import language_name, looping, structured, translation_schema
 from assistant.grounding.passages import in_language
 from assistant.grounding.support import hard_check_failures
@@ -83,6 +86,7 @@ class Translator:
         if (
             translated
             and in_language(translated, language)
+            and not translation_problems(translated, original.text, language, original.language)
             and support_score(translated, evidence, same, self.judge) >= self.threshold
         ):
             return RenderedSentence(translated, original.citations, True)
@@ -113,8 +117,11 @@ def _quote(
 
 
 def _faithful(translation: str | None, original: str, language: str) -> str | None:
-    """The translation if it is in the target language and keeps the original's numbers and
-    countries; None otherwise."""
+    """The translation if it is in the target language and keeps the original's facts
+    (numbers with their magnitude, dates, countries, names, addresses, listed claim words:
+    ``grounding.faithful``); None otherwise."""
     if translation is None or not in_language(translation, language):
         return None
-    return None if hard_check_failures(translation, original, False) else translation
+    if hard_check_failures(translation, original, False):
+        return None
+    return None if translation_problems(translation, original, language) else translation

@@ -9,14 +9,26 @@ sensitive-terms list, mentions that are not valid handles, sentences that did no
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from assistant.drafting.model import BLOCK, WARN, DraftContent, Flag, PostSentence, Variant
+from assistant.drafting.model import (
+    BLOCK,
+    RESOLVE,
+    WARN,
+    DraftContent,
+    Flag,
+    PostSentence,
+    Variant,
+)
 from assistant.drafting.platforms import Platform, invalid_mentions
 from assistant.drafting.sensitive import SensitiveTerms
+from assistant.grounding.fidelity import TRANSLATION, fidelity_losses
+from assistant.grounding.generation import language_name
 from assistant.grounding.passages import in_language
+from assistant.grounding.purity import impurities
 from assistant.grounding.stages import DraftSentence, Passage
 from assistant.grounding.support import hard_check_failures
 from assistant.grounding.verify import SupportJudge, support_score, verify_sentence
@@ -159,7 +171,64 @@ def assess(content: DraftContent, profile: Platform, terms: SensitiveTerms) -> l
         flags.append(Flag("no_sources", WARN, "the draft rests on no source passage"))
     for code, variant in content.variants.items():
         flags += _variant_flags(code, variant, profile, terms)
-    return sorted(flags, key=lambda f: f.severity != BLOCK)
+    flags += fidelity_flags(content)
+    order = {BLOCK: 0, RESOLVE: 1, WARN: 2}
+    return sorted(flags, key=lambda f: order.get(f.severity, 3))
+
+
+def variant_body(variant: Variant) -> str:
+    """A variant's sentences without thread numbers and hashtag lines."""
+    return " ".join(sentences_in(variant.posts)[0])
+
+
+def fidelity_flags(content: DraftContent) -> list[Flag]:
+    """What each variant loses from the original (the first language's text, as approved in
+    this version): numbers, dates, names, addresses, listed claim words, by rule; a
+    sentence said twice; a sentence not in the variant's language.  Each is resolved by
+    the approver one by one (an edit that removes it resolves it too)."""
+    primary_code = content.languages[0]
+    primary = content.variants.get(primary_code)
+    flags: list[Flag] = []
+    for code, variant in content.variants.items():
+        sentences = sentences_in(variant.posts)[0]
+        body = " ".join(sentences)
+        for impurity in impurities(body, code):
+            message = f"not in {language_name(code)}: “{impurity.sentence}” ({impurity.reason})"
+            flags.append(_to_resolve("language", code, message, {"sentence": impurity.sentence}))
+        seen: set[str] = set()
+        for sentence in sentences:
+            key = " ".join(sentence.split()).casefold()
+            if key in seen:
+                message = f"says one sentence twice: “{sentence}”"
+                flags.append(_to_resolve("repeated", code, message, {"sentence": sentence}))
+            seen.add(key)
+        if code == primary_code or primary is None:
+            continue
+        missing = len(sentences_in(primary.posts)[0]) - len(sentences)
+        if missing > 0:
+            message = (
+                f"has {missing} sentence(s) fewer than the {language_name(primary_code)} "
+                "original: what they said is not in this variant"
+            )
+            flags.append(_to_resolve("fidelity", code, message, {"loss": "sentence"}))
+        losses = fidelity_losses(
+            body,
+            variant_body(primary),
+            TRANSLATION,
+            hashtags=False,
+            output_language=code,
+            source_language=primary_code,
+        )
+        for loss in losses:
+            message = f"against the {language_name(primary_code)} original: {loss.message}"
+            detail = {"loss": loss.kind, "original": loss.source, "variant": loss.output}
+            flags.append(_to_resolve("fidelity", code, message, detail))
+    return flags
+
+
+def _to_resolve(kind: str, code: str, message: str, detail: dict[str, Any]) -> Flag:
+    digest = hashlib.sha256(message.encode("utf-8")).hexdigest()[:10]
+    return Flag(kind, RESOLVE, message, code, detail, id=f"{kind}:{code}:{digest}")
 
 
 def _variant_flags(
@@ -193,17 +262,12 @@ def _variant_flags(
         if not sentence.supported:
             flags.append(_unsupported(code, i, sentence, variant.translated))
     if variant.dropped or variant.truncated:
-        flags.append(
-            Flag(
-                "shortened",
-                WARN,
-                "the message was shortened to fit: "
-                f"{len(variant.dropped)} sentence(s) left out"
-                + (", the last one cut" if variant.truncated else ""),
-                code,
-                {"dropped": variant.dropped},
-            )
+        message = (
+            "the message was shortened to fit: "
+            f"{len(variant.dropped)} sentence(s) left out"
+            + (", the last one cut" if variant.truncated else "")
         )
+        flags.append(_to_resolve("shortened", code, message, {"dropped": variant.dropped}))
     return flags
 
 

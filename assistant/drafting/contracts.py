@@ -14,13 +14,16 @@ Origin = Literal["generated", "edited"]
 
 
 class FlagOut(Contract):
-    """Something the approver must see (``block`` stops approval, ``warn`` needs a read)."""
+    """Something the approver must see (``block`` stops approval, ``warn`` needs a read,
+    ``resolve``: a fact a translation loses or a sentence not in its language, which the
+    approver acknowledges one by one, by ``id``, unless an edit removes it)."""
 
     kind: str
-    severity: Literal["block", "warn"]
+    severity: Literal["block", "warn", "resolve"]
     message: str
     language: str | None
     detail: dict[str, Any]
+    id: str | None = None
 
 
 class PostSentenceOut(Contract):

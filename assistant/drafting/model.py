@@ -23,6 +23,7 @@ MAX_DOCS = 10
 
 # severities: "block" stops submission and approval; "warn" needs the approver's acknowledgement
 BLOCK, WARN = "block", "warn"
+RESOLVE = "resolve"  # a fact the translation loses: the approver resolves each, by its id
 THREAD_BREAK = "\n---\n"
 
 
@@ -61,13 +62,15 @@ class DraftRequest:
 
 @dataclass
 class Flag:
-    """Something the approver must see: ``kind``, ``severity`` (block | warn), where."""
+    """Something the approver must see: ``kind``, ``severity`` (block | warn | resolve),
+    where; ``id`` names a flag to resolve (stable across versions with the same text)."""
 
     kind: str
     severity: str
     message: str
     language: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
 
 
 @dataclass
@@ -125,6 +128,11 @@ class DraftContent:
     @property
     def warnings(self) -> list[Flag]:
         return [f for f in self.flags if f.severity == WARN]
+
+    @property
+    def to_resolve(self) -> list[Flag]:
+        """Fidelity and language warnings: each one edited away or acknowledged by id."""
+        return [f for f in self.flags if f.severity == RESOLVE]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

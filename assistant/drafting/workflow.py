@@ -7,7 +7,9 @@ Rules, enforced here (so the API, the web pages and the CLI cannot differ):
 - nobody approves or rejects a draft they created or wrote any version of;
 - an approval names the version the approver read; a draft changed since is refused (409);
 - a draft with a blocking flag cannot be submitted or approved; warnings must be
-  acknowledged by the approver, and the acknowledgement is recorded;
+  acknowledged by the approver, and the acknowledgement is recorded; a fact a
+  translation loses (a number, a date, a name, a sentence) or a sentence not in its
+  language is resolved one by one: edited away, or acknowledged by its id, each recorded;
 - versions are immutable (database triggers refuse UPDATE and DELETE): editing approved
   text writes a new version and sends the draft back to ``draft``;
 - only approved text is exported; Dragoman never posts anything itself.
@@ -155,18 +157,30 @@ class DraftDesk:
         comment: str = "",
         acknowledge: bool = False,
         client: str | None = None,
+        resolved: list[str] | None = None,
     ) -> DraftView:
         view = self._reviewable(user, draft_id, version)
         _no_blocking(view)
-        warnings = view.version.content.warnings
+        content = view.version.content
+        warnings = content.warnings
         if warnings and not acknowledge:
             raise ConflictError(
                 f"draft {draft_id} has {len(warnings)} warning(s): "
                 + "; ".join(w.message for w in warnings[:3]),
                 fix="read them, then approve with acknowledge=true (recorded)",
             )
-        acknowledged = {"acknowledged": [w.message for w in warnings]}
-        self._step(user, view, "approved", "approved", comment, acknowledged, client)
+        pending = [f for f in content.to_resolve if f.id not in set(resolved or [])]
+        if pending:
+            raise ConflictError(
+                f"draft {draft_id} has {len(pending)} fidelity warning(s) to resolve: "
+                + "; ".join(f"[{f.language}] {f.message}" for f in pending[:3]),
+                fix="edit the variant, or acknowledge each one by its id (resolved=[...])",
+            )
+        resolutions = [
+            {"id": f.id, "language": f.language, "message": f.message} for f in content.to_resolve
+        ]
+        detail = {"acknowledged": [w.message for w in warnings], "resolved": resolutions}
+        self._step(user, view, "approved", "approved", comment, detail, client)
         return self.get(draft_id)
 
     def reject(

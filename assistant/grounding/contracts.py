@@ -66,6 +66,9 @@ class QuoteOut(Contract):
     verified: bool
     translation: str | None
     translation_note: str | None
+    # a translation that changed a figure, a date or a name, or mixed languages, is not
+    # shown; this says what it lost (checked by rule: ``grounding.fidelity``)
+    translation_withheld: str | None = None
 
 
 class SearchedOut(Contract):

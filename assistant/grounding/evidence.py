@@ -244,6 +244,7 @@ class Quote:
     holds: list[str]  # the topic's countries and terms it holds
     n: int = 0  # its passage's number once the context is numbered
     translation: str | None = None  # machine translation into the question's language
+    translation_withheld: str | None = None  # why a translation that lost a fact is not shown
 
     def public(self) -> dict[str, Any]:
         """The public quote record (`dragoman ask --json` → ``quotes``)."""
@@ -262,6 +263,7 @@ class Quote:
             "verified": True,
             "translation": self.translation,
             "translation_note": MACHINE_TRANSLATION if self.translation else None,
+            "translation_withheld": self.translation_withheld,
         }
 
 

@@ -19,6 +19,7 @@ from babel import Locale, UnknownLocaleError
 
 from assistant.core.errors import DragomanError, LLMOutputError
 from assistant.grounding.injection import prompt_sources
+from assistant.grounding.purity import impurities
 from assistant.grounding.stages import Context, Draft, DraftSentence, QueryPlan
 from assistant.grounding.support import content_terms
 from assistant.llm.client import LLM, LONE_SURROGATE, Generation, parse_json_output
@@ -316,10 +317,30 @@ def translate_texts(
     llm: LLM, turn: LLMTurn[Generation], texts: list[str], language: str
 ) -> dict[int, str]:
     """``texts`` translated into ``language`` in one call, by index; a translation that
-    fails or loops is left out (the text then stands alone in its own language)."""
+    fails, loops or is not in ``language`` (an English word left in a Russian sentence) is
+    asked again alone, once, told to leave no word untranslated (a shorter unit translates
+    better); one that still fails is left as it was, for the caller's checks (or left out
+    when there was none: the text then stands alone in its own language)."""
+    translated = _translated_once(llm, turn, texts, language)
+    for i, text in enumerate(texts):
+        if i not in translated or impurities(translated[i], language):
+            again = _translated_once(llm, turn, [text], language, strict=True).get(0)
+            if again is not None and not impurities(again, language):
+                translated[i] = again
+    return translated
+
+
+def _translated_once(
+    llm: LLM, turn: LLMTurn[Generation], texts: list[str], language: str, strict: bool = False
+) -> dict[int, str]:
     if not texts:
         return {}
-    prompt = render("positions_translate.j2", quotes=texts, language_name=language_name(language))
+    prompt = render(
+        "positions_translate.j2",
+        quotes=texts,
+        language_name=language_name(language),
+        strict=strict,
+    )
     budget = sum(len(t) for t in texts) * 2 + 80
     try:
         generation = structured(
@@ -331,6 +352,10 @@ def translate_texts(
     for i in range(len(texts)):
         text = str(generation.data.get(str(i + 1), ""))
         text = " ".join(_FENCES.sub(" ", text).split())  # a fence the model copied
+        text = _PARTIAL_FENCE.sub(" ", text).strip()
         if text and not looping(text):
             translated[i] = text
     return translated
+
+
+_PARTIAL_FENCE = re.compile(r"<{2,3}\s*(?:END\s*)?DATA\s*>{1,3}")

@@ -9,7 +9,10 @@ from functools import partial
 from typing import Any
 
 from assistant.core.errors import DragomanError
+from assistant.grounding.faithful import translation_problems
+from assistant.grounding.fidelity import SUMMARY, fidelity_losses
 from assistant.grounding.generation import LLMTurn, language_name, structured, translate_texts
+from assistant.grounding.purity import impurities
 from assistant.grounding.stages import DraftSentence, Passage
 from assistant.grounding.verify import SupportJudge, judge_threshold, verify_sentence
 from assistant.llm.client import LLM
@@ -78,11 +81,19 @@ def read_stance(
     summary = whole_sentences(" ".join(str(generation.data["summary"]).split()))
     if not summary:  # cut off before its first sentence ended: nothing to show
         return Reading("undetermined", None, reasons=["the model's summary was cut short"])
+    impure = impurities(summary, language)
+    if impure:  # a summary in the wrong language is not shown: the quotes speak
+        return Reading("undetermined", None, reasons=[i.reason for i in impure])
     sentence = DraftSentence(summary, [q.n for q in quotes])
     verdict = verify_sentence(
         sentence, {q.n: q for q in quotes}, language=language, judge=judge,
         threshold=judge_threshold(judge),
     )  # fmt: skip
+    said = "\n".join(q.quote for q in quotes)
+    losses = fidelity_losses(summary, said, SUMMARY, output_language=language)
+    if losses:  # a figure, a date or a name the quotes do not state
+        verdict.supported = False
+        verdict.reasons += [f"fidelity: {loss.message}" for loss in losses]
     reading = Reading("undetermined", summary, verdict.supported, verdict.support_score,
                       verdict.reasons)  # fmt: skip
     if not read_side:
@@ -101,7 +112,12 @@ def translate_quotes(
     llm: LLM, turn: LLMTurn[Any], quotes: list[Passage], language: str
 ) -> dict[int, str]:
     """Each quote not in ``language``, translated (by quote number); a translation that
-    fails or loops is left out, and the quote stands alone in its own language."""
+    fails, loops, changes a figure, a date or a name, or mixes languages
+    (``grounding.faithful``) is left out, and the quote stands alone in its own language."""
     foreign = [q for q in quotes if q.language != language]
     translated = translate_texts(llm, turn, [q.quote for q in foreign], language)
-    return {foreign[i].n: text for i, text in translated.items()}
+    return {
+        foreign[i].n: text
+        for i, text in translated.items()
+        if not translation_problems(text, foreign[i].quote, language, foreign[i].language)
+    }

@@ -43,6 +43,11 @@ class ReviewIn(BaseModel):
     version: int = Field(ge=1, le=100_000, description="The version the reviewer read")
     comment: str = Field(default="", max_length=2000)
     acknowledge: bool = Field(default=False, description="The warnings were read")
+    resolved: list[Annotated[str, Field(max_length=80)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="The ids of the fidelity warnings acknowledged one by one",
+    )
 
 
 class ExportIn(BaseModel):

@@ -153,8 +153,16 @@ async def briefings_list(
 
 @router.get("/briefings/{day}/{watchlist}/{name}")
 async def briefing_file(
-    day: date, watchlist: FileName, name: FileName, principal: Reader, services: ServicesDep
+    day: date,
+    watchlist: FileName,
+    name: FileName,
+    principal: Reader,
+    services: ServicesDep,
+    version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
 ) -> FileResponse:
-    """One file of a briefing (HTML to read in the browser; Markdown, PDF, JSON to keep)."""
-    path = services.briefings.file(day.isoformat(), watchlist, name, principal.user.clearance)
+    """One file of a briefing (HTML to read in the browser; Markdown, PDF, JSON to keep);
+    ``version``: one of the earlier briefings of that date and watchlist."""
+    path = services.briefings.file(
+        day.isoformat(), watchlist, name, principal.user.clearance, version
+    )
     return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"))

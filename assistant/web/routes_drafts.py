@@ -193,12 +193,19 @@ ReviewDep = Annotated[Review, Depends(_review)]
 
 @router.post("/api/drafts/{draft_id:int}/approve", tags=["drafts"], response_model=DraftOut)
 async def approve(review: ReviewDep) -> dict[str, Any]:
-    """Approve the version read (not one's own draft; warnings acknowledged)."""
+    """Approve the version read (not one's own draft; warnings acknowledged; each fidelity
+    warning resolved by its id)."""
     body = review.body
     view = await run_in_threadpool(
-        review.services.drafts.approve, review.user, review.draft_id, body.version, body.comment,
-        body.acknowledge, review.client,
-    )  # fmt: skip
+        review.services.drafts.approve,
+        review.user,
+        review.draft_id,
+        body.version,
+        body.comment,
+        body.acknowledge,
+        review.client,
+        body.resolved,
+    )
     return view.to_dict()
 
 

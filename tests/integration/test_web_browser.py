@@ -318,9 +318,14 @@ def _val_approves_and_exports(val: Any, draft_path: str) -> None:
     val.fill("#comment", "Factual and within the limit.")
     if val.locator("#acknowledge").count():
         val.check("#acknowledge")
+    _val_resolves_each_fidelity_warning(val)
     val.click("#approve")
     val.wait_for_selector("#draft-status.approved")
     assert "val approved version 2" in val.inner_text("#reviews")
+    saved = val.evaluate(
+        "() => fetch(location.pathname.replace('/drafts/', '/api/drafts/')).then((r) => r.json())"
+    )
+    assert saved["reviews"][-1]["detail"]["resolved"]  # each resolution is on record
     with val.expect_download() as download:
         val.click("#export-json")
     exported = json.loads(Path(download.value.path()).read_text("utf-8"))
@@ -329,6 +334,27 @@ def _val_approves_and_exports(val: Any, draft_path: str) -> None:
     val.goto("/drafts")
     val.wait_for_selector("#drafts tr[data-status=exported]")
     val.screenshot(path=str(SCREENSHOTS / "drafts.png"))
+
+
+def _val_resolves_each_fidelity_warning(val: Any) -> None:
+    """pat's edit of the English text left the Chinese variant saying what the first
+    version said (the 47 percent, Reykjavik): fidelity warnings, shown and resolved one
+    by one; the approval is refused by the server while one is open."""
+    boxes = val.locator(".resolve-flag")
+    assert boxes.count() >= 1
+    assert "to resolve" in val.inner_text("#flags")
+    assert val.is_disabled("#approve")
+    refused = val.evaluate(
+        "([csrf]) => fetch(location.pathname.replace('/drafts/', '/api/drafts/') + '/approve', "
+        "{method: 'POST', headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf},"
+        " body: JSON.stringify({version: 2, acknowledge: true})}).then((r) => r.status)",
+        [val.get_attribute("meta[name=csrf-token]", "content")],
+    )
+    assert refused == 409
+    for i in range(boxes.count()):
+        assert val.is_disabled("#approve")
+        boxes.nth(i).check()
+    assert val.is_enabled("#approve")
 
 
 def _approved_text_is_frozen(pat: Any, draft_path: str) -> None:

@@ -92,10 +92,22 @@ if (page) {
   const review = (step) => async () => {
     const body = { version: Number(page.dataset.version), comment: $("comment") ? $("comment").value : "" };
     if ($("acknowledge")) body.acknowledge = $("acknowledge").checked;
+    body.resolved = [...document.querySelectorAll(".resolve-flag:checked")].map((box) => box.value);
     await api(`/api/drafts/${id}/${step}`, body);
     reload();
   };
-  if ($("approve")) guarded($("approve"), review("approve"));
+  if ($("approve")) {
+    // every fidelity warning ticked, one by one, before the approval can be sent
+    const boxes = [...document.querySelectorAll(".resolve-flag")];
+    const pending = () => boxes.filter((box) => !box.checked).length;
+    const gate = () => {
+      $("approve").disabled = pending() > 0;
+      $("approve").title = pending() ? `${pending()} fidelity warning(s) to resolve` : "";
+    };
+    boxes.forEach((box) => box.addEventListener("change", gate));
+    gate();
+    guarded($("approve"), review("approve"));
+  }
   if ($("reject")) guarded($("reject"), review("reject"));
   for (const button of document.querySelectorAll("[data-format]")) {
     guarded(button, async () => {
