@@ -158,7 +158,7 @@ def _cjk_mentions(text: str, index: _Index) -> Iterator[tuple[int, str]]:
 
 # What a country name may run into inside one jieba segment: 美国人, 德国队, 伊朗核.
 _CJK_SUFFIXES = frozenset("人队籍方军政府企省民语文货币式版核湾海岛")
-_NAME_RUN = re.compile(r"[\u3400-\u9fff·・•]+")
+_NAME_MARKS = ("·", "・", "•")
 _COMMON_WORD = 500  # jieba frequency from which the rest of a segment is a word (外交部, 联邦)
 
 
@@ -166,9 +166,10 @@ def _whole_word(start: int, end: int, text: str, ends: dict[int, int]) -> bool:
     """A name that is a whole segment, or starts one and runs into a word or a suffix
     (中国外交部, 美国人); not a piece of a transliterated name (马里 in 马里奥, 查德 in
     理查德·威尔逊)."""
-    run = _NAME_RUN.match(text, _run_start(text, start))
-    if run and any(mark in run.group() for mark in "·・•"):
-        return False
+    segment = max((k for k in ends if k <= start), default=0)
+    after, before = ends.get(segment, len(text)), segment - 1
+    if text[after : after + 1] in _NAME_MARKS or (before >= 0 and text[before] in _NAME_MARKS):
+        return False  # the segment is a piece of a name joined by "·" (理查德·威尔逊)
     if start not in ends:
         return end in ends and (start == 0 or text[start - 1] not in "·・")
     if end in ends:
@@ -179,12 +180,6 @@ def _whole_word(start: int, end: int, text: str, ends: dict[int, int]) -> bool:
     import jieba
 
     return len(rest) >= 2 and jieba.dt.FREQ.get(rest, 0) >= _COMMON_WORD
-
-
-def _run_start(text: str, index: int) -> int:
-    while index > 0 and _NAME_RUN.match(text[index - 1]):
-        index -= 1
-    return index
 
 
 def _segment(text: str) -> Iterator[str]:

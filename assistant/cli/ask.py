@@ -142,6 +142,9 @@ def print_quotes(result: AskResult) -> None:
         if quote["translation"]:
             note = escape(quote["translation_note"] or "")
             out.print(f"      [dim]({note}) {escape(quote['translation'])}[/dim]", highlight=False)
+        elif quote.get("translation_withheld"):
+            why = escape(quote["translation_withheld"])
+            out.print(f"      [dim](machine translation withheld: {why})[/dim]", highlight=False)
 
 
 def print_result(result: AskResult) -> None:

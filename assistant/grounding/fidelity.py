@@ -91,6 +91,25 @@ _NUMBER_WORD = {
     if index > 1 or len(word) > 2  # "un", "uno" are articles as often as numbers
 }
 _NUMBER_WORD |= {"una": 1, "une": 1, "dos": 2, "две": 2, "одна": 1, "одно": 1}
+_TENS = {
+    "en": "twenty thirty forty fifty sixty seventy eighty ninety",
+    "es": "veinte treinta cuarenta cincuenta sesenta setenta ochenta noventa",
+    "fr": "vingt trente quarante cinquante soixante",
+    "ru": "двадцать тридцать сорок пятьдесят шестьдесят семьдесят восемьдесят девяносто",
+}
+_TEN_WORD = {w: 20 + 10 * i for words in _TENS.values() for i, w in enumerate(words.split())}
+_NUMBER_WORD |= _TEN_WORD
+_NUMBER_WORD |= {"hundred": 100, "cien": 100, "cent": 100, "сто": 100, "dozen": 12}
+_NUMBER_WORD |= {"decade": 10, "década": 10, "décennie": 10, "десятилетие": 10}
+# "thirty-seven", "treinta y siete": a ten and a unit
+_COMPOUND = re.compile(
+    r"(?<![\w-])("
+    + "|".join(_TEN_WORD)
+    + r")(?:-|\s+y\s+|\s+)("
+    + "|".join(w for w, v in _NUMBER_WORD.items() if 1 <= v <= 9)
+    + r")(?![\w-])",
+    re.IGNORECASE,
+)
 _NUMBER_WORD_PATTERN = re.compile(
     r"(?<![\w-])(" + "|".join(sorted(map(re.escape, _NUMBER_WORD), key=len, reverse=True)) + r")"
     r"(?!\w)",
@@ -215,6 +234,7 @@ _ONE_SCALE = re.compile(
     re.IGNORECASE,
 )
 _DECADE = re.compile(r"(\d{1,2})\s*世纪\s*(\d0)\s*年代")
+_CENTURY = re.compile(r"(?:siglo|siècle|век[а-я]*)\s+([IVXLC]+)\b|\b([IVXLC]+)(?:e|ème)?\s+siècle")
 _ROMAN = re.compile(r"(?<![A-Za-z])([MDCLXVI]{2,})(?![A-Za-z])")
 _ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
 
@@ -290,6 +310,15 @@ def _written_numbers(text: str) -> list[Amount]:
         factor, scale, _ = _scale_after(text[match.end() :], False)
         value = Decimal(_NUMBER_WORD[match.group(1).casefold()]) * factor
         found.append(Amount(match.group(1) + scale, frozenset({value}), False, factor != 1))
+    for match in _COMPOUND.finditer(text):
+        tens, unit = match.group(1).casefold(), match.group(2).casefold()
+        found.append(
+            Amount(match.group(), frozenset({Decimal(_TEN_WORD[tens] + _NUMBER_WORD[unit])}))
+        )
+    for match in _CENTURY.finditer(text):  # "siglo X", "XIXe siècle"
+        roman = _roman(match.group(1) or match.group(2))
+        if roman is not None:
+            found.append(Amount(match.group(), frozenset({Decimal(roman)})))
     for match in _ONE_SCALE.finditer(text):  # "a million", "un millón"
         factor = _scale_of(match.group(1) or match.group(2))
         found.append(Amount(match.group(), frozenset({factor}), False, True))
@@ -330,9 +359,13 @@ _MONTH_NAMES = [
     "november|nov\\.|novembre|noviembre|ноябр\\w*|نوفمبر|تشرين الثاني",
     "december|dec\\.|décembre|decembre|diciembre|декабр\\w*|ديسمبر|كانون الأول",
 ]
+_HAN_MONTHS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
 _MONTHS = [
-    re.compile(rf"(?<!\w)(?:{names})(?!\w)|(?<!\d)0?{i}\s*月", re.IGNORECASE)
-    for i, names in enumerate(_MONTH_NAMES, start=1)
+    re.compile(
+        rf"(?<!\w)(?:{names})(?!\w)|(?<!\d)0?{i}\s*月|(?<![一二三四五六七八九十]){han}月",
+        re.IGNORECASE,
+    )
+    for (i, names), han in zip(enumerate(_MONTH_NAMES, start=1), _HAN_MONTHS, strict=True)
 ]
 _WEEKDAY_NAMES = [
     "monday|lundi|lunes|понедельник\\w*|الاثنين|الإثنين|星期一|周一|礼拜一",
@@ -374,9 +407,11 @@ def months_in(text: str) -> set[int]:
     return found
 
 
-_MAY_ELSEWHERE = re.compile(r"(?<!\w)(?:mai|mayo|ма[яйе]|مايو|أيار|0?5月)", re.IGNORECASE)
+_MAY_ELSEWHERE = re.compile(
+    r"(?<!\w)(?:mai|mayo|ма[яйе]|مايو|أيار)|(?<!\d)0?5\s*月|五月", re.IGNORECASE
+)
 _MAY_DATE = re.compile(r"(?<![\w])May(?=\s+\d|,?\s+\d)|\d\s+May\b")
-_MARCH_ELSEWHERE = re.compile(r"(?i)mars|marzo|март|مارس|آذار|0?3月")
+_MARCH_ELSEWHERE = re.compile(r"(?i)mars|marzo|март|مارس|آذار|(?<!\d)0?3\s*月|三月")
 _MARCH_DATE = re.compile(r"March(?=\s+\d)|\d\s+March\b|\bin March\b")
 
 
@@ -759,14 +794,15 @@ def _date_losses(output: str, source: str, mode: Mode) -> list[Loss]:
 
 
 _ADJECTIVES = {
-    "USA": "american|américain|estadounidense|norteamerican",
+    "USA": "american|américain|estadounidense|norteamerican|afroameric|afro-americ",
     "FRA": "french|français|francés|frances|franco",
     "GBR": "british|britannique|británic|english|anglais|inglés|ingles|scottish|welsh|england|"
-    "angleterre|inglaterra|scotland|écosse|escocia|wales",
+    "angleterre|inglaterra|scotland|écosse|escocia|wales|britain|bretaña|bretagne",
+    "ZAF": "south african|sudafric|sud-africain",
     "LAO": "lao|laotian|laotien|laosian",
     "DEU": "german|allemand|alemán|aleman",
     "ESP": "spanish|espagnol|español|espanol",
-    "NLD": "dutch|néerlandais|holandés|neerlandés|hollande",
+    "NLD": "dutch|néerlandais|holandés|neerlandés|hollande|holland|holanda",
     "DNK": "danish|danois|danés|dane",
     "CHE": "swiss|suisse|suiz",
     "FIN": "finnish|finlandais|finlandés",

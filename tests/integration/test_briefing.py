@@ -86,7 +86,8 @@ def july(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
 
 def briefing_files(home: Path) -> dict[str, bytes]:
     folder = home / "briefings" / "2025-07-10" / "all"
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "manifest.json"}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name != "manifest.json")
+    return {p.name: p.read_bytes() for p in files}
 
 
 def test_brief_archives_cited_verified_briefing_in_two_languages(july, smtp, hook) -> None:  # type: ignore[no-untyped-def]
@@ -149,6 +150,13 @@ def test_same_inputs_give_the_same_briefing(july) -> None:  # type: ignore[no-un
     assert again.returncode == 0, again.stderr[-2000:]
     assert briefing_files(home) == before  # md, html, pdf, docx, analysis: byte for byte
     assert json.loads(again.stdout)["fingerprint"] == json.loads(first.stdout)["fingerprint"]
+    # the earlier briefing of the day is kept whole, as a version: never overwritten
+    second = json.loads(again.stdout)
+    kept = home / "briefings" / "2025-07-10" / "all" / "versions"
+    assert second["version"] >= 2 and second["earlier_versions"][-1]["files"]
+    assert (kept / str(second["version"] - 1) / "briefing.en.md").read_bytes() == before[
+        "briefing.en.md"
+    ]
 
 
 def test_empty_window_says_so(july) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ def briefed(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, default_
     first = run_cli(*ARGS, env=env, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
     folder = Path(json.loads(first.stdout)["folder"])
-    saved = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "manifest.json"}
+    saved = {p.name: p.read_bytes() for p in folder.iterdir() if _briefing_file(p)}
     return home, env, folder, saved
 
 
@@ -78,5 +78,11 @@ def test_same_inputs_same_briefing_on_the_real_model(briefed) -> None:  # type: 
     _, env, folder, saved = briefed
     again = run_cli(*ARGS, env=env, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
-    now = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "manifest.json"}
+    now = {p.name: p.read_bytes() for p in folder.iterdir() if _briefing_file(p)}
     assert now == saved
+    assert (folder / "versions" / "1").is_dir()  # the first of the day is kept, not overwritten
+
+
+def _briefing_file(path: Path) -> bool:
+    """A file of the briefing itself (its earlier versions and manifest aside)."""
+    return path.is_file() and path.name != "manifest.json"

@@ -149,7 +149,8 @@ function disagreements(result) {
 }
 
 // The sources' own sentences on the question's topic, chosen by rule and verified word for
-// word; a translation is the machine's and says so (never labelled verified).
+// word; a translation is the machine's and says so (never labelled verified); one that lost
+// a figure, a date or a name, or mixed languages, is withheld and says what it lost.
 function quotesBox(result, byNumber) {
   const quotes = result.quotes || [];
   if (!quotes.length) return null;
@@ -159,7 +160,9 @@ function quotesBox(result, byNumber) {
       q.speaker_name ? el("b", {}, q.speaker_name + ": ") : "",
       el("q", { class: "quote", lang: q.language }, q.quote),
       q.translation ? el("span", { class: "translation" },
-        el("span", { class: "flag machine" }, q.translation_note || "machine translation"), " ", q.translation) : ""))));
+        el("span", { class: "flag machine" }, q.translation_note || "machine translation"), " ", q.translation) : "",
+      q.translation_withheld ? el("span", { class: "translation withheld" },
+        el("span", { class: "flag machine" }, "machine translation withheld"), " ", q.translation_withheld) : ""))));
 }
 
 // Evidence first: the passages found stay on screen with the answer (and in history).
