@@ -30,9 +30,25 @@ _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,80}$")
 
 MAX_LISTING = 500  # briefings one listing returns at most
 # what a reader sees of a manifest (never the raw file: it records deliveries' targets)
-SHOWN_KEYS = ("date", "watchlist", "window", "clearance", "languages", "formats", "files",
-              "documents", "stories", "empty", "headlines", "untranslated", "backend", "model",
-              "generated_at", "version", "earlier_versions")  # fmt: skip
+SHOWN_KEYS = (
+    "date",
+    "watchlist",
+    "window",
+    "clearance",
+    "languages",
+    "formats",
+    "files",
+    "documents",
+    "stories",
+    "empty",
+    "headlines",
+    "untranslated",
+    "backend",
+    "model",
+    "generated_at",
+    "version",
+    "earlier_versions",
+)
 
 
 def shown_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
