@@ -126,6 +126,7 @@ class DraftSummaryOut(Contract):
     approved_version: int | None
     blocking: int
     warnings: int
+    to_resolve: int = 0  # fidelity warnings the approver resolves one by one
 
 
 class DraftOut(DraftSummaryOut):

@@ -304,6 +304,7 @@ class DraftDesk:
             approved_version=row.approved_version,
             blocking=len(view.content.blocking),
             warnings=len(view.content.warnings),
+            to_resolve=len(view.content.to_resolve),
             version=view,
             versions=[_summary(v, names) for v in versions],
             reviews=[_review(r, names) for r in reviews],

@@ -12,7 +12,8 @@ from assistant.briefing.summarise import with_speaker
 from assistant.drafting.checks import fidelity_flags
 from assistant.drafting.model import RESOLVE, DraftContent, PostSentence, Variant
 from assistant.grounding.faithful import translation_problems
-from assistant.grounding.fidelity import SUMMARY, TRANSLATION, amounts, fidelity_losses
+from assistant.grounding.fidelity import SUMMARY, TRANSLATION, fidelity_losses
+from assistant.grounding.figures import amounts
 from assistant.grounding.purity import impurities, sentence_impurity
 from assistant.grounding.stages import Verdict
 from corpus.document import Document
