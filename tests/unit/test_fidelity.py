@@ -7,7 +7,8 @@ from pathlib import Path
 
 from assistant.answering.checks import check_language
 from assistant.briefing.archive import Archive
-from assistant.briefing.stories import Cluster, coordinated
+from assistant.briefing.render import labels
+from assistant.briefing.stories import Cluster, bursts, coordinated
 from assistant.briefing.summarise import with_speaker
 from assistant.drafting.checks import fidelity_flags
 from assistant.drafting.model import RESOLVE, DraftContent, PostSentence, Variant
@@ -168,6 +169,11 @@ def test_a_coordinated_burst_is_no_story() -> None:
     text = "Country X is behind the outage, share before it is deleted!"
     burst = Cluster([_post(n, text, n) for n in range(8)], centroid=None)  # type: ignore[arg-type]
     assert coordinated(burst)
+    [found] = bursts([burst])
+    assert (found.accounts, found.items, found.hours) == (8, 8, 0.1)
+    for language, words in labels().items():  # the alert line, in each briefing language
+        line = words["burst_line"].format(accounts=8, items=8, hours=0.1, where="—", text=text)
+        assert "8" in line and text in line, language
     spread = [_post(n, f"{text} My own view number {n}.", n * 120) for n in range(8)]
     assert not coordinated(Cluster(spread, centroid=None))  # type: ignore[arg-type]
 
