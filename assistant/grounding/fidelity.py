@@ -235,6 +235,13 @@ _POLARITY_PAIRS: list[tuple[str, str, str]] = [
         r"lose|lost|defeat|défaite|perdu|derrota|perdi|проигр|поражени|خسر|هزيمة|失利|输掉|输给|战败",
     ),
     (
+        "approximately",
+        r"about|approximately|around|roughly|environ|près de|aproximadamente|alrededor|"
+        r"около|примерно|порядка|حوالي|نحو|قرابة|约|左右|大约|上下",
+        r"or less|at most|no more than|au plus|au maximum|tout au plus|como máximo|no más de|"
+        r"не более|максимум|على الأكثر|لا يزيد|不超过|以内",
+    ),
+    (
         "surplus",
         r"surplus|excédent|superávit|профицит|فائض|顺差|盈余",
         r"deficit|déficit|дефицит|عجز|逆差|赤字",
@@ -254,6 +261,7 @@ _SIDES = {
     "improve": ("improve", "worsen"),
     "win": ("win", "lose"),
     "surplus": ("surplus", "deficit"),
+    "approximately": ("about", "at most"),
 }
 
 

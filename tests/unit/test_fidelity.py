@@ -194,3 +194,10 @@ def test_the_headline_names_who_speaks() -> None:
         "India: Job losses threaten the recovery"
     )
     assert with_speaker("India warns of job losses", india, "en") == "India warns of job losses"
+
+
+def test_about_five_percent_is_not_five_percent_or_less() -> None:
+    """The 1.5B's translation of China's growth target (5%左右), seen on the demo corpus."""
+    target = "经济增长预期目标为5%左右。"
+    assert kinds("The growth target is set at 5% or less.", target) == ["polarity"]
+    assert kinds("The growth target is set at around 5%.", target) == []
