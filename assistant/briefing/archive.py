@@ -114,7 +114,12 @@ class Archive:
         files = sorted(
             p.name for p in folder.iterdir() if p.is_file() and p.name != "manifest.json"
         )
-        return {"version": number, "generated_at": manifest.get("generated_at"), "files": files}
+        return {
+            "version": number,
+            "generated_at": manifest.get("generated_at"),
+            "clearance": manifest.get("clearance"),
+            "files": files,
+        }
 
     def update_manifest(self, folder: Path, changes: dict[str, Any]) -> dict[str, Any]:
         manifest = self.manifest(folder)
@@ -146,7 +151,12 @@ class Archive:
                 continue  # staging or replaced folders of a run in progress
             manifest = self.manifest(manifest_path.parent)
             if manifest.get("clearance") in readable:
-                found.append(shown_manifest(manifest))
+                shown = shown_manifest(manifest)
+                if shown.get("earlier_versions"):  # a reader learns nothing of one above
+                    shown["earlier_versions"] = [  # their clearance, not even that it exists
+                        v for v in shown["earlier_versions"] if v.get("clearance") in readable
+                    ]
+                found.append(shown)
             if len(found) >= offset + limit:
                 break
         return found[offset:]

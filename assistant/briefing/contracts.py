@@ -15,6 +15,7 @@ class BriefingVersionOut(Contract):
     version: int
     generated_at: str | None
     files: list[str]
+    clearance: str | None = None
 
 
 class BriefingEntryOut(Contract):

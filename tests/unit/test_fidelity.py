@@ -148,6 +148,12 @@ def test_a_second_briefing_of_the_day_keeps_the_first(tmp_path: Path) -> None:
     read = [archive.file("2026-12-07", "daily", "a.md", "public", v).read_bytes() for v in (1, 2)]
     assert read == [b"first", b"second"]
     assert (third / "a.md").read_bytes() == b"third"
+    restricted = manifest.replace(b'"public"', b'"restricted"')
+    archive.replace("2026-12-07", "daily", {"a.md": b"secret", "manifest.json": restricted})
+    archive.replace("2026-12-07", "daily", {"a.md": b"fifth", "manifest.json": manifest})
+    [listed] = archive.listing("public")
+    assert [v["version"] for v in listed["earlier_versions"]] == [1, 2, 3]  # not the 4th
+    assert len(archive.listing("restricted")[0]["earlier_versions"]) == 4
 
 
 def _post(n: int, text: str, minutes: int) -> Document:
