@@ -28,6 +28,8 @@ from assistant.core.home import private_files
 from assistant.core.settings import Settings
 from assistant.drafting.workflow import DraftDesk
 from assistant.grounding.turns import run_now
+from assistant.licensing import Licences, RecordStore, model_subject
+from assistant.licensing.background import BackgroundCalibration
 from corpus.registry import Registry
 
 if TYPE_CHECKING:
@@ -87,6 +89,92 @@ class Components:
     def drafts(self) -> DraftDesk:  # opened once: opening checks the drafts' schema
         return DraftDesk(self.store, self.audit)
 
+    @cached_property
+    def calibration(self) -> RecordStore:
+        """Calibration records: the team's database, the home's copy, the shipped ones."""
+        return RecordStore(self.settings.home, self.store)
+
+    @cached_property
+    def licences(self) -> Licences:
+        """Whether each label may be shown, for this process's model, judge and head."""
+        from assistant.monitoring.sentiment import sentiment_subject
+
+        subjects: dict[str, Callable[[], str]] = {
+            "model": self.model_subject,
+            "judge": self.judge_subject,
+            "sentiment": sentiment_subject,
+        }
+        return Licences(self.calibration, self.settings.licence_thresholds, subjects)
+
+    @cached_property
+    def background_calibration(self) -> BackgroundCalibration:
+        return BackgroundCalibration(self.settings.home)
+
+    def calibrate_if_unmeasured(self) -> bool:
+        """Start ``dragoman calibrate`` in the background for a backend that has no record
+        (the embedded models' records ship with Dragoman); True when one started."""
+        from assistant.llm.weights import MODEL_SPECS
+
+        if not self.settings.calibrate_on_first_use or self.backend in MODEL_SPECS:
+            return False
+        if self.model_subject() in self.calibration.subjects():
+            return False
+        return self.background_calibration.start(self.backend, self.settings.calibrate_limit)
+
+    def licences_view(self, admin: bool = False) -> dict[str, Any]:
+        """``LicencesOut``: the subjects, every licence, the background calibration (its
+        error only for administrators)."""
+        from assistant.licensing.contracts import LicencesOut
+
+        licences = self.licences
+        subjects = {kind: licences.subjects[kind]() for kind in ("model", "judge", "sentiment")}
+        state = self.background_calibration.state()
+        if not admin:
+            state.pop("error", None)
+        return LicencesOut.shape(
+            {
+                "subjects": {**subjects, "rules": "rules"},
+                "licences": [lic.to_dict() for lic in licences.table()],
+                "calibration": state,
+            }
+        )
+
+    def licence_counts(self) -> tuple[dict[str, int], str]:
+        """Label kinds by licence status, and the background calibration's status, for
+        ``/healthz``: cheap (no model loaded for it: an unpinned backend's licences are
+        counted once its engine is up)."""
+        from assistant.llm.weights import MODEL_SPECS
+
+        status = str(self.background_calibration.state().get("status", "idle"))
+        if self.backend not in MODEL_SPECS and not self.engine_loaded():
+            return {}, status
+        counts: dict[str, int] = {}
+        for licence in self.licences.table():
+            counts[licence.status] = counts.get(licence.status, 0) + 1
+        return counts, status
+
+    def model_subject(self) -> str:
+        """The model's identity, without loading it when its weights are pinned."""
+        from types import SimpleNamespace
+
+        from assistant.llm.weights import MODEL_SPECS
+
+        if self.backend in MODEL_SPECS:
+            return model_subject(SimpleNamespace(backend=self.backend, model=""))
+        return model_subject(self.engine().llm)
+
+    def judge_subject(self) -> str:
+        """The support judge's identity (``auto``: the heuristic judge on embedded models)."""
+        from assistant.licensing import judge_subject
+        from assistant.llm.weights import MODEL_SPECS
+
+        judge = self.settings.verify_judge
+        if judge == "auto":
+            judge = "heuristic" if self.backend in MODEL_SPECS else "llm"
+        if judge == "heuristic":
+            return judge_subject(judge, None)
+        return judge_subject(judge, self.engine().llm)
+
     @property
     def briefings(self) -> Archive:
         return Archive(self.settings.home / "briefings")
@@ -95,7 +183,7 @@ class Components:
     def monitoring(self) -> Monitoring:
         from assistant.monitoring.service import Monitoring
 
-        return Monitoring(self.settings, self.registry)
+        return Monitoring(self.settings, self.registry, self.licences)
 
     @cached_property
     def ingestion(self) -> Ingestion:
@@ -171,10 +259,12 @@ class Components:
             if self._engine is None:
                 from assistant.answering.pipeline import AskEngine
 
-                self._engine = AskEngine(
+                engine = AskEngine(
                     self.settings, backend=self.backend, retrieval=self.retrieval(),
                     registry=self.registry,
                 )  # fmt: skip
+                engine.licences = self.licences
+                self._engine = engine
             return self._engine
 
     def engine_loaded(self) -> bool:
@@ -205,7 +295,7 @@ class Components:
             if self._positions is None:
                 from assistant.positions import PositionsEngine
 
-                self._positions = PositionsEngine(self.engine(), turn=turn)
+                self._positions = PositionsEngine(self.engine(), turn=turn, licences=self.licences)
             return self._positions
 
 

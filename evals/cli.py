@@ -237,3 +237,119 @@ def baseline_command(
         emit_json({"baseline": str(path)})
     else:
         out.print(f"baseline written to {path}")
+
+
+class _CalibrateByDefault(TyperGroup):
+    """`dragoman calibrate [options]` is `dragoman calibrate run [options]`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or (
+            args[0] not in ("run", "list", "export") and args[0] not in ("--help", "-h")
+        ):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+calibrate_app = typer.Typer(
+    cls=_CalibrateByDefault,
+    help="Measure each label on a backend, per language, and licence what holds: "
+    "dragoman calibrate [--backend B] [--labels …] [--languages …] | list",
+)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+@calibrate_app.command("run")
+def calibrate_command(
+    backend: BackendOpt = None,
+    labels: Annotated[
+        str | None,
+        typer.Option("--labels", help="Label kinds or families, comma-separated (default: all)"),
+    ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option("--languages", help="Record only these languages (ISO 639-1, commas)"),
+    ] = None,
+    limit: LimitOpt = None,
+    judge: JudgeOpt = None,
+    from_run: Annotated[
+        str | None,
+        typer.Option("--from-run", help="Read an earlier eval run instead of running suites"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the suites that measure the labels (progress shown) and write one record per
+    label kind and language: precision with its 95 % interval, n, data set, run."""
+    from assistant.components import Components
+    from assistant.licensing import kinds_named
+    from assistant.monitoring.sentiment import sentiment_subject
+    from evals.calibrate import check_measured, describe, records_from_run, suites_for
+
+    settings = load_settings()
+    kinds = kinds_named(_names(labels))
+    check_measured(kinds)
+    if from_run:
+        saved = _load(from_run)
+    else:
+        record = _execute(settings, suites_for(kinds), limit, backend, judge)
+        saved = _load(record["run_id"])
+    records = records_from_run(saved, kinds, sentiment_subject(), _names(languages))
+    Components(settings, backend).calibration.add(records)
+    shown = describe(records, settings)
+    if as_json:
+        emit_json({"run_id": saved.record["run_id"], "records": shown})
+        return
+    _print_records(shown)
+    out.print(f"{len(records)} records from run [bold]{saved.record['run_id']}[/]")
+
+
+@calibrate_app.command("list")
+def calibrate_list_command(as_json: JsonFlag = False) -> None:
+    """Every calibration record (the newest of each subject, label kind and language)."""
+    from assistant.components import Components
+    from evals.calibrate import describe
+
+    settings = load_settings()
+    records = list(Components(settings).calibration.latest().values())
+    shown = describe(sorted(records, key=lambda r: r.key), settings)
+    if as_json:
+        emit_json({"records": shown})
+        return
+    _print_records(shown)
+
+
+@calibrate_app.command("export")
+def calibrate_export_command(
+    out_file: Annotated[Path, typer.Option("--out", help="The JSONL file to write")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The newest record of each subject, label kind and language as JSON lines (how the
+    embedded models' records ship: assistant/licensing/shipped.jsonl)."""
+    import json
+
+    from assistant.components import Components
+
+    records = sorted(Components(load_settings()).calibration.latest().values(), key=lambda r: r.key)
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False, sort_keys=True) for r in records]
+    out_file.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    if as_json:
+        emit_json({"records": len(records), "out": str(out_file)})
+    else:
+        out.print(f"{len(records)} records written to {out_file}")
+
+
+def _print_records(records: list[dict[str, Any]]) -> None:
+    """One table per subject (model, judge, sentiment head, rules)."""
+    for subject in dict.fromkeys(r["subject"] for r in records):
+        table = Table(title=escape(subject), show_header=True)
+        for column in ("label", "lang", "precision", "95 % interval", "n", "bar", "", "run"):
+            table.add_column(column)
+        for r in (r for r in records if r["subject"] == subject):
+            verdict = "[green]licensed[/]" if r["licensed"] else "[yellow]below the bar[/]"
+            interval = f"[{r['low']:.3f}, {r['high']:.3f}]"
+            cells = [r["kind"], r["language"], f"{r['precision']:.3f}", escape(interval)]
+            cells += [str(r["n"]), f"{r['threshold']:.2f}", verdict, r["run_id"]]
+            table.add_row(*cells)
+        out.print(table)

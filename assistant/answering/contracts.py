@@ -14,6 +14,7 @@ from assistant.grounding.contracts import (
     SearchedOut,
     SentenceOut,
 )
+from assistant.licensing.contracts import LicenceOut
 from retrieval.contracts import UnderstoodOut
 
 
@@ -45,6 +46,9 @@ class AnswerOut(Contract):
     # model wrote (absent from answers saved before they existed)
     quotes: list[QuoteOut] = Field(default_factory=list)
     searched: SearchedOut | None = None
+    # each label the answer shows (answered, verified, a translation, "does not address")
+    # with the calibration record that licenses it, or says why not
+    licences: list[LicenceOut] = Field(default_factory=list)
 
 
 class ConversationAnswerOut(AnswerOut):

@@ -56,6 +56,7 @@ from assistant.grounding.verify import (
     resolve_citations,
     verify_sentence,
 )
+from assistant.licensing import Licences
 from assistant.llm.client import LLM, get_llm
 from corpus.countries import country_name_in
 from corpus.registry import DocFilters, Registry
@@ -97,9 +98,23 @@ class AskResult:
     disagreements: list[dict[str, Any]] = field(default_factory=list)  # sources that disagree
     quotes: list[dict[str, Any]] = field(default_factory=list)  # evidence first, verbatim
     searched: dict[str, Any] | None = None  # what the evidence stage read
+    licences: list[dict[str, Any]] = field(default_factory=list)  # what each label rests on
 
     def to_dict(self) -> dict[str, Any]:
         return AnswerOut.shape(asdict(self))
+
+    def labels(self) -> list[str]:
+        """The label kinds this answer shows the analyst."""
+        kinds = []
+        if self.answer_status == "answered":
+            kinds.append("answer.answered")
+        if any(s.get("supported") for s in self.sentences):
+            kinds.append("answer.verified")
+        if any(q.get("translation") for q in self.quotes):
+            kinds += ["translation.fidelity", "language.purity"]
+        if self.answer_status == "not_found" and (self.searched or {}).get("gated"):
+            kinds.append("topic.relevance")
+        return kinds
 
 
 @dataclass
@@ -134,6 +149,7 @@ class AskEngine:
         self.judge = make_judge(settings.verify_judge, self.llm, self.retrieval.embedder, embedded)
         self.mode = output_mode(self.llm, settings.ask.output)
         self._translation_cache: dict[str, str] = {}
+        self.licences: Licences | None = None  # set by the composition root
 
     def _sources(self, clearance: str) -> list[str]:
         """The source names of what a reader at ``clearance`` may read, read when the
@@ -247,7 +263,12 @@ class AskEngine:
         results = search(translations)
         timings["retrieve_s"] = round(time.perf_counter() - mark, 3)
         answer = self._answer(plan, results, on_token, started, timings, evidence, topic, write)
-        return answer[0]
+        result = answer[0]
+        if self.licences is not None:
+            result.licences = [
+                self.licences.licence(kind, result.language).to_dict() for kind in result.labels()
+            ]
+        return result
 
     def retrieve(
         self, question: str, *, history: list[Turn] | None = None, clearance: str = "public"

@@ -48,6 +48,7 @@ SHOWN_KEYS = (
     "generated_at",
     "version",
     "earlier_versions",
+    "licences",
 )
 
 

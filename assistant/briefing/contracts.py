@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from assistant.core.contracts import Contract
+from assistant.licensing.contracts import LicenceOut
 from assistant.monitoring.contracts import DeliveryOut
 
 
@@ -40,6 +43,8 @@ class BriefingEntryOut(Contract):
     generated_at: str | None = None
     version: int | None = None  # 2 and up: a briefing for the date and watchlist existed
     earlier_versions: list[BriefingVersionOut] | None = None
+    # what the briefing's labels rest on ("verified" sentences, translations), per language
+    licences: list[LicenceOut] = Field(default_factory=list)
 
 
 class StorySentenceOut(Contract):
@@ -88,6 +93,7 @@ class BriefOut(Contract):
     stories_detail: list[StoryOut]
     version: int | None = None  # 2 and up: the earlier briefings of the day are kept
     earlier_versions: list[BriefingVersionOut] | None = None
+    licences: list[LicenceOut] = Field(default_factory=list)  # as in the archive's entry
 
 
 class BriefingMadeOut(Contract):

@@ -44,6 +44,7 @@ from assistant.core.errors import InputError
 from assistant.grounding.passages import PassageBook
 from assistant.grounding.turns import run_now
 from assistant.grounding.verify import judge_threshold
+from assistant.licensing import TRANSLATION_KINDS
 from assistant.monitoring.watchlists import watchlist_named
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class Briefer:
         self.stale_sources = stale_sources  # unhealthy sources a reader of a clearance may see
         self.judge = engine.judge
         self.threshold = judge_threshold(self.judge)
+        self.licences = engine.licences
 
     def brief(self, request: BriefRequest, progress: Progress = lambda _: None) -> Briefing:
         request.check()
@@ -255,7 +257,18 @@ class Briefer:
             "timings": timings,
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "deliveries": [],
+            "licences": self._licences(request.languages),
         }
+
+    def _licences(self, languages: list[str]) -> list[dict[str, Any]]:
+        """What the briefing's labels rest on: its summary sentences verified (by the support
+        judge) in each language, and the translations into every language but the first."""
+        licences = self.licences
+        if licences is None:
+            return []
+        kinds = [(lang, "answer.verified") for lang in languages]
+        kinds += [(lang, k) for lang in languages[1:] for k in TRANSLATION_KINDS]
+        return [licences.licence(kind, lang).to_dict() for lang, kind in kinds]
 
 
 def _json_bytes(data: Any) -> bytes:

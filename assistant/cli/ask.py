@@ -166,6 +166,7 @@ def print_result(result: AskResult) -> None:
                 out.print(
                     f"  [{source['n']}] {escape(source['title'])}: {escape(source['quote'][:200])}"
                 )
+        print_licences(result.licences)
         return
     if result.answer_status == "answered":
         out.print("[green]Answered and verified[/green]")
@@ -186,6 +187,14 @@ def print_result(result: AskResult) -> None:
             f"[cyan][{citation['n']}][/cyan] {escape(citation['title'])} {date}{escape(link)}"
         )
         out.print(f"    “{escape(citation['quote'][:300])}”", highlight=False)
+    print_licences(result.licences)
+
+
+def print_licences(licences: list[dict[str, Any]]) -> None:
+    """Each label shown that its record does not license, with the figure (docs/LABELS.md)."""
+    for licence in licences:
+        if licence["status"] != "licensed":
+            out.print(f"[dim]{escape(licence['message'])}[/dim]", highlight=False)
 
 
 def ask_command(

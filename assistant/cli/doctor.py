@@ -270,6 +270,30 @@ def check_sources(settings: Settings) -> str:
     return f"{len(sources)} sources ({active} active), none unhealthy"
 
 
+def check_labels(settings: Settings) -> str:
+    """Which labels this home's model, judge and sentiment head are licensed to show; a
+    failed background calibration fails the check."""
+    from assistant.components import Components
+
+    components = Components(settings)
+    state = components.background_calibration.state()
+    if state.get("status") == "failed":
+        raise ConfigError(
+            f"the background calibration of {state.get('backend')} failed: "
+            f"{str(state.get('error', ''))[-300:]}",
+            fix="dragoman calibrate --backend BACKEND (needs the eval corpora: "
+            "DRAGOMAN_CORPORA_DIR)",
+        )
+    table = components.licences.table()
+    shown = sorted({f"{lic.kind} ({lic.language})" for lic in table if lic.shown})
+    below = sum(lic.status == "below_bar" for lic in table)
+    unmeasured = sum(lic.status == "not_measured" for lic in table)
+    return (
+        f"licensed: {', '.join(shown) or 'none'}; {below} below the bar, {unmeasured} not "
+        f"measured (dragoman calibrate list); calibration {state.get('status', 'idle')}"
+    )
+
+
 def run_doctor(settings: Settings) -> list[Check]:
     """Every component's check, in dependency order; no secret in any detail or fix."""
     secrets = settings.secrets()
@@ -312,5 +336,6 @@ def _checks(settings: Settings) -> list[Check]:
             lambda: check_sentiment(settings),
             "reinstall dragoman (assistant/monitoring/sentiment_head.npz)",
         ),
+        _run("labels", lambda: check_labels(settings), "dragoman calibrate"),
     ]
     return checks

@@ -6,6 +6,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from assistant.cli.common import (
@@ -106,6 +107,13 @@ def _print_overview(view: dict[str, Any]) -> None:
         out.print(f"forecast: {fc['reason']}")
     for c in view["countries"]:
         out.print(f"  {c['country']} {c['name']}: {c['volume']} items, sentiment {c['sentiment']}")
+    for lang in view.get("languages", []):
+        said = f"  {lang['language']}: {lang['volume']} items, sentiment {_num(lang['sentiment'])}"
+        if lang["licensed"]:
+            out.print(said + " [green](licensed)[/green]", highlight=False)
+        else:
+            why = lang["licence"]["message"] if lang["licence"] else "not measured"
+            out.print(f"[dim]{said} (not licensed: {escape(why)})[/dim]", highlight=False)
     _print_alerts(view["alerts"], view["campaigns"])
 
 
@@ -122,6 +130,9 @@ def _print_alerts(alerts: list[dict[str, Any]], campaigns: list[dict[str, Any]])
             f"(z {a['z']}); cites {', '.join(a['doc_ids'])}",
             highlight=False,
         )
+        for licence in a.get("licences", []):
+            if licence["status"] != "licensed":
+                out.print(f"  [dim]{escape(licence['message'])}[/dim]", highlight=False)
     for c in campaigns:
         out.print(
             f"[yellow]campaign[/yellow] {c['first'][:16]}–{c['last'][11:16]}: "

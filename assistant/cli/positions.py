@@ -146,6 +146,9 @@ def _print_positions(report: dict[str, Any]) -> None:
             for side in disagreement["sides"]
         )
         out.print(f"[yellow]The speakers' sources disagree:[/yellow] {sides}", highlight=False)
+    for licence in report.get("licences", []):
+        shade = "green" if licence["status"] == "licensed" else "dim"
+        out.print(f"[{shade}]{escape(licence['message'])}[/{shade}]", highlight=False)
 
 
 def _print_shifts(report: dict[str, Any]) -> None:

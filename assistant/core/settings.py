@@ -153,13 +153,23 @@ class Settings(BaseSettings):
         "another language; false: the answer is the sources' verified quotes alone (no model "
         "call after the question's translation; `dragoman ask --quotes-only`)",
     )
-    positions_stances: str = Field(
-        default="auto",
-        pattern=r"^(auto|all|[a-z_]+(,[a-z_]+)*)$",
-        description="Stance labels `positions` shows as the model reads them (others are shown "
-        "as undetermined, the quotes and summary kept): all, a list (supports,opposes), or "
-        "auto: all for capable backends, none for the embedded models (measured wrong too "
-        "often against the UN vote: bench/RESULTS.md)",
+    licence_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="The bar each label family's measured precision must clear (the lower "
+        'bound of its 95 % interval) before the label is shown, e.g. {"stance": 0.8, '
+        '"sentiment": 0.6}; a family not named keeps its default (docs/LABELS.md)',
+    )
+    calibrate_limit: int | None = Field(
+        default=40,
+        ge=1,
+        description="Items per group a background calibration measures (`dragoman calibrate "
+        "--limit`); more items, narrower intervals, a longer run",
+    )
+    calibrate_on_first_use: bool = Field(
+        default=True,
+        description="`serve` calibrates a backend that has no records in the background "
+        "(`dragoman calibrate`), so its labels licence themselves when it ends; false: only "
+        "`dragoman calibrate` does (the Labels page's button is off too)",
     )
     corpora_dir: Path | None = Field(
         default=None, description="Evaluation datasets (default: ../shared/corpora)"

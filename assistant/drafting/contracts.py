@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from assistant.core.contracts import Contract
+from assistant.licensing.contracts import LicenceOut
 
 Status = Literal["draft", "in_review", "approved", "rejected", "exported"]
 Origin = Literal["generated", "edited"]
@@ -82,6 +83,8 @@ class ContentOut(Contract):
     backend: str | None
     model: str | None
     stages: dict[str, Any]
+    # what its labels rest on (versions stored before licences existed have none)
+    licences: list[LicenceOut] = Field(default_factory=list)
 
 
 class GeneratedDraftOut(ContentOut):

@@ -120,6 +120,7 @@ class DraftContent:
     backend: str | None = None
     model: str | None = None
     stages: dict[str, Any] = field(default_factory=dict)  # raw model output, rejected tries
+    licences: list[dict[str, Any]] = field(default_factory=list)  # what its labels rest on
 
     @property
     def blocking(self) -> list[Flag]:
@@ -162,4 +163,5 @@ class DraftContent:
             backend=data.get("backend"),
             model=data.get("model"),
             stages=data.get("stages", {}),
+            licences=data.get("licences", []),
         )

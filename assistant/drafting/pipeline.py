@@ -13,6 +13,7 @@ from assistant.drafting.sources import document_passages, searched_passages, wit
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.turns import run_now
 from assistant.grounding.verify import judge_threshold
+from assistant.licensing import TRANSLATION_KINDS
 
 if TYPE_CHECKING:
     from assistant.answering.pipeline import AskEngine
@@ -44,10 +45,21 @@ class Drafter:
         passages = self._passages(request)
         composer = Composer(self.engine.llm, self.verifier(passages), profile, request, self.turn)
         content = composer.compose(self.terms, progress)
+        content.licences = self._licences(request.languages)
         run_id = new_run_id()
         content.stages["run_id"] = run_id
         self.runs.save(run_id, {"request": vars(request), "content": content.to_dict()})
         return content
+
+    def _licences(self, languages: list[str]) -> list[dict[str, Any]]:
+        """What the draft's labels rest on: its sentences verified in each language, the
+        fidelity checks and the translations into every language but the first."""
+        licences = self.engine.licences
+        if licences is None:
+            return []
+        kinds = [(lang, "answer.verified") for lang in languages]
+        kinds += [(lang, k) for lang in languages[1:] for k in TRANSLATION_KINDS]
+        return [licences.licence(kind, lang).to_dict() for lang, kind in kinds]
 
     def _passages(self, request: DraftRequest) -> list[Passage]:
         """The brief, then the named documents' passages or the relevant searched ones."""

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 _LOCK = threading.Lock()  # pyplot's state is global
+_LICENSED_COLOURS = ("#c00000", "#7030a0", "#c55a11", "#375623")
 
 
 def svg(draw: Callable[[Axes], None]) -> str:
@@ -39,14 +40,21 @@ def _days(stamps: list[str]) -> list[float]:
 
 
 def series_chart(view: dict[str, Any]) -> str | None:
-    """Volume per bucket (bars), forecast (line and 80 % band), sentiment (dots)."""
+    """Volume per bucket (bars), forecast (line and 80 % band), and each language's mean
+    sentiment (dots): filled where the language's sentiment is licensed, hollow and grey
+    where it is not (its figure is below the bar or not measured), never hidden."""
     points = view["points"]
     if not any(p["volume"] for p in points):
         return None
     when = _days([p["at"] for p in points])
     volume = [p["volume"] for p in points]
     felt = [
-        (t, p["sentiment"]) for t, p in zip(when, points, strict=True) if p["sentiment"] is not None
+        (
+            f"{lang['language']}" + ("" if lang["licensed"] else " (not licensed)"),
+            bool(lang["licensed"]),
+            [(t, v) for t, v in zip(when, lang["points"], strict=True) if v is not None],
+        )
+        for lang in view.get("languages", [])
     ]
     forecast = view["forecast"]
     hourly = view["series"]["granularity"] == "hour"
@@ -66,13 +74,28 @@ def series_chart(view: dict[str, Any]) -> str | None:
         axes.set_ylabel("items")
         axes.xaxis.set_major_locator(AutoDateLocator())  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_formatter(DateFormatter("%d %Hh" if hourly else "%m-%d"))  # type: ignore[no-untyped-call]
-        if felt:
+        if any(dots for _, _, dots in felt):
             twin = axes.twinx()
-            twin.plot(
-                [t for t, _ in felt], [s for _, s in felt], "o", color="#c00000", markersize=3
-            )
+            for n, (label, licensed, dots) in enumerate(felt):
+                if not dots:
+                    continue
+                xs, ys = [t for t, _ in dots], [v for _, v in dots]
+                if licensed:
+                    colour = _LICENSED_COLOURS[n % len(_LICENSED_COLOURS)]
+                    twin.plot(xs, ys, "o", color=colour, markersize=3, label=label)
+                else:
+                    twin.plot(
+                        xs,
+                        ys,
+                        "o",
+                        markerfacecolor="none",
+                        markeredgecolor="#9a9a9a",
+                        markersize=3,
+                        label=label,
+                    )
             twin.set_ylim(-1, 1)
             twin.set_ylabel("sentiment")
+            twin.legend(loc="upper right", fontsize=7, frameon=False)
         axes.legend(loc="upper left", fontsize=7, frameon=False)
 
     return svg(draw)

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from assistant.core.contracts import Contract
+from assistant.licensing.contracts import LicenceOut
 
 
 class SeriesOut(Contract):
@@ -98,6 +101,9 @@ class AlertOut(Contract):
     delivered: dict[str, Any]
     created_at: str
     fingerprint: str
+    # a negative-share spike rests on the sentiment head: its licence in each language of
+    # the documents behind it (absent from volume spikes)
+    licences: list[LicenceOut] = Field(default_factory=list)
 
 
 class AccountPostsOut(Contract):
@@ -137,6 +143,20 @@ class CountryVolumeOut(Contract):
     negative_share: float
 
 
+class LanguageSentimentOut(Contract):
+    """The series' items in one language: their sentiment, shown as measured only where the
+    sentiment head's records for that language license it (``licensed``); otherwise drawn
+    greyed, with ``licence`` saying why."""
+
+    language: str
+    volume: int
+    sentiment: float | None
+    negative_share: float | None
+    points: list[float | None]  # mean sentiment per bucket, aligned with the series' points
+    licensed: bool
+    licence: LicenceOut | None
+
+
 class MonitorOut(Contract):
     """A country's or topic's series with totals, forecast, alerts and campaigns."""
 
@@ -147,6 +167,7 @@ class MonitorOut(Contract):
     alerts: list[AlertOut]
     campaigns: list[CampaignOut]
     countries: list[CountryVolumeOut]
+    languages: list[LanguageSentimentOut] = Field(default_factory=list)
     update: dict[str, Any] | None = None  # `monitor --update`: what scoring first did
 
 

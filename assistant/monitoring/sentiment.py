@@ -189,3 +189,11 @@ def model_card() -> dict[str, Any]:
         raise ConfigError(f"sentiment model card {CARD_FILE} is missing")
     card: dict[str, Any] = json.loads(CARD_FILE.read_text(encoding="utf-8"))
     return card
+
+
+@cache
+def sentiment_subject() -> str:
+    """The shipped head's identity, which its calibration records are keyed by."""
+    from assistant.licensing.subjects import file_digest
+
+    return f"sentiment:{file_digest(HEAD_FILE)}"

@@ -229,23 +229,57 @@ class SeriesStore:
         clearances: list[str] | None = None,
     ) -> list[Point]:
         """One point per bucket in [since, until), empty buckets included (volume 0)."""
-        step = GRANULARITIES[granularity]
-        conditions = _matching(SeriesRow, SeriesRow.bucket_ts, (since_ts, until_ts), country,
-                               topic, kind, clearances)  # fmt: skip
+        period = (granularity, since_ts, until_ts)
+        sums = self._sums(period, country, topic, kind, clearances, language, by_language=False)
+        return _points(period, sums.get("", {}))
+
+    def language_points(
+        self,
+        granularity: str,
+        since_ts: int,
+        until_ts: int,
+        country: str = ANY,
+        topic: str = ANY,
+        kind: str | None = None,
+        clearances: list[str] | None = None,
+    ) -> dict[str, list[Point]]:
+        """:meth:`points` per language of the items, in one query (each language's
+        sentiment is shown under its own licence)."""
+        period = (granularity, since_ts, until_ts)
+        sums = self._sums(period, country, topic, kind, clearances, None, by_language=True)
+        return {
+            language: _points(period, found)
+            for language, found in sorted(sums.items())
+            if any(acc[0] for acc in found.values())
+        }
+
+    def _sums(
+        self,
+        period: tuple[str, int, int],
+        country: str,
+        topic: str,
+        kind: str | None,
+        clearances: list[str] | None,
+        language: str | None,
+        by_language: bool,
+    ) -> dict[str, dict[int, list[float]]]:
+        """(volume, sentiment sum, negatives) per bucket, per language or all under ""."""
+        granularity, since_ts, until_ts = period
+        conditions = _matching(
+            SeriesRow, SeriesRow.bucket_ts, (since_ts, until_ts), country, topic, kind, clearances
+        )
         conditions.append(SeriesRow.granularity == granularity)
         if language:
             conditions.append(SeriesRow.language == language)
-        sums: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0])
+        sums: dict[str, dict[int, list[float]]] = defaultdict(dict)
         with Session(self.engine) as db:
             for row in db.scalars(select(SeriesRow).where(and_(*conditions))):
-                acc = sums[row.bucket_ts]
+                key = row.language if by_language else ""
+                acc = sums[key].setdefault(row.bucket_ts, [0, 0.0, 0])
                 acc[0] += row.volume
                 acc[1] += row.sentiment_sum
                 acc[2] += row.negative
-        start = bucket_of(since_ts, granularity)
-        if start < since_ts:
-            start += step
-        return [_point(ts, sums.get(ts)) for ts in range(start, until_ts, step)]
+        return sums
 
     def mentions(
         self,
@@ -325,6 +359,16 @@ def _matching(
     if clearances is not None:
         conditions.append(table.clearance.in_(clearances))
     return conditions
+
+
+def _points(period: tuple[str, int, int], sums: dict[int, list[float]]) -> list[Point]:
+    """A point for every bucket of the period, empty ones included."""
+    granularity, since_ts, until_ts = period
+    step = GRANULARITIES[granularity]
+    start = bucket_of(since_ts, granularity)
+    if start < since_ts:
+        start += step
+    return [_point(ts, sums.get(ts)) for ts in range(start, until_ts, step)]
 
 
 def _point(ts: int, acc: list[float] | None) -> Point:

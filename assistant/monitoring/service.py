@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from assistant.core.clearance import readable_levels
 from assistant.core.errors import InputError, RangeError
 from assistant.core.settings import Settings
+from assistant.licensing import Licence, Licences
 from assistant.monitoring.attribution import Attributor
 from assistant.monitoring.campaigns import CampaignDetector, CampaignRules, list_campaigns
 from assistant.monitoring.chats import alerts_message, deliver_chat, document_links
 from assistant.monitoring.contracts import AlertsOut, MonitorOut
 from assistant.monitoring.delivery import Delivery, post_webhook
 from assistant.monitoring.forecast import forecast
-from assistant.monitoring.sentiment import SentimentClassifier
+from assistant.monitoring.sentiment import SentimentClassifier, sentiment_subject
 from assistant.monitoring.series import BATCH, MonitorUpdater, SeriesStore, UpdateReport
 from assistant.monitoring.store import ANY, GRANULARITIES, AlertRow
 from assistant.monitoring.warning import EarlyWarning, list_alerts
@@ -36,6 +37,7 @@ DAY = 86_400
 MAX_SPAN = {"hour": 90 * DAY, "day": 731 * DAY}
 MAX_SCAN_SPAN = 731 * DAY  # `alerts --scan`: at most 2 years (listings are capped in rows)
 EARLIEST_TS = -2_208_988_800  # 1900-01-01: no period reaches further back
+POLES = ("sentiment.negative", "sentiment.positive")  # what mean sentiment is made of
 FORECAST_HISTORY = {"hour": 28 * 24, "day": 365}  # buckets the forecast reads at most
 
 
@@ -97,10 +99,16 @@ def end_of_day(day: str) -> int:
 class Monitoring:
     """Scores documents, keeps series, raises alerts, finds campaigns, forecasts."""
 
-    def __init__(self, settings: Settings, registry: Registry | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry | None = None,
+        licences: Licences | None = None,
+    ) -> None:
         self.settings = settings
         self.registry = registry or Registry(settings.registry_url)
         self.store = SeriesStore(self.registry)
+        self.licences = licences  # None: no sentiment is licensed (drawn greyed)
 
     @cached_property
     def attributor(self) -> Attributor:
@@ -196,25 +204,18 @@ class Monitoring:
             raise InputError(
                 f"granularity must be day or hour, got {granularity!r}", param="granularity"
             )
-        until_ts = end_of_day(until) if until else int(datetime.now(UTC).timestamp())
-        since_ts = parse_since(since, until_ts, MAX_SPAN[granularity])
-        if since_ts >= until_ts:
-            raise RangeError(
-                "since must be before until",
-                fix="an earlier since, or a later until",
-                param="since",
-            )
+        since_ts, until_ts = _period(since, until, granularity)
         levels = readable_levels(clearance)
         code = _country(country)
         points = self.store.points(
             granularity, since_ts, until_ts, code, topic or ANY, kind, language, levels
         )
-        alerts = [
+        alerts = self.licensed([
             a
             for a in list_alerts(self.store, levels, since_ts, code if country else None)
             if a["window_end"] <= until_ts + GRANULARITIES[granularity]
             and (topic is None or a["series"]["topic"] == topic)
-        ]
+        ])  # fmt: skip
         return MonitorOut.shape({
             "series": {
                 "country": code,
@@ -238,7 +239,55 @@ class Monitoring:
             "countries": self.top_countries(since_ts, until_ts, kind, levels)
             if country is None
             else [],
+            "languages": self.languages(self.store.language_points(
+                granularity, since_ts, until_ts, code, topic or ANY, kind, levels
+            ), language),
         })  # fmt: skip
+
+    def licensed(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each negative-share alert with the negative class's licence in every language
+        of the documents behind it (the spike is only as good as those labels)."""
+        for alert in alerts:
+            alert["licences"] = []
+            if alert["signal"] != "negative_share" or self.licences is None:
+                continue
+            docs = (self.registry.get(d) for d in alert["doc_ids"])
+            languages = sorted({doc.language for doc in docs if doc is not None})
+            alert["licences"] = [
+                self.licences.licence("sentiment.negative", lang, sentiment_subject()).to_dict()
+                for lang in languages
+            ]
+        return alerts
+
+    def sentiment_licence(self, language: str) -> Licence | None:
+        """A language's sentiment is shown as measured when both of the classes it is made
+        of (negative and positive) are licensed; the licence returned is the one that is
+        not, or the negative class's."""
+        if self.licences is None:
+            return None
+        found = [self.licences.licence(k, language, sentiment_subject()) for k in POLES]
+        return next((lic for lic in found if not lic.shown), found[0])
+
+    def languages(
+        self, by_language: dict[str, list[Any]], only: str | None
+    ) -> list[dict[str, Any]]:
+        """Each language's sentiment in the period, with the licence it is shown under."""
+        shown = []
+        for language, points in by_language.items():
+            if only and language != only:
+                continue
+            licence = self.sentiment_licence(language)
+            totals = _totals(points)
+            shown.append(
+                {
+                    **totals,
+                    "language": language,
+                    "points": [p.sentiment for p in points],
+                    "licensed": bool(licence and licence.shown),
+                    "licence": licence.to_dict() if licence else None,
+                }
+            )
+        return shown
 
     def _forecast(self, points: list[Any], granularity: str) -> dict[str, Any]:
         """Volume (and mean sentiment, where the series has enough of it) ahead."""
@@ -294,8 +343,13 @@ class Monitoring:
     ) -> list[dict[str, Any]]:
         now = int(datetime.now(UTC).timestamp())
         since_ts = parse_since(since, now) if since else None
-        return list_alerts(
-            self.store, readable_levels(clearance), since_ts, _country(country) if country else None
+        return self.licensed(
+            list_alerts(
+                self.store,
+                readable_levels(clearance),
+                since_ts,
+                _country(country) if country else None,
+            )
         )
 
     def alerts_view(
@@ -306,6 +360,17 @@ class Monitoring:
             {"alerts": self.alerts(clearance, since, country),
              "campaigns": self.campaigns(clearance, since)}
         )  # fmt: skip
+
+
+def _period(since: str, until: str | None, granularity: str) -> tuple[int, int]:
+    """(since, until) in epoch seconds, checked: within the granularity's cap, in order."""
+    until_ts = end_of_day(until) if until else int(datetime.now(UTC).timestamp())
+    since_ts = parse_since(since, until_ts, MAX_SPAN[granularity])
+    if since_ts >= until_ts:
+        raise RangeError(
+            "since must be before until", fix="an earlier since, or a later until", param="since"
+        )
+    return since_ts, until_ts
 
 
 def sentiment_history(points: list[Any]) -> list[float]:

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from assistant.core.contracts import Contract
 from assistant.grounding.contracts import CitationOut, SideOut
+from assistant.licensing.contracts import LicenceOut
 
 Stance = Literal["supports", "opposes", "mixed", "neutral", "undetermined", "no_statement"]
 
@@ -67,6 +68,7 @@ class PositionsOut(Contract):
     backend: str
     model: str
     timings: dict[str, float]
+    licences: list[LicenceOut] = Field(default_factory=list)  # the stance labels' licences
 
 
 class ShiftOut(Contract):

@@ -45,6 +45,10 @@ def to_markdown(report: dict[str, Any]) -> str:
             )
             lines.append("")
     lines += _disagreements_markdown(report.get("disagreements", []))
+    licences = report.get("licences", [])
+    if licences:  # what each stance label rests on, as measured
+        lines += ["", "## Stance labels and their measurement", ""]
+        lines += [f"- {_cell(lic['message'])}" for lic in licences]
     return "\n".join(lines).rstrip() + "\n"
 
 

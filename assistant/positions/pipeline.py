@@ -24,6 +24,7 @@ from assistant.grounding.evidence import Topic, phrase_topic
 from assistant.grounding.runs import RunStore, new_run_id
 from assistant.grounding.stages import Passage
 from assistant.grounding.turns import run_now
+from assistant.licensing import STANCE_KINDS, Licence, Licences
 from assistant.positions.contracts import PositionOut, PositionsOut, ShiftOut, ShiftsOut
 from assistant.positions.disagreements import (
     STATEMENTS_PER_SPEAKER,
@@ -35,7 +36,7 @@ from assistant.positions.evidence import (
     speakers_in,
     verbatim,
 )
-from assistant.positions.stance import STANCES, Reading, read_stance, translate_quotes
+from assistant.positions.stance import Reading, read_stance, translate_quotes
 from corpus.countries import countries_in
 from corpus.registry import DocFilters
 from corpus.speakers import speaker_label
@@ -46,13 +47,6 @@ if TYPE_CHECKING:
 TRANSLATION_CACHE = 1000  # cached topic translations per engine
 
 RUN_ID = re.compile(r"\d{8}T\d{6}-[0-9a-f]{8}")
-# The labels the embedded models' readings may be shown as: none. Against the UN vote on
-# A/RES/68/262 their "opposes" was wrong 10 times of 10 (criticism of Russia read as
-# criticism of Ukraine); against A/RES/ES-11/1 on the 2022 speeches, 49 of 51 (eval suite
-# positions-2022), and "supports" went to Russia, Syria and abstainers calling for peace
-# (bench/RESULTS.md). So with them no side is asked for (model_stance: undetermined) unless
-# a measurement asks (the eval suites: PositionsEngine(read_sides=True)).
-EMBEDDED_STANCES: frozenset[str] = frozenset()
 MAX_SPEAKERS = 250  # speakers in one run (the UN has 193 members)
 MAX_TOPIC_CHARS = 200
 SEARCH_K = 8  # chunks searched per speaker
@@ -114,15 +108,26 @@ class PositionsEngine:
     a model call waits its turn (the web app's generation queue)."""
 
     def __init__(
-        self, engine: AskEngine, turn: Any = run_now, read_sides: bool | None = None
+        self,
+        engine: AskEngine,
+        turn: Any = run_now,
+        read_sides: bool | None = None,
+        licences: Licences | None = None,
     ) -> None:
         self.engine = engine
         self.turn = turn
         self.runs = RunStore(engine.settings.home / "runs" / "positions")
-        self.shown = shown_stances(engine.settings.positions_stances, engine.llm.embedded)
-        # the model is asked for a side only where a label may be shown (or to measure it)
-        self.read_sides = bool(self.shown) if read_sides is None else read_sides
+        # a stance label is shown only where its record licenses it (none: never shown);
+        # the model is asked for a side only where one may be (or to measure it: evals)
+        self.licences = licences
+        self.read_sides = read_sides
         self._translations: dict[str, str] = {}
+
+    def stance_licences(self, language: str) -> dict[str, Licence | None]:
+        """Each side's licence for this model on quotes in ``language``."""
+        if self.licences is None:
+            return dict.fromkeys(STANCE_KINDS)
+        return {s: self.licences.licence(k, language) for s, k in STANCE_KINDS.items()}
 
     def run(
         self, request: PositionsRequest, progress: Progress | None = None,
@@ -175,27 +180,36 @@ class PositionsEngine:
         )  # fmt: skip
         if not quotes:
             return Position(speaker, "no_statement", None, [], {}, {}, documents)
+        language = quotes_language(quotes)
+        licences = self.stance_licences(language)
+        shown = {side for side, lic in licences.items() if lic is not None and lic.shown}
+        read_side = bool(shown) if self.read_sides is None else self.read_sides
         reading = read_stance(
-            engine.llm, self.turn, topic=request.topic, speaker_name=speaker_label(speaker),
-            quotes=quotes, language=request.language, judge=engine.judge,
-            read_side=self.read_sides,
-        )  # fmt: skip
+            engine.llm,
+            self.turn,
+            topic=request.topic,
+            speaker_name=speaker_label(speaker),
+            quotes=quotes,
+            language=request.language,
+            judge=engine.judge,
+            read_side=read_side,
+        )
         translations = translate_quotes(engine.llm, self.turn, quotes, request.language)
         verified = {q.n: verbatim(engine.registry, q, levels) for q in quotes}
         stance = reading.stance
-        if stance not in self.shown and stance != "undetermined":
-            reading.reasons.append(
-                "this model's stance labels are not trusted (DRAGOMAN_POSITIONS_STANCES): "
-                "read the quotes; its reading is in model_stance"
-            )
+        if stance in licences and stance not in shown:
+            licence = licences[stance]
+            why = licence.message() if licence else "no calibration records are consulted here"
+            reading.reasons.append(f"not shown: {why}; read the quotes (the reading: model_stance)")
             stance = "undetermined"
-        elif not self.read_sides and reading.summary is not None:
+        elif not read_side and reading.summary is not None:
             reading.reasons.append(
-                "this model's stance labels are not trusted (DRAGOMAN_POSITIONS_STANCES): "
-                "read the quotes and the summary"
+                "no stance label is licensed for this model in "
+                f"{language} (`dragoman calibrate list`): read the quotes and the summary"
             )
-        return Position(speaker, stance, reading, quotes, translations, verified, documents,
-                        statements)  # fmt: skip
+        return Position(
+            speaker, stance, reading, quotes, translations, verified, documents, statements
+        )
 
     def _report(
         self, request: PositionsRequest, positions: list[Position], seconds: float,
@@ -209,12 +223,23 @@ class PositionsEngine:
             "disagreements": between_speakers([(p.speaker, p.statements) for p in positions]),
             "backend": self.engine.llm.backend,
             "model": self.engine.llm.model, "timings": {"total_s": seconds},
+            "licences": self._licences_of(positions),
         })  # fmt: skip
         self.runs.save(report["run_id"], {"requested_by": requested_by,
                                           "request": asdict(request),
                                           "positions": [asdict(p) for p in positions],
                                           "report": report})  # fmt: skip
         return report
+
+    def _licences_of(self, positions: list[Position]) -> list[dict[str, Any]]:
+        """The stance licences behind the labels of this run, one per side and language."""
+        languages = sorted({quotes_language(p.quotes) for p in positions if p.quotes})
+        return [
+            lic.to_dict()
+            for language in languages
+            for lic in self.stance_licences(language).values()
+            if lic is not None
+        ]
 
     def saved(self, run_id: str, requested_by: str, clearance: str) -> dict[str, Any]:
         """A saved run's positions, for the one who asked for them only, each quote
@@ -272,13 +297,12 @@ class PositionsEngine:
         })  # fmt: skip
 
 
-def shown_stances(setting: str, embedded: bool) -> frozenset[str]:
-    """The stance labels shown as the model reads them (``DRAGOMAN_POSITIONS_STANCES``)."""
-    if setting == "all" or (setting == "auto" and not embedded):
-        return frozenset(STANCES)
-    if setting == "auto":
-        return EMBEDDED_STANCES
-    return frozenset(setting.split(","))
+def quotes_language(quotes: Sequence[Passage]) -> str:
+    """The language most of a speaker's quotes are in (the stance is read from them)."""
+    counts: dict[str, int] = {}
+    for quote in quotes:
+        counts[quote.language] = counts.get(quote.language, 0) + 1
+    return max(sorted(counts), key=lambda lang: counts[lang]) if counts else "und"
 
 
 def _day(value: int | None) -> str | None:

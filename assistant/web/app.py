@@ -36,6 +36,7 @@ from assistant.web import routes_briefings as briefings
 from assistant.web import routes_drafts as drafts
 from assistant.web import routes_history as history
 from assistant.web import routes_library as library
+from assistant.web import routes_licences as licences
 from assistant.web import routes_monitor as monitor
 from assistant.web import routes_pages as pages
 from assistant.web import routes_positions as positions
@@ -46,7 +47,18 @@ from assistant.web.pages import page
 from assistant.web.services import Services
 
 # every router of the app, in the order they are matched
-ROUTE_MODULES = (pages, api, history, briefings, drafts, monitor, sources, library, positions)
+ROUTE_MODULES = (
+    pages,
+    api,
+    history,
+    briefings,
+    drafts,
+    monitor,
+    sources,
+    library,
+    positions,
+    licences,
+)
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/healthz", "/login", "/static/")
@@ -123,7 +135,10 @@ def _lifespan(
         running: list[Any] = []
         if warm_up:
             threading.Thread(target=services.warm_up, name="dragoman-warm-up", daemon=True).start()
-        if schedule:
+        if schedule:  # a backend without records calibrates itself in the background
+            threading.Thread(
+                target=services.calibrate_if_unmeasured, name="dragoman-calibrate", daemon=True
+            ).start()
             from assistant.briefing.schedule import start_scheduler
             from assistant.collection.schedule import start_collection
 
@@ -139,6 +154,7 @@ def _lifespan(
                 services.fill_rerank if settings.rerank_embedder else None,
             ))  # fmt: skip
         yield
+        services.background_calibration.stop()
         for scheduler in running:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)

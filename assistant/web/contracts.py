@@ -53,6 +53,9 @@ class HealthOut(BaseModel):
     # each part: "ok" or what is wrong (databases reached with one query; no private detail)
     parts: dict[str, str] = Field(default_factory=dict)
     workers: int = 1  # `serve --workers`: above 1, state is shared through the users' database
+    # label kinds by licence status for this server's model (details: GET /api/licences)
+    licences: dict[str, int] = Field(default_factory=dict)
+    calibration: str = "idle"  # the background calibration: idle | running | done | failed
 
 
 class ErrorOut(BaseModel):

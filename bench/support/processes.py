@@ -43,7 +43,9 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAGOMAN_", "OPENAI_"))}
     if threads := os.environ.get("DRAGOMAN_LLM_THREADS"):  # the caller's CPU budget for a model
         env["DRAGOMAN_LLM_THREADS"] = threads
-    env.update({"DRAGOMAN_HOME": str(home), "HF_HUB_OFFLINE": "1"}, **extra)
+    # no calibration child started by a server under test (the one that tests it asks)
+    env.update({"DRAGOMAN_HOME": str(home), "HF_HUB_OFFLINE": "1"})
+    env.update({"DRAGOMAN_CALIBRATE_ON_FIRST_USE": "false", **extra})
     return env
 
 

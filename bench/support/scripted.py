@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import time
 from typing import Any, ClassVar
@@ -184,3 +185,27 @@ class StanceEchoChatModel(ScriptedBase):
         summary = found.group(1) if found else "No quote."
         side = "against" if self.against_if and self.against_if in prompt else self.side
         return json.dumps({"summary": summary, "side": side}, ensure_ascii=False)
+
+
+class VoteReaderChatModel(ScriptedBase):
+    """A stand-in stance reader for calibration tests: it writes the first quote as the
+    summary (verbatim, so it verifies) and gives each speaker the side ``sides`` names for
+    it (a recorded vote read as a stance: a reader that reads the gold), or, with
+    ``guess``, a side drawn at random (seeded by the speaker: the same on every run)."""
+
+    kind: ClassVar[str] = "vote-reader"
+    sides: dict[str, str] = Field(default_factory=dict)  # speaker's name → for|against|neither
+    guess: bool = False
+
+    def reply(self, prompt: str, messages: list[BaseMessage]) -> str:
+        self.record(messages)
+        speaker = re.search(r"^Speaker: (.*)$", prompt, re.M)
+        name = speaker.group(1).strip() if speaker else ""
+        if f"Is {name} for the topic" not in prompt:
+            found = re.search(r"^\[1\] <<<DATA>>>\n(.*?)\n<<<END DATA>>>", prompt, re.M | re.S)
+            return json.dumps({"summary": found.group(1) if found else "No quote."})
+        if self.guess:
+            side = random.Random(name).choice(["for", "against", "both", "neither"])
+        else:
+            side = self.sides.get(name, "neither")
+        return json.dumps({"side": side})

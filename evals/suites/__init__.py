@@ -13,6 +13,7 @@ from evals.suites import (
     qa_xquad,
     retrieval_xling,
     retrieval_xling_expanded,
+    sentiment,
     substituted_facts,
     who_said_what,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "qa_xquad",
     "retrieval_xling",
     "retrieval_xling_expanded",
+    "sentiment",
     "substituted_facts",
     "who_said_what",
 ]

@@ -361,6 +361,15 @@ def test_ask_cli_json(ask_home: Path) -> None:
                 "answer_status", "missing", "understood", "applied_filters"):  # fmt: skip
         assert key in data
     assert data["answer_status"] in ("answered", "partial", "not_found")
+    # every label the answer shows comes with the record that licenses it, or says why not
+    shown = {lic["kind"]: lic for lic in data["licences"]}
+    if data["answer_status"] == "answered":
+        assert "answer.answered" in shown
+    if any(s["supported"] for s in data["sentences"]):
+        assert shown["answer.verified"]["subject"] == "judge:heuristic"
+    for licence in shown.values():
+        assert licence["language"] == data["language"] and licence["message"]
+        assert licence["status"] in ("licensed", "below_bar", "not_measured")
     for sentence in data["sentences"]:
         assert set(sentence) >= {"text", "citations", "supported", "support_score", "attributed"}
     for citation in data["citations"]:

@@ -24,6 +24,7 @@ COMPONENTS = {
     "integrity",
     "sentiment",
     "sources",
+    "labels",
 }
 
 
@@ -49,6 +50,9 @@ def test_doctor_json_all_ok(home: Path, small_model: Path) -> None:
     assert (home / "chroma").is_dir()
     assert "0 documents" in by_name["registry"]["detail"]
     assert "probe positive/negative" in by_name["sentiment"]["detail"]
+    # the 0.5B's shipped records: no stance licensed; Chinese sentiment is
+    assert "sentiment.negative (zh)" in by_name["labels"]["detail"]
+    assert "stance." not in by_name["labels"]["detail"].split(";")[0]
 
 
 def test_doctor_reports_a_bad_registry_url(home: Path) -> None:

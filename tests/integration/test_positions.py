@@ -19,6 +19,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from assistant.components import Components
 from assistant.core.settings import Settings, load_settings
+from assistant.licensing import STANCE_KINDS, CalibrationRecord
 from assistant.llm.registry import register_backend, unregister_backend
 from assistant.positions import PositionsRequest
 from assistant.web.app import create_app
@@ -84,11 +85,16 @@ def test_positions_on_the_real_model(un_home: Path, default_model: Path, tmp_pat
         assert all(q["speaker"] == speaker for q in quotes)  # its own words, not a mention
         assert by_speaker[speaker]["summary"]
         assert "topic" not in by_speaker[speaker]["summary"]  # what was said, not the rubric
-    # the embedded models' labels are not shown (DRAGOMAN_POSITIONS_STANCES), so no side is
-    # asked for: the summary and the quotes are what the analyst reads
+    # the 1.5B's shipped records license none of its stance labels (measured against the UN
+    # vote), so no side is asked for: the summary and the quotes are what the analyst reads
     assert {by_speaker[s]["stance"] for s in ("USA", "RUS")} == {"undetermined"}
     assert {by_speaker[s]["model_stance"] for s in ("USA", "RUS")} == {"undetermined"}
-    assert all("not trusted" in r for s in ("USA", "RUS") for r in by_speaker[s]["reasons"][-1:])
+    reasons = [r for s in ("USA", "RUS") for r in by_speaker[s]["reasons"][-1:]]
+    assert all("no stance label is licensed" in r for r in reasons), reasons
+    licences = {(lic["kind"], lic["status"]) for lic in report["licences"]}
+    assert ("stance.supports", "below_bar") in licences and ("stance.opposes", "below_bar") in (
+        licences
+    )
     egypt = by_speaker["EGY"]  # its 2024 speech never names Ukraine: no statement, no guess
     assert egypt["stance"] == "no_statement" and not egypt["quotes"] and egypt["summary"] is None
     text = exported.read_text("utf-8")
@@ -111,11 +117,21 @@ def test_bad_positions_flags_are_refused_before_any_work(un_home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def echo_backend() -> Iterator[None]:
+def echo_backend(un_home: Path) -> Iterator[None]:
     @register_backend(BACKEND, "echoes the first quote, on the topic's side")
     def factory(settings: Settings, argument: str) -> BaseChatModel:
         return StanceEchoChatModel()
 
+    # The stand-in's labels are licensed by records written here: these tests are about the
+    # flow around a licensed label (API, export, shifts); how a record licenses one is
+    # tests/integration/test_labels.py's subject.
+    components = Components(_settings(un_home))
+    subject = components.model_subject()
+    records = [
+        CalibrationRecord(subject, kind, "en", 100, 100, "positions-2022", "stand-in", "echo", "")
+        for kind in STANCE_KINDS.values()
+    ]
+    components.calibration.add(records)
     yield
     unregister_backend(BACKEND)
 

@@ -158,6 +158,19 @@ def test_what_a_government_said_comes_in_its_own_words_with_the_translation_mark
     flag = answer.locator(".quotes .translation").first.inner_text()
     assert "machine translation" in flag.casefold()
     assert page.locator(".exchange").last.locator(".evidence .sources li").count() > 0
+    # the machine translations into Chinese are shown under their licence: where the 1.5B's
+    # record does not license them, the answer says so, with the figure
+    view = page.evaluate("() => fetch('/api/licences').then(r => r.json())")
+    purity = next(
+        (
+            lic
+            for lic in view["licences"]
+            if (lic["kind"], lic["language"]) == ("language.purity", "zh")
+        ),
+        {"status": "not_measured"},
+    )
+    said = answer.locator("ul.licences li[data-kind='language.purity']")
+    assert said.count() == (0 if purity["status"] == "licensed" else 1)
     page.screenshot(path=str(SCREENSHOTS / "quotes-translated.png"))
     # France's speech does not address the topic asked about: said so, with what was searched
     page.fill("#question", "What did France say about Arctic sovereignty at the UN General Debate?")
@@ -406,6 +419,15 @@ def test_analyst_reads_the_monitoring_dashboard(browser: Any, corpus_home: Path)
         assert f"{api['totals']['volume']} items" in ana.inner_text("#summary")
         top = api["countries"][0]
         assert top["name"] in ana.inner_text("#countries")
+        # English sentiment is below the bar (the head's shipped records): drawn, greyed,
+        # with its figure, never hidden
+        english = next(lang for lang in api["languages"] if lang["language"] == "en")
+        assert not english["licensed"] and english["licence"]["status"] == "below_bar"
+        row = ana.locator("#languages tr[data-language='en']")
+        assert row.get_attribute("class") == "unlicensed"
+        assert "below the bar" in row.inner_text()
+        assert f"{english['licence']['precision']:.2f}" in row.inner_text()
+        assert "#9a9a9a" in ana.inner_html("#chart")  # the hollow grey dots
         ana.screenshot(path=str(SCREENSHOTS / "monitor.png"), full_page=True)
         ana.click(f"#countries a:has-text('{top['name']}')")
         ana.wait_for_selector("#summary")

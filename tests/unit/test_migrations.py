@@ -28,6 +28,7 @@ from assistant.core.schema_snapshot import create_snapshot
 from assistant.core.settings import load_settings
 from assistant.drafting.store import DRAFTS_SCHEMA
 from assistant.drafting.workflow import DraftDesk
+from assistant.licensing import CALIBRATION_SCHEMA
 from assistant.monitoring.store import MONITORING_SCHEMA, MonitorBase, create_tables
 from corpus.registry import REGISTRY_SCHEMA, DocFilters, Registry
 from corpus.registry import Base as RegistryBase
@@ -121,7 +122,10 @@ def test_a_damaged_schema_is_refused_with_a_fix(old_home: Path) -> None:
         ((REGISTRY_SCHEMA,), RegistryBase.metadata),
         ((MONITORING_SCHEMA,), MonitorBase.metadata),
         ((COLLECTION_SCHEMA,), CollectBase.metadata),
-        ((ACCOUNTS_SCHEMA, HISTORY_SCHEMA, DRAFTS_SCHEMA, JOBS_SCHEMA), Base.metadata),
+        (
+            (ACCOUNTS_SCHEMA, HISTORY_SCHEMA, DRAFTS_SCHEMA, JOBS_SCHEMA, CALIBRATION_SCHEMA),
+            Base.metadata,
+        ),
     ],
     ids=["registry", "monitoring", "collection", "users"],
 )

@@ -214,6 +214,11 @@ function renderAnswer(result, messageId, withEvidence = true) {
   }
   const disputes = disagreements(result);
   if (disputes) box.append(disputes);
+  const unlicensed = (result.licences || []).filter((l) => l.status !== "licensed");
+  if (unlicensed.length) {  // a label not licensed by measurement says so, with its figure
+    box.append(el("ul", { class: "licences" }, ...unlicensed.map((l) =>
+      el("li", { class: "licence " + l.status, "data-kind": l.kind }, l.message))));
+  }
   const actions = el("div", { class: "actions" });
   if (messageId && result.conversation_id !== undefined) {
     actions.append(el("button", { type: "button", class: "copy", onclick: (e) => copyAnswer(result.conversation_id, messageId, e.target) }, "Copy with citations"));

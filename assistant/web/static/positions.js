@@ -6,7 +6,7 @@ let lastReport = null;
 const LABELS = { supports: "supports", opposes: "opposes", mixed: "mixed", neutral: "neutral",
                  undetermined: "undetermined", no_statement: "no statement found" };
 
-const UNDETERMINED = "No stance label: this model's readings were measured wrong too often to show (DRAGOMAN_POSITIONS_STANCES), or it gave none. Read the quotes.";
+const UNDETERMINED = "No stance label: this model's reading is not licensed by measurement for this language (see the licences below the table), or it gave none. Read the quotes.";
 
 function node(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -29,7 +29,7 @@ function positionRow(p) {
   const summary = node("td", { class: "summary" }, p.summary || "");
   if (p.summary && !p.summary_supported) summary.append(" ", node("span", { class: "flag", title: p.reasons.join("; ") }, "unverified"));
   return node("tr", { "data-speaker": p.speaker },
-    node("td", {}, p.name), node("td", { class: "stance " + p.stance, title: p.stance === "undetermined" ? UNDETERMINED : "" }, LABELS[p.stance] || p.stance),
+    node("td", {}, p.name), node("td", { class: "stance " + p.stance, title: p.stance === "undetermined" ? [UNDETERMINED, ...p.reasons].join(" ") : "" }, LABELS[p.stance] || p.stance),
     summary, node("td", {}, node("ol", { class: "quotes" }, ...p.quotes.map(quoteItem))));
 }
 
@@ -49,6 +49,9 @@ function render(report) {
   const disputes = report.disagreements || [];
   $("position-disagreements").replaceChildren(...disputes.map(disagreementItem));
   $("position-disputes").hidden = !disputes.length;
+  // every stance label's licence: shown as the record says, never hidden
+  const licences = (report.licences || []).map((l) => node("li", { class: "licence " + l.status, "data-kind": l.kind }, l.message));
+  $("position-licences").replaceChildren(...licences);
   const stated = report.positions.filter((p) => p.stance !== "no_statement").length;
   setStatus(`${report.positions.length} speakers, ${stated} with a statement on the topic (${report.timings.total_s}s).`, "ok");
 }
