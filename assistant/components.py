@@ -168,6 +168,9 @@ class Components:
         from assistant.licensing import judge_subject
         from assistant.llm.weights import MODEL_SPECS
 
+        if self.engine_loaded():  # the judge the engine resolved
+            engine = self.engine()
+            return judge_subject(engine.judge.name, engine.llm)
         judge = self.settings.verify_judge
         if judge == "auto":
             judge = "heuristic" if self.backend in MODEL_SPECS else "llm"

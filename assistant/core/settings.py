@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
@@ -153,7 +153,7 @@ class Settings(BaseSettings):
         "another language; false: the answer is the sources' verified quotes alone (no model "
         "call after the question's translation; `dragoman ask --quotes-only`)",
     )
-    licence_thresholds: dict[str, float] = Field(
+    licence_thresholds: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict,
         description="The bar each label family's measured precision must clear (the lower "
         'bound of its 95 % interval) before the label is shown, e.g. {"stance": 0.8, '

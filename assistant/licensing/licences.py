@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from assistant.core.errors import ConfigError
 from assistant.licensing.kinds import LABEL_KINDS, label_kind
 from assistant.licensing.records import CalibrationRecord
 from assistant.licensing.store import RecordStore
@@ -88,6 +89,12 @@ class Licences:
         thresholds: Mapping[str, float],
         subjects: Mapping[str, Callable[[], str]],
     ) -> None:
+        unknown = sorted(set(thresholds) - set(DEFAULT_THRESHOLDS))
+        if unknown:
+            raise ConfigError(
+                f"DRAGOMAN_LICENCE_THRESHOLDS names no label family: {', '.join(unknown)}",
+                fix="families: " + ", ".join(DEFAULT_THRESHOLDS),
+            )
         self.store = store
         self.thresholds = {**DEFAULT_THRESHOLDS, **thresholds}
         self.subjects = subjects

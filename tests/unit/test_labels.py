@@ -211,3 +211,10 @@ def test_the_chart_draws_an_unlicensed_language_hollow_and_grey_never_hidden() -
     view["languages"] = view["languages"][:1]
     licensed_only = series_chart(view)
     assert licensed_only is not None and "#9a9a9a" not in licensed_only
+
+
+def test_a_bar_for_no_label_family_is_refused(tmp_path: Path) -> None:
+    from assistant.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="names no label family: stances"):
+        _licences(tmp_path, {"stances": 0.9})
