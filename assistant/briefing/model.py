@@ -190,6 +190,7 @@ class Rendition:
     stories: list[RenderedStory]
     watch: list[RenderedQuote]
     untranslated: int = 0
+    unlicensed: list[str] = field(default_factory=list)  # its labels' licences not granted
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

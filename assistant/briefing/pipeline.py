@@ -114,7 +114,13 @@ class Briefer:
         for language in request.languages:
             progress(f"writing the {language} briefing")
             translator = Translator(self.llm, self.judge, self.threshold, analysis, self.turn)
-            renditions.append(translator.rendition(language))
+            rendition = translator.rendition(language)
+            rendition.unlicensed = [
+                lic["message"]
+                for lic in self._licences_in(language, first=language == request.languages[0])
+                if lic["status"] != "licensed"
+            ]
+            renditions.append(rendition)
         timings["translate_s"] = round(time.perf_counter() - mark, 3)
         mark = time.perf_counter()
         progress("rendering " + ", ".join(request.formats))
@@ -261,14 +267,16 @@ class Briefer:
         }
 
     def _licences(self, languages: list[str]) -> list[dict[str, Any]]:
-        """What the briefing's labels rest on: its summary sentences verified (by the support
-        judge) in each language, and the translations into every language but the first."""
-        licences = self.licences
-        if licences is None:
+        """What the briefing's labels rest on, in every language it is written in."""
+        return [lic for n, lang in enumerate(languages) for lic in self._licences_in(lang, n == 0)]
+
+    def _licences_in(self, language: str, first: bool) -> list[dict[str, Any]]:
+        """Its summary sentences verified (by the support judge) in ``language``, and, in
+        every language but the first, the translations."""
+        if self.licences is None:
             return []
-        kinds = [(lang, "answer.verified") for lang in languages]
-        kinds += [(lang, k) for lang in languages[1:] for k in TRANSLATION_KINDS]
-        return [licences.licence(kind, lang).to_dict() for lang, kind in kinds]
+        kinds = ["answer.verified", *([] if first else TRANSLATION_KINDS)]
+        return [self.licences.licence(kind, language).to_dict() for kind in kinds]
 
 
 def _json_bytes(data: Any) -> bytes:

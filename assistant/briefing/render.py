@@ -123,6 +123,7 @@ def context(analysis: Analysis, rendition: Rendition, charts: bool) -> dict[str,
         "alerts": alerts,
         "summary": summary,
         "charts": _charts(analysis) if charts else {},
+        "unlicensed": rendition.unlicensed,
     }
 
 

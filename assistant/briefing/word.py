@@ -49,6 +49,8 @@ def render_docx(analysis: Analysis, rendition: Rendition) -> bytes:
     if meta["stale_sources"]:
         _section(document, words["stale_sources"], [_stale_line(words, s)
                                                      for s in meta["stale_sources"]])  # fmt: skip
+    if rendition.unlicensed:
+        _section(document, words["measured"], rendition.unlicensed)
     _stamp(document, meta["date"], words["title"])
     out = io.BytesIO()
     document.save(out)

@@ -119,6 +119,14 @@ def test_brief_archives_cited_verified_briefing_in_two_languages(july, smtp, hoo
         assert PLANTED in [r["text"] for r in story["rejected"]]  # unsupported: dropped
     markdown = (folder / "briefing.en.md").read_text("utf-8")
     assert PLANTED not in markdown and "Reykjavik" not in markdown
+    # the briefing says what its "verified" sentences (the heuristic judge's record) and
+    # its translations (the stand-in writer has none) rest on, in the document and the JSON
+    assert "## What the labels rest on" in markdown
+    assert "answer.verified below the bar in en" in markdown  # the heuristic judge's record
+    kinds = {(lic["kind"], lic["language"]) for lic in result["licences"]}
+    assert {("answer.verified", "en"), ("language.purity", "zh")} <= kinds
+    assert ("language.purity", "en") not in kinds  # the first language is not a translation
+    assert "标签的依据" in (folder / "briefing.zh.md").read_text("utf-8")
 
     renditions = json.loads((folder / "renditions.json").read_text("utf-8"))
     en, zh = renditions
