@@ -73,7 +73,10 @@ class BackgroundCalibration:
         state: dict[str, Any] = {"backend": backend, "started_at": started}
         state.update(finished_at=_now(), pid=child.pid)
         if child.returncode == 0:
-            found = json.loads(output or b"{}")
+            try:
+                found = json.loads(output or b"{}")
+            except ValueError:  # a stray line on stdout: the records are written all the same
+                found = {}
             state.update(status="done", run_id=found.get("run_id"))
             state.update(records=len(found.get("records", [])))
         else:
