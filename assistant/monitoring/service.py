@@ -210,12 +210,13 @@ class Monitoring:
         points = self.store.points(
             granularity, since_ts, until_ts, code, topic or ANY, kind, language, levels
         )
-        alerts = self.licensed([
+        alerts = [
             a
             for a in list_alerts(self.store, levels, since_ts, code if country else None)
             if a["window_end"] <= until_ts + GRANULARITIES[granularity]
             and (topic is None or a["series"]["topic"] == topic)
-        ])  # fmt: skip
+        ]
+        alerts = self.licensed(alerts)
         return MonitorOut.shape({
             "series": {
                 "country": code,

@@ -30,15 +30,17 @@ async def licences_api(principal: Reader, services: ServicesDep) -> dict[str, An
 async def licences_page(request: Request, principal: Reader, services: ServicesDep) -> Response:
     admin = principal.user.can("manage_users")
     view = await run_in_threadpool(services.licences_view, admin)
-    context = {"user": principal.user, "view": view, "admin": admin,
-               "csrf_token": principal.csrf_token or ""}  # fmt: skip
+    context = {"user": principal.user, "view": view, "admin": admin}
+    context["csrf_token"] = principal.csrf_token or ""
     return page(request, "licences.html.j2", context)
 
 
 @router.post(
-    "/api/licences/calibrate", response_model=CalibrationStateOut, status_code=202,
+    "/api/licences/calibrate",
+    response_model=CalibrationStateOut,
+    status_code=202,
     responses=CONFLICT,
-)  # fmt: skip
+)
 async def calibrate_api(principal: Admin, services: ServicesDep) -> dict[str, Any]:
     """Start `dragoman calibrate` for this server's backend in the background (409 while
     one runs); the labels licence themselves when it ends."""

@@ -39,10 +39,16 @@ def healthz(services: ServicesDep) -> dict[str, Any]:
     parts = services.health_of_parts()
     status = "ok" if all(v in HEALTHY for k, v in parts.items() if k != "model") else "degraded"
     licences, calibration = services.licence_counts()
-    return {"status": status, "version": __version__, "model_loaded": services.engine_loaded(),
-            "generation": services.gate.stats(), "parts": parts,
-            "workers": services.settings.web_workers, "licences": licences,
-            "calibration": calibration}  # fmt: skip
+    return {
+        "status": status,
+        "version": __version__,
+        "model_loaded": services.engine_loaded(),
+        "generation": services.gate.stats(),
+        "parts": parts,
+        "workers": services.settings.web_workers,
+        "licences": licences,
+        "calibration": calibration,
+    }
 
 
 def _safe_next(target: str | None) -> str:
